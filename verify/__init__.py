@@ -1,0 +1,19 @@
+"""verify: exact answers to whether the pathwise gradient estimator beats the score function.
+
+The pipeline, one module per stage:
+
+- :mod:`verify.symbols` -- the shared SymPy symbols ``z, mu, sigma, eps``.
+- :mod:`verify.expressions` -- the allow-list parser from case text to SymPy.
+- :mod:`verify.cases` -- case files (``cases/<name>.toml``) to validated :class:`~verify.cases.Case`.
+- :mod:`verify.gaussian` -- closed-form Gaussian expectations (the rule-based engine).
+- :mod:`verify.quadrature` -- the labelled mpmath fallback where no closed form is found.
+- :mod:`verify.estimators` -- the single-sample gradient estimators as integrands.
+- :mod:`verify.derivation` -- a case's exact objective, gradient and estimator moments.
+- :mod:`verify.evaluation` -- those formulas evaluated at one point to 30 digits.
+- :mod:`verify.cli` -- the ``verify`` command.
+"""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+__version__ = "0.1.0"

@@ -1,0 +1,193 @@
+"""The formulas of a :class:`~verify.derivation.Derivation` evaluated at one point, exactly.
+
+The contract: every number is a :class:`Number`, an mpmath value computed at
+:data:`WORKING_DIGITS` digits (reported to 30) together with the method that
+produced it, ``"closed-form"`` or ``"quadrature"``.  Divergence is decided exactly:
+the point's coordinates are turned into exact rationals (0.3 means 3/10) and each
+divergence condition ``re(b) >= 1/2`` of the closed form is tested in rational
+arithmetic.  A divergent expectation is ``+inf`` or ``-inf`` when the integrand has
+one sign in the divergent tails, else ``nan`` (the expectation does not exist).
+
+>>> from verify.derivation import derive
+>>> from verify.symbols import Z
+>>> point = exact_point({"mu": 0.0, "sigma": 1.0})
+>>> evaluate_variance(derive(sympy.exp(Z**2 / 3)), "pathwise", "mu", point).value
+mpf('+inf')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import mpmath
+import sympy
+
+from verify.derivation import Derivation
+from verify.gaussian import Expectation, Method
+from verify.quadrature import quadrature_expectation
+from verify.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
+
+WORKING_DIGITS = 50
+REPORTED_DIGITS = 30
+
+ExactPoint = dict[sympy.Symbol, sympy.Rational]
+
+
+@dataclass(frozen=True)
+class Number:
+    """One reported value and how it was obtained."""
+
+    value: mpmath.mpf
+    method: Method
+
+    def as_json(self) -> float | str:
+        """A JSON number, or the strings "inf", "-inf", "nan" for non-finite values."""
+        if mpmath.isnan(self.value):
+            return "nan"
+        if mpmath.isinf(self.value):
+            return "inf" if self.value > 0 else "-inf"
+        return float(self.value)
+
+    def as_text(self) -> str:
+        """The value to 30 significant digits (or inf / -inf / nan)."""
+        json_value = self.as_json()
+        if isinstance(json_value, str):
+            return json_value
+        return str(mpmath.nstr(self.value, REPORTED_DIGITS, strip_zeros=False))
+
+
+def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
+    """Symbols to exact rationals; floats are read as the decimals they print as.
+
+    >>> exact_point({"mu": 0.3})[MU]
+    3/10
+    """
+    point: ExactPoint = {}
+    for name, value in values.items():
+        symbol = {"mu": MU, "sigma": SIGMA}.get(name) or parameter_symbol(name)
+        point[symbol] = sympy.Rational(
+            str(Fraction(repr(value) if isinstance(value, float) else value))
+        )
+    return point
+
+
+def evaluate_expectation(expectation: Expectation, point: ExactPoint) -> Number:
+    """E[integrand] at the point: closed form where there is one, else quadrature."""
+    if expectation.value is None:
+        return Number(quadrature_expectation(expectation.integrand, point), "quadrature")
+    if diverges(expectation.divergence, point):
+        return Number(divergent_value(expectation.integrand, point), "closed-form")
+    return Number(_evaluate_closed_form(expectation.value, point), "closed-form")
+
+
+def evaluate_formula(
+    value: sympy.Expr, divergence: tuple[sympy.Expr, ...], point: ExactPoint
+) -> mpmath.mpf:
+    """A closed form that is valid where no divergence condition holds (nan where one does)."""
+    if diverges(divergence, point):
+        return mpmath.nan
+    return _evaluate_closed_form(value, point)
+
+
+def diverges(conditions: tuple[sympy.Expr, ...], point: ExactPoint) -> bool:
+    """Whether some condition ``re(b) >= 1/2`` holds, decided in exact arithmetic."""
+    half = sympy.Rational(1, 2)
+    return any(sympy.re(b.subs(point)) >= half for b in conditions)
+
+
+def divergent_value(integrand: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
+    """+inf / -inf when the integrand keeps one sign in the tails, else nan."""
+    with mpmath.workdps(WORKING_DIGITS):
+        function = sympy.lambdify(EPS, integrand.subs(point), modules="mpmath")
+        signs = {int(mpmath.sign(mpmath.re(function(x)))) for x in (-60, 60)} - {0}
+    if signs == {1}:
+        return mpmath.inf
+    if signs == {-1}:
+        return -mpmath.inf
+    return mpmath.nan
+
+
+def evaluate_mean(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> Number:
+    """E[g] for the estimator's ``parameter`` component."""
+    return evaluate_expectation(derivation.raw_moment(estimator, parameter, 1), point)
+
+
+def evaluate_variance(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> Number:
+    """Var[g] = E[g**2] - E[g]**2 (infinite when E[g**2] is)."""
+    first = evaluate_mean(derivation, estimator, parameter, point)
+    second = evaluate_expectation(derivation.raw_moment(estimator, parameter, 2), point)
+    method = _combined(first.method, second.method)
+    if mpmath.isinf(second.value) or mpmath.isnan(second.value):
+        return Number(mpmath.inf if second.value > 0 else mpmath.nan, method)
+    with mpmath.workdps(WORKING_DIGITS):
+        variance = second.value - first.value**2
+    # A variance is non-negative; a tiny negative value is cancellation at 50 digits.
+    return Number(max(variance, mpmath.mpf(0)), method)
+
+
+def evaluate_gradient(derivation: Derivation, parameter: str, point: ExactPoint) -> Number:
+    """dJ/dtheta: the derivative of the closed form, or the score identity by quadrature."""
+    formula = derivation.gradient[parameter]
+    if formula.value is None:
+        assert formula.via is not None
+        return evaluate_expectation(formula.via, point)
+    return Number(evaluate_formula(formula.value, formula.divergence, point), formula.method)
+
+
+def central_moments(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> tuple[Number, ...]:
+    """(mean, variance, third, fourth central moment), as the Monte Carlo checks need."""
+    raw = [
+        evaluate_expectation(derivation.raw_moment(estimator, parameter, order), point)
+        for order in (1, 2, 3, 4)
+    ]
+    method = _combined(*(number.method for number in raw))
+    with mpmath.workdps(WORKING_DIGITS):
+        m1, m2, m3, m4 = (number.value for number in raw)
+        variance = m2 - m1**2
+        third = m3 - 3 * m1 * m2 + 2 * m1**3
+        fourth = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
+    return tuple(Number(value, method) for value in (m1, variance, third, fourth))
+
+
+def _combined(*methods: Method) -> Method:
+    return "quadrature" if "quadrature" in methods else "closed-form"
+
+
+_COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], Callable[..., mpmath.mpc]]] = {}
+
+
+def _evaluate_closed_form(value: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
+    if value not in _COMPILED:
+        symbols = tuple(sorted(value.free_symbols, key=lambda s: s.name))
+        _COMPILED[value] = (symbols, sympy.lambdify(symbols, value, modules="mpmath"))
+    symbols, function = _COMPILED[value]
+    with mpmath.workdps(WORKING_DIGITS):
+        arguments = [mpmath.mpf(point[s].p) / point[s].q for s in symbols]
+        return +mpmath.re(function(*arguments))
+
+
+def evaluate_all(
+    derivation: Derivation, point: ExactPoint, estimators: tuple[str, ...]
+) -> dict[str, object]:
+    """Objective, gradient and each estimator's mean and variance, as :class:`Number` values."""
+    return {
+        "objective": evaluate_expectation(derivation.objective, point),
+        "gradient": {p: evaluate_gradient(derivation, p, point) for p in GRADIENT_PARAMETERS},
+        "estimators": {
+            name: {
+                "mean": {p: evaluate_mean(derivation, name, p, point) for p in GRADIENT_PARAMETERS},
+                "variance": {
+                    p: evaluate_variance(derivation, name, p, point) for p in GRADIENT_PARAMETERS
+                },
+            }
+            for name in estimators
+        },
+    }
