@@ -4,7 +4,7 @@ The pipeline, one module per stage:
 
 - :mod:`verify.symbols` -- the shared SymPy symbols ``z, mu, sigma, eps``.
 - :mod:`verify.expressions` -- the allow-list parser from case text to SymPy.
-- :mod:`verify.cases` -- case files (``cases/<name>.toml``) to validated :class:`~verify.cases.Case`.
+- :mod:`verify.cases` -- case files (``cases/<name>.toml``) to validated cases.
 - :mod:`verify.gaussian` -- closed-form Gaussian expectations (the rule-based engine).
 - :mod:`verify.quadrature` -- the labelled mpmath fallback where no closed form is found.
 - :mod:`verify.estimators` -- the single-sample gradient estimators as integrands.

@@ -43,7 +43,10 @@ def pathwise_derivative(r: sympy.Expr) -> sympy.Expr:
     0
     """
     derivative = sympy.diff(r, Z)
-    return derivative.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0)
+    without_deltas = derivative.replace(
+        lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.S.Zero
+    )
+    return sympy.sympify(without_deltas)
 
 
 @dataclass(frozen=True)

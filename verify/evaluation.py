@@ -27,7 +27,7 @@ import sympy
 from verify.derivation import Derivation
 from verify.gaussian import Expectation, Method
 from verify.quadrature import quadrature_expectation
-from verify.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
+from verify.symbols import EPS, MU, SIGMA, parameter_symbol
 
 WORKING_DIGITS = 50
 REPORTED_DIGITS = 30
@@ -122,7 +122,7 @@ def evaluate_variance(
     """Var[g] = E[g**2] - E[g]**2 (infinite when E[g**2] is)."""
     first = evaluate_mean(derivation, estimator, parameter, point)
     second = evaluate_expectation(derivation.raw_moment(estimator, parameter, 2), point)
-    method = _combined(first.method, second.method)
+    method = combined_method(first.method, second.method)
     if mpmath.isinf(second.value) or mpmath.isnan(second.value):
         return Number(mpmath.inf if second.value > 0 else mpmath.nan, method)
     with mpmath.workdps(WORKING_DIGITS):
@@ -148,7 +148,7 @@ def central_moments(
         evaluate_expectation(derivation.raw_moment(estimator, parameter, order), point)
         for order in (1, 2, 3, 4)
     ]
-    method = _combined(*(number.method for number in raw))
+    method = combined_method(*(number.method for number in raw))
     with mpmath.workdps(WORKING_DIGITS):
         m1, m2, m3, m4 = (number.value for number in raw)
         variance = m2 - m1**2
@@ -157,7 +157,8 @@ def central_moments(
     return tuple(Number(value, method) for value in (m1, variance, third, fourth))
 
 
-def _combined(*methods: Method) -> Method:
+def combined_method(*methods: Method) -> Method:
+    """Quadrature if any input came from quadrature."""
     return "quadrature" if "quadrature" in methods else "closed-form"
 
 
@@ -172,22 +173,3 @@ def _evaluate_closed_form(value: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
     with mpmath.workdps(WORKING_DIGITS):
         arguments = [mpmath.mpf(point[s].p) / point[s].q for s in symbols]
         return +mpmath.re(function(*arguments))
-
-
-def evaluate_all(
-    derivation: Derivation, point: ExactPoint, estimators: tuple[str, ...]
-) -> dict[str, object]:
-    """Objective, gradient and each estimator's mean and variance, as :class:`Number` values."""
-    return {
-        "objective": evaluate_expectation(derivation.objective, point),
-        "gradient": {p: evaluate_gradient(derivation, p, point) for p in GRADIENT_PARAMETERS},
-        "estimators": {
-            name: {
-                "mean": {p: evaluate_mean(derivation, name, p, point) for p in GRADIENT_PARAMETERS},
-                "variance": {
-                    p: evaluate_variance(derivation, name, p, point) for p in GRADIENT_PARAMETERS
-                },
-            }
-            for name in estimators
-        },
-    }

@@ -1,0 +1,53 @@
+"""Sessions: ``verify`` (the main job), ``tests``, ``lint`` and ``bench``.
+
+Each installs the package and what the session needs from pyproject.toml's
+``[dependency-groups]`` into its own virtualenv, so a machine with only python3
+and pip (plus nox) runs every session.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["verify", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the package and the named dependency groups."""
+    requirements = [r for g in groups for r in nox.project.dependency_groups(PYPROJECT, g)]
+    session.install("-e", ".", *requirements)
+
+
+@nox.session
+def verify(session: nox.Session) -> None:
+    """Derive and check every case in cases/ and regenerate reports/ (fails on any failure)."""
+    install(session, "test")
+    session.env["VERIFY_HYPOTHESIS_PROFILE"] = "thorough"
+    session.run("verify", "run", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pytest, with the fast hypothesis profile)."""
+    install(session, "test")
+    session.env.setdefault("VERIFY_HYPOTHESIS_PROFILE", "fast")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Static checks: ruff (lint and format) and mypy --strict."""
+    install(session, "lint")
+    session.run("ruff", "check", "verify", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "verify", "tests", "benchmarks", "noxfile.py")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Measure against baselines run side by side; writes reports/benchmarks.md."""
+    install(session, "test")
+    session.run("python", "benchmarks/run.py", *session.posargs)

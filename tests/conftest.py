@@ -1,0 +1,26 @@
+"""Hypothesis profiles, chosen by the VERIFY_HYPOTHESIS_PROFILE environment variable.
+
+- ``fast`` (the default, and ``nox -s tests``): few examples, for every CI run;
+- ``thorough`` (``nox -s verify``): many more examples;
+- ``ci`` is ``fast`` with derandomisation, so a CI run is reproducible.
+
+Deadlines are off everywhere: the oracle is 30-digit quadrature, whose time varies
+with the drawn point, and timing belongs in ``nox -s bench``, not in tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "fast", max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", parent=settings.get_profile("fast"), derandomize=True, print_blob=True
+)
+settings.register_profile(
+    "thorough", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("VERIFY_HYPOTHESIS_PROFILE", "fast"))
