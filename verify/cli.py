@@ -19,7 +19,7 @@ from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import exact_point
 from verify.results import evaluate_point as evaluate_case_point
 from verify.results import point_json
-from verify.run import run_command
+from verify.run import add_run_parser
 from verify.text import evaluation_text
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -101,10 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(handler=command_evaluate)
 
-    run = commands.add_parser("run", help="derive every case and print a summary")
-    run.add_argument("cases", nargs="*", help="case files (default: cases/*.toml)")
-    run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.set_defaults(handler=run_command)
+    add_run_parser(commands)
     return parser
 
 

@@ -32,7 +32,7 @@ from verify.symbols import EPS, MU, SIGMA, parameter_symbol
 WORKING_DIGITS = 50
 REPORTED_DIGITS = 30
 
-ExactPoint = dict[sympy.Symbol, sympy.Rational]
+ExactPoint = dict[sympy.Symbol, sympy.Expr]
 
 
 @dataclass(frozen=True)
@@ -165,11 +165,18 @@ def combined_method(*methods: Method) -> Method:
 _COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], Callable[..., mpmath.mpc]]] = {}
 
 
+def _to_mpmath(value: sympy.Expr) -> mpmath.mpf:
+    """An exact SymPy number at the working precision (rationals exactly, p/q)."""
+    if isinstance(value, sympy.Rational):
+        return mpmath.mpf(value.p) / value.q
+    return mpmath.mpf(value.evalf(WORKING_DIGITS + 10))
+
+
 def _evaluate_closed_form(value: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
     if value not in _COMPILED:
         symbols = tuple(sorted(value.free_symbols, key=lambda s: s.name))
         _COMPILED[value] = (symbols, sympy.lambdify(symbols, value, modules="mpmath"))
     symbols, function = _COMPILED[value]
     with mpmath.workdps(WORKING_DIGITS):
-        arguments = [mpmath.mpf(point[s].p) / point[s].q for s in symbols]
+        arguments = [_to_mpmath(point[s]) for s in symbols]
         return +mpmath.re(function(*arguments))

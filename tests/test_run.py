@@ -1,0 +1,83 @@
+"""``verify run`` and case isolation: a bad, slow or crashing case never takes the others down."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from verify.cli import main
+from verify.isolation import run_isolated
+
+GOOD = 'r = "z**2"\n'
+
+
+def write_case(directory: Path, name: str, text: str) -> Path:
+    path = directory / f"{name}.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def spin_forever(_: int) -> int:
+    while True:
+        pass
+
+
+def allocate_too_much(_: int) -> int:
+    return len(bytearray(8 * 1024**3))
+
+
+def fail(_: int) -> int:
+    raise ValueError("first line\nsecond line")
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def test_isolation_reports_each_kind_of_failure_and_keeps_the_rest() -> None:
+    outcomes = run_isolated(double, [1, 2], seconds=30)
+    assert [o.value for o in outcomes] == [2, 4]
+    assert run_isolated(spin_forever, [0], seconds=0.5)[0].error == "timed out after 0.5 s"
+    memory = run_isolated(allocate_too_much, [0], memory_mib=1024)[0]
+    assert memory.value is None
+    assert memory.error is not None
+    assert "out of memory" in memory.error
+    crashed = run_isolated(fail, [0])[0].error
+    assert crashed == "ValueError: first line (at fail)"
+
+
+def test_a_bad_case_file_is_one_line_and_the_others_still_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_case(tmp_path, "good", GOOD)
+    bad = write_case(tmp_path, "bad", 'r = "__import__(1)"\n')
+    assert main(["run", "--json", str(good), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"{bad}: r: ")
+    assert "Traceback" not in captured.err
+    document = json.loads(captured.out)
+    assert [record["case"] for record in document["cases"]] == ["good"]
+
+
+def test_a_case_over_its_time_limit_is_reported_and_fails_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_case(tmp_path, "good", GOOD)
+    # Expanding the fourth power of a degree-64 polynomial takes far longer than 0.2 s.
+    slow = write_case(tmp_path, "slow", 'r = "(z + 1)**64 * cos(z)**8"\n')
+    assert main(["run", "--case-timeout", "0.2", str(slow), str(good)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED slow: timed out after 0.2 s" in out
+    assert "good: processed" in out
+
+
+def test_the_summary_flags_a_biased_pathwise_winner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    step = write_case(tmp_path, "step", 'r = "Heaviside(z)"\n')
+    assert main(["run", str(step)]) == 0
+    assert "pathwise (pathwise biased)" in capsys.readouterr().out

@@ -1,0 +1,114 @@
+"""Run one case's work in a child process with a time and memory limit.
+
+The contract: :func:`run_isolated` runs ``work(item)`` for each item in a forked
+child, at most ``jobs`` at a time, and returns one :class:`Outcome` per item in
+input order: the (picklable) value, or a one-line error -- the exception's message,
+"timed out after N s", or "out of memory (limit N MiB)".  A case that explodes
+(``(z+1)**64`` expanded to the fourth power, a runaway simplification) is stopped
+and reported; the other cases still run.  The limits are the defaults of
+``verify run`` (:data:`DEFAULT_SECONDS`, :data:`DEFAULT_MEMORY_MIB`) and can be set
+there with ``--case-timeout`` and ``--case-memory``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Generic, TypeVar
+
+DEFAULT_SECONDS = 300.0
+DEFAULT_MEMORY_MIB = 4096
+
+Item = TypeVar("Item")
+Value = TypeVar("Value")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[Value]):
+    """A child's value, or why there is none."""
+
+    value: Value | None
+    error: str | None = None
+
+
+@dataclass
+class _Running:
+    index: int
+    process: BaseProcess
+    receiver: Connection
+    deadline: float
+
+
+def run_isolated(
+    work: Callable[[Item], Value],
+    items: Sequence[Item],
+    *,
+    seconds: float = DEFAULT_SECONDS,
+    memory_mib: int = DEFAULT_MEMORY_MIB,
+    jobs: int = 1,
+) -> list[Outcome[Value]]:
+    """``work(item)`` for every item, each in its own process with the given limits."""
+    outcomes: dict[int, Outcome[Value]] = {}
+    pending = list(enumerate(items))
+    running: list[_Running] = []
+    while pending or running:
+        while pending and len(running) < max(jobs, 1):
+            index, item = pending.pop(0)
+            running.append(_start(work, index, item, seconds, memory_mib))
+        deadline = min(child.deadline for child in running)
+        ready = wait([child.receiver for child in running], max(deadline - time.monotonic(), 0))
+        for child in list(running):
+            if child.receiver in ready:
+                outcomes[child.index] = _receive(child, memory_mib)
+            elif time.monotonic() >= child.deadline:
+                child.process.kill()
+                child.process.join()
+                outcomes[child.index] = Outcome(None, f"timed out after {seconds:g} s")
+            else:
+                continue
+            running.remove(child)
+    return [outcomes[index] for index in range(len(items))]
+
+
+def _start(
+    work: Callable[[Item], Value], index: int, item: Item, seconds: float, memory_mib: int
+) -> _Running:
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(work, item, sender, memory_mib))
+    process.start()
+    sender.close()  # the child holds the only writer, so its death reads as EOF
+    return _Running(index, process, receiver, time.monotonic() + seconds)
+
+
+def _child(work: Callable[[Item], Value], item: Item, sender: Connection, memory_mib: int) -> None:
+    limit = memory_mib * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        sender.send(Outcome(work(item)))
+    except MemoryError:
+        sender.send(Outcome(None, f"out of memory (limit {memory_mib} MiB)"))
+    except Exception as error:  # the child reports every failure as one line
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        detail = traceback.extract_tb(error.__traceback__)[-1]
+        sender.send(Outcome(None, f"{type(error).__name__}: {message} (at {detail.name})"))
+    finally:
+        sender.close()
+
+
+def _receive(child: _Running, memory_mib: int) -> Outcome[Value]:
+    try:
+        outcome: Outcome[Value] = child.receiver.recv()
+    except EOFError:
+        child.process.join()
+        code = child.process.exitcode
+        reason = f"out of memory (limit {memory_mib} MiB)" if code == -9 else f"exit {code}"
+        return Outcome(None, f"the case's process died ({reason})")
+    child.process.join()
+    return outcome
