@@ -23,7 +23,7 @@ weight in ``eps`` (see :mod:`verify.estimators`), so the expensive step is share
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import sympy
 
@@ -153,6 +153,7 @@ class Derivation:
         return self._sample_powers[key]
 
 
+@lru_cache(maxsize=64)
 def derive(r: sympy.Expr) -> Derivation:
-    """The derivation of cost ``r`` (formulas are built lazily and cached)."""
+    """The derivation of cost ``r``, shared by every caller: formulas are built lazily, once."""
     return Derivation(r)

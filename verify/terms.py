@@ -87,13 +87,16 @@ def scale(terms: TermSum, factor: sympy.Expr) -> TermSum:
 
 def multiply(left: TermSum, right: TermSum) -> TermSum:
     """``left * right``: exponents add, truncations intersect."""
-    product: TermSum = {}
+    # Collect each key's products and sum them once: pairwise sums would rebuild
+    # (and re-flatten) a growing SymPy Add for every product.
+    collected: dict[TermKey, list[sympy.Expr]] = {}
     for key_l, coefficient_l in left.items():
         for key_r, coefficient_r in right.items():
             key = _product_key(key_l, key_r)
             if key is not None:
-                product = add(product, {key: coefficient_l * coefficient_r})
-    return product
+                collected.setdefault(key, []).append(coefficient_l * coefficient_r)
+    product = {key: sympy.Add(*parts) for key, parts in collected.items()}
+    return {key: coefficient for key, coefficient in product.items() if coefficient != 0}
 
 
 def power(terms: TermSum, exponent: int) -> TermSum:
@@ -115,17 +118,37 @@ def times_polynomial(terms: TermSum, polynomial: sympy.Expr) -> TermSum:
 
 
 def _product_key(left: TermKey, right: TermKey) -> TermKey | None:
-    lower = sympy.Max(left.lower, right.lower)
-    upper = sympy.Min(left.upper, right.upper)
+    lower = _tighter(left.lower, right.lower, NEG_INF, sympy.Max)
+    upper = _tighter(left.upper, right.upper, POS_INF, sympy.Min)
     if lower.is_finite and upper.is_finite and (upper - lower).is_nonpositive:
         return None  # an empty interval: the product vanishes almost surely
     return TermKey(
         power=left.power + right.power,
-        linear=sympy.expand(left.linear + right.linear),
-        quadratic=sympy.expand(left.quadratic + right.quadratic),
+        linear=_sum(left.linear, right.linear),
+        quadratic=_sum(left.quadratic, right.quadratic),
         lower=lower,
         upper=upper,
     )
+
+
+def _tighter(
+    first: sympy.Expr, second: sympy.Expr, unbounded: sympy.Expr, pick: type
+) -> sympy.Expr:
+    """Max or Min of two bounds, without SymPy's comparisons in the common trivial cases."""
+    if first in (unbounded, second):
+        return second
+    if second == unbounded:
+        return first
+    return pick(first, second)
+
+
+def _sum(first: sympy.Expr, second: sympy.Expr) -> sympy.Expr:
+    """An exponent sum, expanded so that equal exponents give equal keys."""
+    if first == 0:
+        return second
+    if second == 0:
+        return first
+    return sympy.expand(first + second)
 
 
 @lru_cache(maxsize=4096)
