@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from verify.cases import Case, CaseError, load_case
+from verify.check_command import add_check_parser
+from verify.crossover_command import add_crossover_parser
 from verify.derivation import derive
 from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import exact_point
@@ -102,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=command_evaluate)
 
     add_run_parser(commands)
+    add_crossover_parser(commands)
+    add_check_parser(commands)
     return parser
 
 

@@ -27,8 +27,12 @@ from functools import cached_property, lru_cache
 
 import sympy
 
+from verify import baselines, measure_valued
+from verify.baselines import BASELINE_ESTIMATORS
+from verify.compound import Compound, Quantity
 from verify.estimators import ESTIMATORS, Estimator
 from verify.gaussian import Expectation, Method, expectation_of_terms, gaussian_expectation
+from verify.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
 from verify.terms import NoClosedForm, TermSum, expand_terms, multiply, power
 
@@ -59,7 +63,7 @@ class Formula:
     value: sympy.Expr | None
     method: Method
     divergence: tuple[sympy.Expr, ...]
-    via: Expectation | None = None
+    via: Quantity | None = None
 
 
 @dataclass
@@ -67,7 +71,7 @@ class Derivation:
     """Exact formulas for one cost ``r``; see the module docstring for the contract."""
 
     r: sympy.Expr
-    _moments: dict[tuple[str, str, int], Expectation] = field(default_factory=dict, repr=False)
+    _moments: dict[tuple[str, str, int], Quantity] = field(default_factory=dict, repr=False)
     _sample_powers: dict[tuple[str, int], TermSum | None] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -88,7 +92,7 @@ class Derivation:
     @cached_property
     def objective(self) -> Expectation:
         """J = E[r(mu + sigma*eps)]."""
-        return self._expectation("r", 1, sympy.Integer(1))
+        return self.product_expectation("r", 1, sympy.Integer(1))
 
     @cached_property
     def gradient(self) -> dict[str, Formula]:
@@ -109,14 +113,32 @@ class Derivation:
             for name in GRADIENT_PARAMETERS
         }
 
-    def raw_moment(self, estimator: str, parameter: str, order: int) -> Expectation:
+    def raw_moment(self, estimator: str, parameter: str, order: int) -> Quantity:
         """E[g**order] for the named estimator's ``parameter`` component."""
         key = (estimator, parameter, order)
         if key not in self._moments:
-            spec: Estimator = ESTIMATORS[estimator]
-            weight = spec.weights[parameter] ** order
-            self._moments[key] = self._expectation(spec.uses, order, weight)
+            self._moments[key] = self._raw_moment(estimator, parameter, order)
         return self._moments[key]
+
+    def _raw_moment(self, estimator: str, parameter: str, order: int) -> Quantity:
+        if estimator in BASELINE_ESTIMATORS:
+            return baselines.raw_moment(estimator, self, parameter, order)
+        if estimator in MEASURE_VALUED_ESTIMATORS:
+            return measure_valued.raw_moment(estimator, self, parameter, order)
+        spec: Estimator = ESTIMATORS[estimator]
+        return self.product_expectation(spec.uses, order, spec.weights[parameter] ** order)
+
+    def cross_moment(self, estimator: str) -> Quantity:
+        """E[g_mu * g_sigma], for the covariance of the two components."""
+        if estimator in MEASURE_VALUED_ESTIMATORS:
+            # The components are sampled independently: E[g_mu g_sigma] = E[g_mu] E[g_sigma].
+            means = (self.raw_moment(estimator, p, 1) for p in GRADIENT_PARAMETERS)
+            return Compound.of(lambda a, b: a * b, *means)
+        if estimator in BASELINE_ESTIMATORS:
+            return baselines.cross_moment(estimator, self)
+        spec = ESTIMATORS[estimator]
+        weight = spec.weights["mu"] * spec.weights["sigma"]
+        return self.product_expectation(spec.uses, 2, weight)
 
     def mean_formula(self, estimator: str, parameter: str) -> sympy.Expr | None:
         """The closed-form mean, or None where quadrature is needed."""
@@ -130,7 +152,8 @@ class Derivation:
             return None
         return second - first**2
 
-    def _expectation(self, uses: str, order: int, weight: sympy.Expr) -> Expectation:
+    def product_expectation(self, uses: str, order: int, weight: sympy.Expr) -> Expectation:
+        """E[f(z)**order * weight(eps)] with f = r or r', sharing the expansion of f**order."""
         integrand = self.sample_function(uses) ** order * weight
         sample_terms = self._sample_power(uses, order)
         if sample_terms is None:

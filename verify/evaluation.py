@@ -24,13 +24,16 @@ from fractions import Fraction
 import mpmath
 import sympy
 
+from verify.compound import Compound, Quantity
 from verify.derivation import Derivation
-from verify.gaussian import Expectation, Method
+from verify.gaussian import Method
 from verify.quadrature import quadrature_expectation
 from verify.symbols import EPS, MU, SIGMA, parameter_symbol
 
 WORKING_DIGITS = 50
 REPORTED_DIGITS = 30
+PRECISION_LADDER = (50, 100, 200, 400)
+AGREEMENT = mpmath.mpf(10) ** -(REPORTED_DIGITS + 5)
 
 ExactPoint = dict[sympy.Symbol, sympy.Expr]
 
@@ -73,13 +76,41 @@ def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
     return point
 
 
-def evaluate_expectation(expectation: Expectation, point: ExactPoint) -> Number:
-    """E[integrand] at the point: closed form where there is one, else quadrature."""
-    if expectation.value is None:
+def evaluate_expectation(expectation: Quantity, point: ExactPoint) -> Number:
+    """E[integrand] at the point: closed form where there is one, else quadrature.
+
+    A :class:`~verify.compound.Compound` is evaluated part by part, each by its own
+    method, and then its formula at the working precision.
+    """
+    closed = expectation.value is not None
+    if closed and not diverges(expectation.divergence, point):
+        return Number(_evaluate_closed_form(expectation.value, point), "closed-form")
+    if isinstance(expectation, Compound):
+        return _evaluate_compound(expectation, point)
+    if not closed:
         return Number(quadrature_expectation(expectation.integrand, point), "quadrature")
-    if diverges(expectation.divergence, point):
-        return Number(divergent_value(expectation.integrand, point), "closed-form")
-    return Number(_evaluate_closed_form(expectation.value, point), "closed-form")
+    return Number(divergent_value(expectation.integrand, point), "closed-form")
+
+
+def _evaluate_compound(compound: Compound, point: ExactPoint) -> Number:
+    numbers = [(symbol, evaluate_expectation(part, point)) for symbol, part in compound.parts]
+    method = combined_method(*(number.method for _, number in numbers))
+    values = {symbol: _to_sympy(number.value) for symbol, number in numbers}
+    result = compound.formula.xreplace(values).xreplace(point)
+    if result.has(sympy.nan) or result is sympy.zoo:
+        return Number(mpmath.nan, method)
+    if result.is_infinite:
+        return Number(mpmath.inf if result.is_extended_positive else -mpmath.inf, method)
+    with mpmath.workdps(WORKING_DIGITS):
+        return Number(+mpmath.re(mpmath.mpmathify(result.evalf(WORKING_DIGITS))), method)
+
+
+def _to_sympy(value: mpmath.mpf) -> sympy.Expr:
+    if mpmath.isnan(value):
+        return sympy.nan
+    if mpmath.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Float(value, WORKING_DIGITS)
 
 
 def evaluate_formula(
@@ -120,8 +151,17 @@ def evaluate_variance(
     derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
 ) -> Number:
     """Var[g] = E[g**2] - E[g]**2 (infinite when E[g**2] is)."""
-    first = evaluate_mean(derivation, estimator, parameter, point)
-    second = evaluate_expectation(derivation.raw_moment(estimator, parameter, 2), point)
+    first_moment = derivation.raw_moment(estimator, parameter, 1)
+    second_moment = derivation.raw_moment(estimator, parameter, 2)
+    conditions = (*first_moment.divergence, *second_moment.divergence)
+    closed = first_moment.value is not None and second_moment.value is not None
+    if closed and not diverges(conditions, point):
+        # One expression, so that the ladder sees the cancellation of E[g^2] - E[g]^2.
+        difference = second_moment.value - first_moment.value**2  # type: ignore[operator]
+        variance = _evaluate_closed_form(difference, point)
+        return Number(max(variance, mpmath.mpf(0)), "closed-form")
+    first = evaluate_expectation(first_moment, point)
+    second = evaluate_expectation(second_moment, point)
     method = combined_method(first.method, second.method)
     if mpmath.isinf(second.value) or mpmath.isnan(second.value):
         return Number(mpmath.inf if second.value > 0 else mpmath.nan, method)
@@ -169,14 +209,35 @@ def _to_mpmath(value: sympy.Expr) -> mpmath.mpf:
     """An exact SymPy number at the working precision (rationals exactly, p/q)."""
     if isinstance(value, sympy.Rational):
         return mpmath.mpf(value.p) / value.q
-    return mpmath.mpf(value.evalf(WORKING_DIGITS + 10))
+    return mpmath.mpf(value.evalf(mpmath.mp.dps + 10))
 
 
 def _evaluate_closed_form(value: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
+    """The closed form at the point, to :data:`REPORTED_DIGITS` digits despite cancellation.
+
+    Closed forms can cancel catastrophically (``1 + erf(x)`` far in a tail, or
+    ``E[g**2] - E[g]**2`` for a nearly constant g): the value is recomputed up
+    :data:`PRECISION_LADDER` until two rungs agree to 35 digits.  A true zero never
+    agrees relatively; it ends at the top rung, within about 1e-380 of 0.
+    """
     if value not in _COMPILED:
         symbols = tuple(sorted(value.free_symbols, key=lambda s: s.name))
         _COMPILED[value] = (symbols, sympy.lambdify(symbols, value, modules="mpmath"))
     symbols, function = _COMPILED[value]
+    previous: mpmath.mpf | None = None
+    for digits in PRECISION_LADDER:
+        with mpmath.workdps(digits):
+            current = +mpmath.re(function(*(_to_mpmath(point[s]) for s in symbols)))
+        if previous is not None and _agree(previous, current):
+            break
+        previous = current
     with mpmath.workdps(WORKING_DIGITS):
-        arguments = [_to_mpmath(point[s]) for s in symbols]
-        return +mpmath.re(function(*arguments))
+        return +current
+
+
+def _agree(first: mpmath.mpf, second: mpmath.mpf) -> bool:
+    if mpmath.isnan(first) or mpmath.isnan(second):
+        return bool(mpmath.isnan(first) and mpmath.isnan(second))
+    if first == second:
+        return True
+    return bool(abs(first - second) <= AGREEMENT * max(abs(first), abs(second)))

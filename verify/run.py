@@ -2,26 +2,34 @@
 
 The contract: load every case file (a bad file is one line on stderr), then process
 each valid case in its own process (:mod:`verify.isolation`, with a time and memory
-limit): derive every formula and evaluate both estimators' variances at the case's
-reference point for each parameter combination.  Finish with a summary of what
-failed and why.  Exit code: 2 if any case file was bad input, else 1 if any case
-failed (a crash, a time-out), else 0.
+limit): derive every formula, evaluate both estimators at the case's reference point
+for each parameter combination, run the Monte Carlo checks and claims, and write
+its report (:mod:`verify.publish`); then write the index ``reports/README.md``.
+Finish with a summary of what failed and why.  Exit code: 2 if any case file was
+bad input, else 1 if any case failed (a crash, a time-out, a failed check or a
+refuted claim), else 0.  A failed case keeps its previously committed report.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from verify.cases import Case, discover_cases, load_cases
+from verify.checks import DEFAULT_SAMPLES, DEFAULT_SEED, check_case, count_checks
 from verify.derivation import derive
 from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import exact_point
+from verify.index import index_record, render_index
 from verify.isolation import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS, run_isolated
+from verify.publish import write_atomic, write_case_report
+from verify.report import ReportSettings, fingerprint
 from verify.results import PointResult, evaluate_point
 from verify.symbols import GRADIENT_PARAMETERS
 
@@ -44,12 +52,30 @@ def lower_variance(result: PointResult, parameter: str) -> str:
     return "pathwise" if pathwise < score else "score"
 
 
-def process_case(case: Case) -> CaseRecord:
-    """Derive ``case`` and evaluate it at the reference point for each parameter combination."""
+def process_case(case: Case, reports: Path | None, settings: ReportSettings) -> CaseRecord:
+    """Derive, evaluate, check and (when ``reports`` is a directory) report one case."""
     start = time.perf_counter()
+    combinations = parameter_grid(case)
+    record: CaseRecord = {"case": case.name, "points": reference_points(case, combinations)}
+    if reports is not None:
+        report, _ = write_case_report(case, reports, settings, combinations)
+        record["index"] = index_record(report, fingerprint(case, settings))
+        record["failed"] = report.checks_failed
+    else:
+        result = check_case(
+            case, samples=settings.samples, seed=settings.seed, family_size=settings.family_size
+        )
+        record["checks"] = result.to_json()
+        record["failed"] = result.failed
+    record["seconds"] = round(time.perf_counter() - start, 3)
+    return record
+
+
+def reference_points(case: Case, combinations: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """Which estimator has the lower variance at the reference point, per combination."""
     derivation = derive(case.r)
     points = []
-    for parameters in parameter_grid(case):
+    for parameters in combinations:
         at = {**case.reference, **parameters}
         result = evaluate_point(derivation, exact_point(at), ESTIMATOR_NAMES)
         methods = {number.method for number in result.numbers().values()}
@@ -64,7 +90,7 @@ def process_case(case: Case) -> CaseRecord:
                 "method": "quadrature" if "quadrature" in methods else "closed-form",
             }
         )
-    return {"case": case.name, "seconds": round(time.perf_counter() - start, 3), "points": points}
+    return points
 
 
 def print_summary(records: list[CaseRecord], failures: dict[str, str], bad_files: int) -> None:
@@ -81,6 +107,8 @@ def print_summary(records: list[CaseRecord], failures: dict[str, str], bad_files
     for name, reason in failures.items():
         print(f"FAILED {name}: {reason}")
     print(f"{len(records)} cases processed, {len(failures)} failed, {bad_files} bad case files")
+    if failures:
+        print("see the reports of the failed cases, or rerun one with: verify check CASE_FILE")
 
 
 def run_command(arguments: argparse.Namespace) -> int:
@@ -89,8 +117,14 @@ def run_command(arguments: argparse.Namespace) -> int:
     cases, errors = load_cases(paths)
     for error in errors:
         print(str(error), file=sys.stderr)
+    settings = ReportSettings(
+        samples=arguments.samples,
+        seed=arguments.seed,
+        family_size=sum(count_checks(case) for case in cases),
+    )
+    reports = None if arguments.no_reports else Path(arguments.reports)
     outcomes = run_isolated(
-        process_case,
+        functools.partial(process_case, reports=reports, settings=settings),
         cases,
         seconds=arguments.case_timeout,
         memory_mib=arguments.case_memory,
@@ -98,6 +132,12 @@ def run_command(arguments: argparse.Namespace) -> int:
     )
     records = [o.value for o in outcomes if o.value is not None]
     failures = {c.name: o.error for c, o in zip(cases, outcomes, strict=True) if o.error}
+    failures.update(
+        {r["case"]: "a check failed or a claim was refuted" for r in records if r["failed"]}
+    )
+    if reports is not None:
+        index = render_index([r["index"] for r in records if "index" in r], failures)
+        write_atomic(reports / "README.md", index.encode("utf-8"))
     if arguments.json:
         document = {"cases": records, "failures": failures, "errors": [str(e) for e in errors]}
         print(json.dumps(document))
@@ -128,4 +168,20 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help=f"address-space limit per case (default {DEFAULT_MEMORY_MIB})",
     )
     run.add_argument("--jobs", type=int, default=2, help="cases processed at once (default 2)")
+    run.add_argument(
+        "--samples",
+        type=int,
+        default=DEFAULT_SAMPLES,
+        help=f"Monte Carlo samples per check (default {DEFAULT_SAMPLES:,})",
+    )
+    run.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"Monte Carlo seed (default {DEFAULT_SEED})"
+    )
+    run.add_argument(
+        "--reports",
+        default="reports",
+        metavar="DIR",
+        help="where reports are written (default reports/)",
+    )
+    run.add_argument("--no-reports", action="store_true", help="derive and check only")
     run.set_defaults(handler=run_command)

@@ -15,7 +15,8 @@ The rules, applied node by node:
 - ``cos, sin, cosh, sinh`` become complex or real exponentials (Euler);
 - ``Heaviside, sign, Abs, Max, Min`` of an argument linear in ``eps`` become
   truncations of the real line at the argument's root (two-argument Max/Min
-  need only their difference to be linear).
+  need only their difference to be linear), and so does ``Piecewise`` whose
+  conditions are single linear inequalities (SymPy's antiderivatives of kinks).
 
 Anything else that depends on ``eps`` raises :class:`NoClosedForm`, and the caller
 falls back to labelled quadrature.
@@ -270,6 +271,32 @@ def _min(*arguments: sympy.Expr) -> TermSum:
     return add(expand_terms(first), scale(multiply(expand_terms(gap), _step(gap)), -1))
 
 
+def _piecewise(*pieces: tuple[sympy.Expr, sympy.Basic]) -> TermSum:
+    """``Piecewise`` with conditions linear in eps: each piece truncated where it applies.
+
+    The first true condition wins, so piece i is weighted by its own indicator times
+    the complements of every earlier one.
+    """
+    total: TermSum = {}
+    remaining = constant(sympy.Integer(1))
+    for expression, condition in pieces:
+        if condition == sympy.true:
+            return add(total, multiply(remaining, expand_terms(expression)))
+        indicator = _condition(condition)
+        total = add(total, multiply(multiply(remaining, indicator), expand_terms(expression)))
+        remaining = multiply(remaining, add(constant(sympy.Integer(1)), scale(indicator, -1)))
+    return total  # no piece applies on what remains: Piecewise is nan there, a null set here
+
+
+def _condition(condition: sympy.Basic) -> TermSum:
+    """The indicator of ``a < b``, ``a <= b``, ``a > b`` or ``a >= b`` (ties are null sets)."""
+    if isinstance(condition, sympy.LessThan | sympy.StrictLessThan):
+        return _step(condition.rhs - condition.lhs)
+    if isinstance(condition, sympy.GreaterThan | sympy.StrictGreaterThan):
+        return _step(condition.lhs - condition.rhs)
+    raise NoClosedForm(f"a Piecewise condition {condition} is not one linear inequality")
+
+
 _FUNCTION_RULES: dict[type, Callable[..., TermSum]] = {
     sympy.exp: _expand_exp,
     sympy.cos: _euler(+1, imaginary=True),
@@ -281,4 +308,5 @@ _FUNCTION_RULES: dict[type, Callable[..., TermSum]] = {
     sympy.Abs: _abs,
     sympy.Max: _max,
     sympy.Min: _min,
+    sympy.Piecewise: _piecewise,
 }

@@ -1,0 +1,143 @@
+"""``verify check``: the JSON contract, exit codes, bad input and deterministic output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from verify import check_command
+from verify.checks import json_float
+from verify.cli import main
+
+DATA = Path(__file__).parent / "data"
+QUADRATIC = str(DATA / "quadratic_claims.toml")
+LINEAR = str(DATA / "linear_holds.toml")
+INFINITE = str(DATA / "infinite_variance.toml")
+BAD = str(DATA / "bad_claim_quantity.toml")
+FAST = ["--samples", "10000", "--jobs", "1"]
+CHECK_KEYS = {"at", "estimator", "parameter", "statistic", "exact", "monte_carlo", "z"}
+CHECK_KEYS |= {"threshold", "passed"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    code = main(["check", *arguments])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, QUADRATIC, *FAST, "--json")
+    assert (code, err) == (1, "")  # two claims are refuted
+    document = json.loads(out)
+    assert document["samples"] == 10_000
+    assert document["seed"] == 20200101
+    assert document["family_wise_alpha"] == 1e-6
+    assert document["checks_made"] == document["family_size"] == len(document["cases"][0]["checks"])
+    [case] = document["cases"]
+    assert case["case"] == "quadratic_claims"
+    for check in case["checks"]:
+        assert set(check) >= CHECK_KEYS
+        assert set(check["at"]) == {"mu", "sigma", "k"}
+        assert check["estimator"] in ("score", "pathwise")
+        assert check["parameter"] in ("mu", "sigma")
+        assert check["statistic"] in ("mean", "variance")
+        assert check["passed"] is not False
+        if check["passed"] is None:
+            assert check["reason"]
+        else:
+            low, high = check["bounds"]
+            assert low <= check["z"] <= high
+            assert check["threshold"] == pytest.approx(document["threshold"])
+    assert [c["index"] for c in case["claims"]] == [0, 1, 2, 3]
+    assert [c["verdict"] for c in case["claims"]] == ["holds", "refuted", "holds", "refuted"]
+    refuted = case["claims"][3]["counterexample"]
+    assert set(refuted["at"]) == {"mu", "sigma", "k"}
+    assert set(refuted["variance"]) == {"pathwise", "score"}
+    assert refuted["variance"]["score"] > refuted["variance"]["pathwise"]
+
+
+def test_everything_holding_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, LINEAR, *FAST)
+    assert (code, err) == (0, "")
+    assert "0 failed" in out
+    assert "claims[2] pathwise lower for mu: holds" in out
+
+
+def test_a_bad_case_file_is_one_line_and_the_others_still_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, BAD, LINEAR, *FAST, "--json")
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"{BAD}: claims[1].quantity: ")
+    document = json.loads(out)
+    assert [c["case"] for c in document["cases"]] == ["linear_holds"]
+    assert document["errors"] == [err.strip()]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"), [("--samples=100", "--samples: 100"), ("--seed=-1", "--seed: -1")]
+)
+def test_bad_options_are_one_line_and_exit_two(
+    capsys: pytest.CaptureFixture[str], option: str, message: str
+) -> None:
+    code, out, err = run(capsys, LINEAR, option)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(message)
+
+
+def test_an_infinite_variance_point_gives_skipped_checks_with_reasons(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, INFINITE, *FAST, "--json")
+    assert code == 0  # skipped is not failed
+    [case] = json.loads(out)["cases"]
+    at_reference = [c for c in case["checks"] if c["at"] == {"mu": 0.0, "sigma": 1.0}]
+    assert len(at_reference) == 8
+    for check in at_reference:
+        assert check["passed"] is None
+        assert "infinite" in check["reason"]
+        assert check["monte_carlo"] is None
+
+
+def test_output_is_deterministic_for_a_seed_and_independent_of_jobs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = [QUADRATIC, LINEAR, "--samples", "10000", "--json"]
+    first = run(capsys, *arguments, "--seed", "7", "--jobs", "1")
+    assert run(capsys, *arguments, "--seed", "7", "--jobs", "2") == first
+    assert run(capsys, *arguments, "--seed", "8", "--jobs", "2")[1] != first[1]
+
+
+def test_text_output_names_refuted_claims_and_their_counterexamples(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, QUADRATIC, *FAST)
+    assert code == 1
+    assert "claims[2] pathwise.variance.mu equals 4*sigma: refuted; counterexample" in out
+    assert "family-wise false-alarm rate 1e-06" in out
+
+
+def test_a_case_that_crashes_is_reported_and_fails_the_run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(check_command, "check_case", explode)  # inherited by the forked child
+    code, out, _ = run(capsys, LINEAR, *FAST, "--json")
+    assert code == 1
+    [case] = json.loads(out)["cases"]
+    assert case["case"] == "linear_holds"
+    assert "boom" in case["error"]
+    assert (case["checks"], case["claims"]) == ([], [])
+
+
+def test_non_finite_numbers_stay_valid_json() -> None:
+    assert json_float(float("inf")) == "inf"
+    assert json_float(float("-inf"), 3) == "-inf"
+    assert json_float(float("nan")) == "nan"
+    assert json_float(1.23456789, 3) == 1.235

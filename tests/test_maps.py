@@ -1,0 +1,100 @@
+"""The report maps (verify.maps) and the fast variance evaluation behind them (verify.sweep).
+
+Each map is compared with values from elsewhere: formulas derived by hand, or the
+exact point evaluation of verify.evaluation, on grids that are not square so that a
+transposed map cannot pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from verify.cases import load_case
+from verify.derivation import Derivation, derive
+from verify.evaluation import evaluate_variance, exact_point
+from verify.maps import log_variance_ratio_grid
+from verify.sweep import VarianceFunction
+
+MU = np.array([-2.0, -0.5, 0.0, 1.0, 2.5])
+SIGMA = np.array([0.3, 1.0, 1.7])
+
+
+def _derivation(name: str) -> Derivation:
+    return derive(load_case(f"cases/{name}.toml").r)
+
+
+def test_quadratic_map_matches_the_hand_formula() -> None:
+    grid = log_variance_ratio_grid(_derivation("quadratic"), "mu", {"k": 1.0}, MU, SIGMA)
+    assert grid.shape == (len(SIGMA), len(MU))
+    for i, sigma in enumerate(SIGMA):
+        for j, mu in enumerate(MU):
+            d = mu - 1.0
+            score = (d**4 + 14 * d**2 * sigma**2 + 15 * sigma**4) / sigma**2
+            assert grid[i, j] == pytest.approx(math.log(4 * sigma**2 / score), rel=1e-12)
+
+
+@pytest.mark.parametrize(("name", "fixed"), [("cosine", {"k": 2.0}), ("sigmoid", {"k": 1.0})])
+@pytest.mark.parametrize("parameter", ["mu", "sigma"])
+def test_map_agrees_with_exact_point_evaluation(
+    name: str, fixed: dict[str, float], parameter: str
+) -> None:
+    derivation = _derivation(name)
+    mu, sigma = np.array([-1.0, 0.5, 2.0]), np.array([0.5, 1.5])
+    grid = log_variance_ratio_grid(derivation, parameter, fixed, mu, sigma)
+    for i, s in enumerate(sigma):
+        for j, m in enumerate(mu):
+            point = exact_point({"mu": float(m), "sigma": float(s), **fixed})
+            pathwise, score = (
+                evaluate_variance(derivation, e, parameter, point).value
+                for e in ("pathwise", "score")
+            )
+            assert grid[i, j] == pytest.approx(float(mpmath.log(pathwise / score)), abs=1e-8)
+
+
+def test_zero_and_infinite_variances_follow_the_conventions() -> None:
+    linear = log_variance_ratio_grid(_derivation("linear"), "mu", {"a": 2.0}, MU, SIGMA)
+    assert np.all(linear == -np.inf)  # the pathwise estimator of a*z for mu is constant
+    constant = log_variance_ratio_grid(_derivation("constant"), "sigma", {"c": 0.0}, MU, SIGMA)
+    assert np.all(np.isnan(constant))  # 0 / 0
+    step = log_variance_ratio_grid(_derivation("step"), "mu", {"c": 0.0}, MU, SIGMA)
+    assert np.all(step == -np.inf)  # r' = 0 (biased), score variance positive
+    sigmas = np.array([0.5, 0.99, 1.0, 1.3])
+    heavy = log_variance_ratio_grid(_derivation("heavy_tail"), "mu", {"a": 0.25}, MU, sigmas)
+    # Both variances are infinite exactly where 2*a*sigma**2 >= 1/2, i.e. sigma >= 1.
+    assert np.all(np.isfinite(heavy[:2]))
+    assert np.all(np.isnan(heavy[2:]))
+
+
+def test_far_tails_are_not_rounded_to_zero() -> None:
+    # For max(z, 0) at mu = -2, sigma = 0.1 the pathwise variance for mu is p*(1 - p) with
+    # p = P(z > 0) ~ 2.8e-89: float64 and even 20 digits round it to 0.
+    derivation = _derivation("relu")
+    pathwise = VarianceFunction.compile(derivation, "pathwise", "mu", {"c": 0.0}, ("mu", "sigma"))
+    with mpmath.workdps(60):
+        p = mpmath.ncdf(-20)
+        expected = p * (1 - p)
+    assert float(pathwise.value([-2.0, 0.1])) == pytest.approx(float(expected), rel=1e-9)
+    assert pathwise.values([np.array([-2.0]), np.array([0.1])])[0] == pytest.approx(
+        float(expected), rel=1e-9
+    )
+    grid = log_variance_ratio_grid(derivation, "mu", {"c": 0.0}, np.array([-2.0]), np.array([0.1]))
+    assert np.isfinite(grid).all()
+
+
+@pytest.mark.parametrize(
+    ("parameter", "fixed", "sigma", "message"),
+    [
+        ("mu", {"k": 1.0}, np.array([0.0, 1.0]), "sigma value must be > 0"),
+        ("mu", {}, SIGMA, "missing value for k"),
+        ("theta", {"k": 1.0}, SIGMA, "unknown gradient component"),
+    ],
+)
+def test_bad_map_requests_raise(
+    parameter: str, fixed: dict[str, float], sigma: np.ndarray, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        log_variance_ratio_grid(_derivation("cosine"), parameter, fixed, MU, sigma)

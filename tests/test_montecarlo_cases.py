@@ -1,0 +1,121 @@
+"""Property-based Monte Carlo checks over every case in cases/ (discovered when tests run).
+
+For each case, hypothesis draws points (mu, sigma on grids over the case's domain,
+parameters from their listed values); the Monte Carlo seed is derived from the drawn
+point, so a failure reproduces and shrinks.  At each point, for both estimators and
+both components: the sample mean and variance must agree with the exact ones (the
+statistically exact checks of :mod:`verify.significance`, with a threshold so strict
+that a false alarm in the whole test session has probability below 1e-6), and the
+estimators must be unbiased -- the score function always, the pathwise estimator
+unless r is discontinuous, in which case its bias must show up somewhere.
+
+The default session stays fast: few examples per case (the hypothesis profile), a
+modest N (the thresholds are exact, so a small N is still sound, only less
+powerful), and a single example for the cases whose moments need quadrature.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import mpmath
+import pytest
+from hypothesis import HealthCheck, Phase, find, given, settings
+
+from verify.cases import Case, discover_cases, load_case
+from verify.check_moments import exact_moments
+from verify.checks import closed_form_expected
+from verify.derivation import derive
+from verify.estimators import ESTIMATOR_NAMES
+from verify.evaluation import evaluate_gradient, exact_point
+from verify.montecarlo import estimator_function, sample_moments, stream_seed
+from verify.points import points
+from verify.results import evaluate_point, point_json
+from verify.significance import judge, threshold
+from verify.symbols import GRADIENT_PARAMETERS
+
+CASE_FILES = discover_cases(Path(__file__).resolve().parent.parent / "cases")
+SAMPLES = 2**14
+# 1e-6 over up to 1e5 checks per session: a spurious failure is (designed) rarer than 1e-6.
+T = threshold(100_000)
+UNBIASED = mpmath.mpf(10) ** -25
+
+
+def point_seed(at: dict[str, float]) -> int:
+    """The Monte Carlo seed of a drawn point: the same point always draws the same noise."""
+    return zlib.crc32(json.dumps(at, sort_keys=True).encode())
+
+
+def examples(case: Case) -> settings:
+    if closed_form_expected(case):
+        return settings()  # the profile's count (fast: 8, thorough: 100)
+    return settings(max_examples=1)
+
+
+def check_point(case: Case, at: dict[str, float]) -> None:
+    derivation = derive(case.r)
+    point = exact_point(at)
+    seed = point_seed(at)
+    for estimator_index, estimator in enumerate(ESTIMATOR_NAMES):
+        for parameter_index, parameter in enumerate(GRADIENT_PARAMETERS):
+            function = estimator_function(derivation, estimator, parameter, point)
+            exact = exact_moments(derivation, estimator, parameter, point, function)
+            key = stream_seed(seed, case.name, 0, estimator_index, parameter_index)
+            sample = sample_moments(function, key, SAMPLES)
+            for outcome in judge(exact, sample, SAMPLES, T):
+                assert outcome.passed is not False, (estimator, parameter, outcome)
+            if estimator == "score" or not derivation.is_discontinuous:
+                gradient = evaluate_gradient(derivation, parameter, point).value
+                assert_equal(exact.mean, gradient, f"E[{estimator}.{parameter}] vs gradient")
+
+
+def assert_equal(value: mpmath.mpf, expected: mpmath.mpf, what: str) -> None:
+    if not (mpmath.isfinite(value) and mpmath.isfinite(expected)):
+        return  # an infinite or undefined gradient has no bias to measure
+    size = max(abs(value), abs(expected), mpmath.mpf(1))
+    assert abs(value - expected) <= UNBIASED * size, f"{what}: {value} != {expected}"
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda path: path.stem)
+def test_monte_carlo_agrees_with_the_exact_moments_at_drawn_points(path: Path) -> None:
+    case = load_case(path)
+
+    @examples(case)
+    @given(at=points(case))
+    def run(at: dict[str, float]) -> None:
+        check_point(case, at)
+
+    run()
+
+
+DISCONTINUOUS = [p for p in CASE_FILES if derive(load_case(p).r).is_discontinuous]
+
+
+@pytest.mark.parametrize("path", DISCONTINUOUS, ids=lambda path: path.stem)
+def test_a_discontinuous_cost_has_a_reported_pathwise_bias_somewhere(path: Path) -> None:
+    case = load_case(path)
+    derivation = derive(case.r)
+
+    def biased(at: dict[str, float]) -> bool:
+        result = evaluate_point(derivation, exact_point(at), ESTIMATOR_NAMES)
+        return any(result.bias("pathwise", p).value != 0 for p in GRADIENT_PARAMETERS)
+
+    search = settings(
+        max_examples=50,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],  # any biased point will do; shrinking would only cost time
+        suppress_health_check=list(HealthCheck),
+    )
+    at = find(points(case), biased, settings=search)
+    result = evaluate_point(derivation, exact_point(at), ("pathwise",))
+    record = point_json(case.name, at, result, derivation.is_discontinuous)
+    assert record["discontinuous"] is True
+    assert any(record["bias"]["pathwise"][p] != 0.0 for p in GRADIENT_PARAMETERS)  # type: ignore[index]
+
+
+def test_the_suite_covers_the_case_library() -> None:
+    assert len(CASE_FILES) >= 2
+    assert DISCONTINUOUS, "the library should hold a discontinuous cost (step)"

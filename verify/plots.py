@@ -1,0 +1,71 @@
+"""PNG maps of where each estimator wins, byte-for-byte reproducible.
+
+The contract: :func:`render_ratio_map` draws, for one parameter combination, one
+panel per gradient component of ``log(pathwise variance / score variance)`` over
+the (mu, sigma) domain, with a diverging colour scale centred at 0 (blue: pathwise
+lower; red: score lower), grey where a variance is undefined, and the crossover
+curve -- the zero level set of the exact log-ratio, traced on the grid of exact
+values -- drawn in black.  Infinite ratios are clipped to the ends of the scale.
+
+Determinism: the Agg backend, fixed size and dpi, and no ``Software`` metadata,
+so the same arrays give the same bytes with the same matplotlib.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+
+# Beyond a factor of e^6 ~ 400 the colour says no more; the tables give the numbers.
+COLOUR_LIMIT = 6.0
+
+
+def colour_limit(ratios: Mapping[str, np.ndarray]) -> float:
+    """Symmetric colour-scale half-width: the largest finite |log ratio|, capped."""
+    finite = [np.abs(r[np.isfinite(r)]) for r in ratios.values()]
+    largest = max((float(v.max()) for v in finite if v.size), default=1.0)
+    return float(min(max(largest, 0.1), COLOUR_LIMIT))
+
+
+def render_ratio_map(
+    mu_values: np.ndarray,
+    sigma_values: np.ndarray,
+    ratios: Mapping[str, np.ndarray],
+    title: str,
+) -> bytes:
+    """PNG bytes: one panel per component; ``ratios[p][i, j]`` is at (sigma_i, mu_j)."""
+    limit = colour_limit(ratios)
+    figure, axes = plt.subplots(1, len(ratios), figsize=(5.2 * len(ratios), 4.2), squeeze=False)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+    colours = plt.get_cmap("RdBu_r").with_extremes(bad="#bbbbbb")
+    for axis, (parameter, ratio) in zip(axes[0], ratios.items(), strict=True):
+        clipped = np.clip(ratio, -limit, limit)  # keeps nan, clips +-inf
+        image = axis.pcolormesh(
+            mu_values, sigma_values, clipped, cmap=colours, norm=norm, shading="nearest"
+        )
+        finite = np.where(np.isfinite(ratio), ratio, np.nan)  # a jump to inf is no crossover
+        if np.nanmin(finite, initial=np.inf) < 0 < np.nanmax(finite, initial=-np.inf):
+            axis.contour(
+                mu_values, sigma_values, finite, levels=[0.0], colors="black", linewidths=1.2
+            )
+        axis.set_xlabel("mu")
+        axis.set_ylabel("sigma")
+        axis.set_title(f"gradient wrt {parameter}")
+        figure.colorbar(image, ax=axis, label="log(Var pathwise / Var score)")
+    figure.suptitle(
+        f"{title}\nblue: pathwise lower, red: score lower, black: crossover, "
+        "grey: undefined; infinite ratios at the scale's ends"
+    )
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
