@@ -28,6 +28,11 @@ import sympy
 
 from verify.estimators import ESTIMATOR_NAMES
 from verify.expressions import ALLOWED_FUNCTIONS, CONSTANTS, ExpressionError, parse_expression
+from verify.parameterization import (
+    Parameterization,
+    ParameterizationError,
+    parse_parameterization,
+)
 from verify.symbols import GRADIENT_PARAMETERS, RESERVED_NAMES, Z, parameter_symbol, point_symbols
 
 MAX_FILE_BYTES = 64 * 1024
@@ -37,6 +42,7 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PARAMETER_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 TOP_LEVEL_KEYS = (
     "title", "r", "description", "source", "parameters", "domain", "reference", "claims",
+    "parameterization",
 )  # fmt: skip
 _STATISTICS = ("mean", "variance")
 # objective, gradient.<p>, <estimator>.<mean|variance>.<p> for p in mu, sigma.
@@ -87,6 +93,7 @@ class Case:
     domain: Domain
     reference: dict[str, float]
     claims: tuple[Claim, ...]
+    parameterization: Parameterization | None = None
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -180,7 +187,17 @@ def _load(path: Path) -> Case:
         domain=domain,
         reference=_reference(data.get("reference"), domain),
         claims=_claims(data.get("claims"), point_symbols(tuple(parameters))),
+        parameterization=_parameterization(data.get("parameterization"), tuple(parameters)),
     )
+
+
+def _parameterization(value: object, parameters: tuple[str, ...]) -> Parameterization | None:
+    if value is None:
+        return None
+    try:
+        return parse_parameterization(_table(value, "parameterization"), parameters)
+    except ParameterizationError as error:
+        raise _Invalid(error.field, error.message) from None
 
 
 def _read(path: Path) -> dict[str, object]:

@@ -19,6 +19,7 @@ from verify.crossover_command import add_crossover_parser
 from verify.derivation import derive
 from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import exact_point
+from verify.parameterization import ParameterizationError
 from verify.results import evaluate_point as evaluate_case_point
 from verify.results import point_json
 from verify.run import add_run_parser
@@ -79,7 +80,12 @@ def command_evaluate(arguments: argparse.Namespace) -> int:
     derivation = derive(case.r)
     result = evaluate_case_point(derivation, exact_point(at), ESTIMATOR_NAMES)
     if arguments.json:
-        record = point_json(case.name, at, result, derivation.is_discontinuous)
+        try:
+            record = point_json(
+                case.name, at, result, derivation.is_discontinuous, case.parameterization
+            )
+        except ParameterizationError as error:
+            raise InputError(f"{case.path}: {error.field}: {error.message}") from None
         print(json.dumps(record))
     else:
         print(evaluation_text(case, derivation, at, result))

@@ -28,7 +28,7 @@ from verify.compound import Compound, Quantity
 from verify.derivation import Derivation
 from verify.gaussian import Method
 from verify.quadrature import quadrature_expectation
-from verify.symbols import EPS, MU, SIGMA, parameter_symbol
+from verify.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 
 WORKING_DIGITS = 50
 REPORTED_DIGITS = 30
@@ -169,6 +169,21 @@ def evaluate_variance(
         variance = second.value - first.value**2
     # A variance is non-negative; a tiny negative value is cancellation at 50 digits.
     return Number(max(variance, mpmath.mpf(0)), method)
+
+
+def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoint) -> Number:
+    """Cov[g_mu, g_sigma] = E[g_mu g_sigma] - E[g_mu] E[g_sigma], one expression when closed."""
+    cross = derivation.cross_moment(estimator)
+    means = [derivation.raw_moment(estimator, p, 1) for p in GRADIENT_PARAMETERS]
+    conditions = tuple(b for q in (cross, *means) for b in q.divergence)
+    values = [q.value for q in (cross, *means)]
+    if all(v is not None for v in values) and not diverges(conditions, point):
+        covariance = values[0] - values[1] * values[2]  # type: ignore[operator]
+        return Number(_evaluate_closed_form(covariance, point), "closed-form")
+    numbers = [evaluate_expectation(q, point) for q in (cross, *means)]
+    with mpmath.workdps(WORKING_DIGITS):
+        value = numbers[0].value - numbers[1].value * numbers[2].value
+    return Number(value, combined_method(*(n.method for n in numbers)))
 
 
 def evaluate_gradient(derivation: Derivation, parameter: str, point: ExactPoint) -> Number:

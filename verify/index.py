@@ -43,7 +43,26 @@ def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
         "checks_failed": sum(1 for c in checks if c.get("passed") is False),
         "checks_skipped": sum(1 for c in checks if c.get("passed") is None),
         "claims": [c["verdict"] for c in claims],
+        "lowest": _lowest_at_reference(report),
     }
+
+
+def _lowest_at_reference(report: CaseReport) -> dict[str, str]:
+    """Per component, the unbiased estimator with the lowest variance at the reference point
+    (first parameter combination)."""
+    if not report.reference_results:
+        return {}
+    result = report.reference_results[0]
+    lowest = {}
+    for parameter in GRADIENT_PARAMETERS:
+        candidates = {
+            e: table[parameter].value
+            for e, table in result.variances.items()
+            if result.bias(e, parameter).as_json() == 0.0
+        }
+        finite = {e: v for e, v in candidates.items() if v == v and v != float("inf")}
+        lowest[parameter] = min(finite, key=lambda e: (finite[e], e)) if finite else "none finite"
+    return lowest
 
 
 def render_index(records: Sequence[IndexRecord], failures: dict[str, str]) -> str:
@@ -56,15 +75,18 @@ def render_index(records: Sequence[IndexRecord], failures: dict[str, str]) -> st
         "",
         "Exact answers for each cost r(z) with z ~ N(mu, sigma^2), per gradient component, over "
         "each case's (mu, sigma) domain and parameter values. Each case's report has the "
-        "formulas, tables, maps, crossovers and Monte Carlo verification.",
+        "formulas, tables, maps, crossovers and Monte Carlo verification. The verdict columns "
+        "compare the pathwise and score-function estimators over the whole domain; 'lowest at "
+        "reference' names, among all six estimators (with baselines and measure-valued), the "
+        "unbiased one with the lowest variance at the case's reference point.",
         "",
-        "| case | r(z) | gradient wrt mu | gradient wrt sigma | method | Monte Carlo checks "
-        "| claims |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| case | r(z) | gradient wrt mu | gradient wrt sigma | lowest at reference (mu / sigma) "
+        "| method | Monte Carlo checks | claims |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_row(record) for record in ordered]
     for name, reason in sorted(failures.items()):
-        lines.append(f"| {name} | | **failed**: {reason} | | | | |")
+        lines.append(f"| {name} | | **failed**: {reason} | | | | | |")
     lines += ["", *_answer(ordered)]
     return "\n".join(lines) + "\n"
 
@@ -78,7 +100,9 @@ def _row(record: IndexRecord) -> str:
     claims = ", ".join(record["claims"]) or "none"
     return (
         f"| [{record['case']}]({record['case']}.md) | `{record['r']}` | "
-        f"{record['verdicts']['mu']} | {record['verdicts']['sigma']} | {record['method']} | "
+        f"{record['verdicts']['mu']} | {record['verdicts']['sigma']} | "
+        f"{record['lowest'].get('mu', '')} / {record['lowest'].get('sigma', '')} | "
+        f"{record['method']} | "
         f"{checks} | {claims} |"
     )
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import mpmath
 
+from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import Number
 from verify.formulas import as_latex
 from verify.report import CaseReport, combination_label, map_file_name
+from verify.results import PointResult, parameterization_json
 from verify.symbols import GRADIENT_PARAMETERS
 
 TABLE_DIGITS = 10
@@ -35,12 +37,14 @@ def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
         _verdicts(report),
         _formulas(report),
         _reference_table(report),
+        _all_estimators(report),
+        _parameterization(report),
         _maps(report),
         _crossovers(report),
         _verification(report),
         _methods(report),
     ]
-    return "\n\n".join(section.rstrip() for section in sections) + "\n"
+    return "\n\n".join(section.rstrip() for section in sections if section) + "\n"
 
 
 def _header(report: CaseReport, fingerprint: str) -> str:
@@ -123,6 +127,76 @@ def _reference_table(report: CaseReport) -> str:
                 f"| {combination_label(combination)} | {parameter} | {short(score)} | "
                 f"{short(pathwise)} | {_lower(score, pathwise)} | {short(bias)} | {method} |"
             )
+    return "\n".join(lines)
+
+
+def _all_estimators(report: CaseReport) -> str:
+    """Every estimator's variance per component, and the trace of its covariance matrix."""
+    names = list(report.reference_results[0].variances) if report.reference_results else []
+    lines = [
+        "## All estimators at the reference point",
+        "",
+        "Single-sample variances of every estimator (the lowest unbiased one in bold), and "
+        "tr Cov = Var[g_mu] + Var[g_sigma] for the whole gradient vector. score_baseline_*: "
+        "the score function with the baseline E[r] or the variance-optimal constant "
+        "E[r s^2]/E[s^2]; measure_valued(_coupled): the weak-derivative estimator without "
+        "and with common random numbers (Mohamed et al. 2020, Sections 6 and 7.4).",
+        "",
+        "| parameters | quantity | " + " | ".join(names) + " |",
+        "| --- | --- |" + " --- |" * len(names),
+    ]
+    for combination, result in zip(report.combinations, report.reference_results, strict=True):
+        rows = [(p, {e: result.variances[e][p] for e in names}) for p in GRADIENT_PARAMETERS]
+        rows.append(("tr Cov", {e: result.trace(e) for e in names}))
+        for label, values in rows:
+            unbiased = [e for e in names if not _biased(result, e)]
+            best = _lowest(values, unbiased)
+            cells = [f"**{short(values[e])}**" if e in best else short(values[e]) for e in names]
+            quantity = f"Var {label}" if label in GRADIENT_PARAMETERS else label
+            lines.append(
+                f"| {combination_label(combination)} | {quantity} | " + " | ".join(cells) + " |"
+            )
+    return "\n".join(lines)
+
+
+def _biased(result: PointResult, estimator: str) -> bool:
+    return any(result.bias(estimator, p).as_json() not in (0.0,) for p in GRADIENT_PARAMETERS)
+
+
+def _lowest(values: dict[str, Number], candidates: list[str]) -> set[str]:
+    finite = {e: values[e].value for e in candidates if mpmath.isfinite(values[e].value)}
+    if not finite:
+        return set()
+    least = min(finite.values())
+    return {e for e, v in finite.items() if v <= least * (1 + mpmath.mpf("1e-12"))}
+
+
+def _parameterization(report: CaseReport) -> str:
+    parameterization = report.case.parameterization
+    if parameterization is None or not report.reference_results:
+        return ""
+    at = {**report.case.reference, **report.combinations[0]}
+    document = parameterization_json(parameterization, at, report.reference_results[0])
+    names = document["names"]
+    assert isinstance(names, dict)
+    given = ", ".join(f"{c.theta} = {c.text}" for c in parameterization.components.values())
+    lines = [
+        "## In the case's own parameters",
+        "",
+        f"With {given}, every estimator transforms componentwise by d theta / d phi "
+        f"(chain rule), so each variance is scaled by the same factor for all estimators "
+        f"and the verdicts above hold unchanged for ({names['mu']}, {names['sigma']}). "
+        f"At the reference point and {combination_label(report.combinations[0])}:",
+        "",
+        "| estimator | " + " | ".join(f"Var g_{names[t]}" for t in GRADIENT_PARAMETERS) + " |",
+        "| --- |" + " --- |" * len(GRADIENT_PARAMETERS),
+    ]
+    estimators = document["estimators"]
+    assert isinstance(estimators, dict)
+    for estimator, record in estimators.items():
+        variances = record["variance"]
+        cells = [_cell(variances[names[t]]) for t in GRADIENT_PARAMETERS]
+        lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -226,13 +300,13 @@ def _counterexample(claim: dict[str, Any]) -> str:
 
 def _methods(report: CaseReport) -> str:
     derivation = report.derivation
-    quantities = {"objective": derivation.objective.method}
+    quantities: dict[str, str] = {"objective": derivation.objective.method}
     quantities.update({f"gradient.{p}": derivation.gradient[p].method for p in GRADIENT_PARAMETERS})
-    for estimator in ("score", "pathwise"):
+    for estimator in ESTIMATOR_NAMES:
         for parameter in GRADIENT_PARAMETERS:
-            for order, statistic in ((1, "mean"), (2, "second moment")):
-                method = derivation.raw_moment(estimator, parameter, order).method
-                quantities[f"{estimator}.{statistic}.{parameter}"] = method
+            methods = {derivation.raw_moment(estimator, parameter, o).method for o in (1, 2)}
+            method = "quadrature" if "quadrature" in methods else "closed-form"
+            quantities[f"{estimator}.variance.{parameter}"] = method
     closed = [q for q, m in quantities.items() if m == "closed-form"]
     numeric = [q for q, m in quantities.items() if m != "closed-form"]
     lines = ["## How each number was obtained", ""]

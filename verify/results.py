@@ -5,12 +5,20 @@ The JSON shape is a contract other tools depend on; keys are only ever added:
     {"case": str, "at": {name: float},
      "objective": num, "gradient": {"mu": num, "sigma": num},
      "estimators": {name: {"mean": {"mu": num, "sigma": num},
-                           "variance": {"mu": num, "sigma": num}}},
+                           "variance": {"mu": num, "sigma": num},
+                           "covariance": {"mu_sigma": num, "matrix": [[num, num], [num, num]],
+                                          "trace": num},
+                           "baseline": {"mu": num, "sigma": num}}},   # baseline estimators only
      "method": "closed-form" | "quadrature",
      "methods": {"objective": m, "gradient.mu": m, "<estimator>.<mean|variance>.<theta>": m, ...},
      "bias": {name: {"mu": num, "sigma": num}},
-     "discontinuous": bool}
+     "discontinuous": bool,
+     "parameterization": {...}}   # only for cases with a [parameterization] table:
+                                  # names, at, jacobian, gradient, estimators in the new
+                                  # parameters (see verify.parameterization)
 
+Estimators: score, pathwise, score_baseline_mean, score_baseline_optimal,
+measure_valued and measure_valued_coupled (see :mod:`verify.estimators`).
 ``num`` is a JSON number, or the string "inf", "-inf" or "nan" ("nan": the
 expectation does not exist).  ``method`` is "closed-form" only when every number is.
 """
@@ -22,6 +30,7 @@ from dataclasses import dataclass
 
 import mpmath
 
+from verify.baselines import BASELINE_ESTIMATORS, baseline_value
 from verify.derivation import Derivation
 from verify.evaluation import (
     REPORTED_DIGITS,
@@ -29,11 +38,13 @@ from verify.evaluation import (
     ExactPoint,
     Number,
     combined_method,
+    evaluate_covariance,
     evaluate_expectation,
     evaluate_gradient,
     evaluate_mean,
     evaluate_variance,
 )
+from verify.parameterization import Parameterization
 from verify.symbols import GRADIENT_PARAMETERS
 
 JsonValue = float | str
@@ -47,6 +58,8 @@ class PointResult:
     gradient: dict[str, Number]
     means: dict[str, dict[str, Number]]
     variances: dict[str, dict[str, Number]]
+    covariances: dict[str, Number]
+    baselines: dict[str, dict[str, Number]]
 
     def numbers(self) -> dict[str, Number]:
         """All numbers by quantity name (``objective``, ``gradient.mu``, ``score.mean.mu`` ...)."""
@@ -57,7 +70,26 @@ class PointResult:
                 named.update(
                     {f"{estimator}.{statistic}.{p}": n for p, n in table[estimator].items()}
                 )
+            named[f"{estimator}.covariance"] = self.covariances[estimator]
+        for estimator, values in self.baselines.items():
+            named.update({f"{estimator}.baseline.{p}": n for p, n in values.items()})
         return named
+
+    def trace(self, estimator: str) -> Number:
+        """Var[g_mu] + Var[g_sigma], the total variance of the gradient vector."""
+        mu, sigma = (self.variances[estimator][p] for p in GRADIENT_PARAMETERS)
+        with mpmath.workdps(WORKING_DIGITS):
+            return Number(mu.value + sigma.value, combined_method(mu.method, sigma.method))
+
+    def covariance_json(self, estimator: str) -> dict[str, object]:
+        """The 2x2 covariance matrix of (g_mu, g_sigma), and its trace."""
+        mu, sigma = (self.variances[estimator][p].as_json() for p in GRADIENT_PARAMETERS)
+        cross = self.covariances[estimator].as_json()
+        return {
+            "mu_sigma": cross,
+            "matrix": [[mu, cross], [cross, sigma]],
+            "trace": self.trace(estimator).as_json(),
+        }
 
     def bias(self, estimator: str, parameter: str) -> Number:
         """E[g] - dJ/dtheta: zero for an unbiased estimator."""
@@ -76,7 +108,8 @@ class PointResult:
 def evaluate_point(
     derivation: Derivation, point: ExactPoint, estimators: tuple[str, ...]
 ) -> PointResult:
-    """Objective, gradient and each estimator's mean and variance at ``point``."""
+    """Objective, gradient and each estimator's mean, variance and covariance at ``point``."""
+    baseline_estimators = [e for e in estimators if e in BASELINE_ESTIMATORS]
     return PointResult(
         objective=evaluate_expectation(derivation.objective, point),
         gradient={p: evaluate_gradient(derivation, p, point) for p in GRADIENT_PARAMETERS},
@@ -88,7 +121,59 @@ def evaluate_point(
             e: {p: evaluate_variance(derivation, e, p, point) for p in GRADIENT_PARAMETERS}
             for e in estimators
         },
+        covariances={e: evaluate_covariance(derivation, e, point) for e in estimators},
+        baselines={
+            e: {
+                p: evaluate_expectation(baseline_value(e, derivation, p), point)
+                for p in GRADIENT_PARAMETERS
+            }
+            for e in baseline_estimators
+        },
     )
+
+
+def _estimator_json(result: PointResult, estimator: str) -> dict[str, object]:
+    record: dict[str, object] = {
+        "mean": {p: n.as_json() for p, n in result.means[estimator].items()},
+        "variance": {p: n.as_json() for p, n in result.variances[estimator].items()},
+        "covariance": result.covariance_json(estimator),
+    }
+    if estimator in result.baselines:
+        record["baseline"] = {p: n.as_json() for p, n in result.baselines[estimator].items()}
+    return record
+
+
+def scaled(number: Number, factor: mpmath.mpf) -> Number:
+    """``factor * number``, keeping the method."""
+    with mpmath.workdps(WORKING_DIGITS):
+        return Number(factor * number.value, number.method)
+
+
+def parameterization_json(
+    parameterization: Parameterization, at: Mapping[str, float], result: PointResult
+) -> dict[str, object]:
+    """The numbers in the new parameters: componentwise chain rule with d theta / d phi."""
+    values, jacobians = parameterization.jacobians_at(dict(at))
+    name = {theta: parameterization.name(theta) for theta in GRADIENT_PARAMETERS}
+    cross = jacobians["mu"] * jacobians["sigma"]
+
+    def per_component(table: Mapping[str, Number], power: int) -> dict[str, object]:
+        return {name[t]: scaled(table[t], jacobians[t] ** power).as_json() for t in table}
+
+    return {
+        "names": name,
+        "at": {name[t]: values[name[t]] for t in GRADIENT_PARAMETERS},
+        "jacobian": {t: float(jacobians[t]) for t in GRADIENT_PARAMETERS},
+        "gradient": per_component(result.gradient, 1),
+        "estimators": {
+            e: {
+                "mean": per_component(result.means[e], 1),
+                "variance": per_component(result.variances[e], 2),
+                "covariance": scaled(result.covariances[e], cross).as_json(),
+            }
+            for e in result.means
+        },
+    }
 
 
 def point_json(
@@ -96,22 +181,17 @@ def point_json(
     at: Mapping[str, float],
     result: PointResult,
     discontinuous: bool,
+    parameterization: Parameterization | None = None,
 ) -> dict[str, object]:
     """The ``verify evaluate --json`` object (see the module docstring)."""
     numbers = result.numbers()
     methods = {name: number.method for name, number in numbers.items()}
-    return {
+    record: dict[str, object] = {
         "case": case_name,
         "at": dict(at),
         "objective": result.objective.as_json(),
         "gradient": {p: n.as_json() for p, n in result.gradient.items()},
-        "estimators": {
-            e: {
-                "mean": {p: n.as_json() for p, n in result.means[e].items()},
-                "variance": {p: n.as_json() for p, n in result.variances[e].items()},
-            }
-            for e in result.means
-        },
+        "estimators": {e: _estimator_json(result, e) for e in result.means},
         "method": "quadrature" if "quadrature" in methods.values() else "closed-form",
         "methods": methods,
         "bias": {
@@ -119,3 +199,6 @@ def point_json(
         },
         "discontinuous": discontinuous,
     }
+    if parameterization is not None:
+        record["parameterization"] = parameterization_json(parameterization, at, result)
+    return record
