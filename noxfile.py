@@ -34,7 +34,8 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (pytest, with the fast hypothesis profile)."""
     install(session, "test")
     session.env.setdefault("VERIFY_HYPOTHESIS_PROFILE", "fast")
-    session.run("pytest", *session.posargs)
+    # Long statistical runs (false-alarm measurements) are marked slow: `nox -s tests -- -m slow`.
+    session.run("pytest", *(session.posargs or ["-m", "not slow"]))
 
 
 @nox.session

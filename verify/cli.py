@@ -126,6 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as error:  # a bug, not bad input: one line, and how to see more
+        if arguments.debug:
+            raise
+        print(
+            f"verify: internal error: {type(error).__name__}: {error} (rerun with --debug "
+            "for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

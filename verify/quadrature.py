@@ -58,6 +58,8 @@ def breakpoints(integrand: sympy.Expr) -> list[mpmath.mpf]:
 
 
 def _linear_root(argument: sympy.Expr) -> list[mpmath.mpf]:
+    if not argument.free_symbols <= {EPS}:
+        return []  # a kink inside an inner integral (its variable is not eps)
     poly = sympy.Poly(argument, EPS) if argument.is_polynomial(EPS) else None
     if poly is None or poly.degree() != 1:
         return []
