@@ -16,6 +16,7 @@ returned as an infinity rather than as a meaningless finite number.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import mpmath
 import sympy
@@ -31,8 +32,19 @@ _TAIL_NEAR, _TAIL_FAR = 30, 60
 def quadrature_expectation(
     integrand: sympy.Expr, point: Mapping[sympy.Symbol, sympy.Expr]
 ) -> mpmath.mpf:
-    """E[integrand(eps)] under N(0, 1) at ``point`` (which fixes every other symbol)."""
-    specialised = integrand.subs(point)
+    """E[integrand(eps)] under N(0, 1) at ``point`` (which fixes every other symbol).
+
+    Cached: compound quantities (baselines, measure-valued moments) share parts, and a
+    mean recurs in variances, covariances and biases.
+    """
+    return _cached_quadrature(integrand, tuple(sorted(point.items(), key=str)))
+
+
+@lru_cache(maxsize=4096)
+def _cached_quadrature(
+    integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+) -> mpmath.mpf:
+    specialised = integrand.subs(dict(point))
     with mpmath.workdps(WORKING_DIGITS):
         function = sympy.lambdify(EPS, specialised, modules="mpmath")
 
