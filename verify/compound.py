@@ -65,6 +65,12 @@ class Compound:
         return "closed-form" if closed else "quadrature"
 
     @property
+    def reason(self) -> str:
+        """Why parts need quadrature ("" when every part has a closed form)."""
+        reasons = {part.reason for _, part in self.parts if part.reason}
+        return "; ".join(sorted(reasons))
+
+    @property
     def divergence(self) -> tuple[sympy.Expr, ...]:
         """Every part's divergence conditions."""
         conditions = {b for _, part in self.parts for b in part.divergence}
