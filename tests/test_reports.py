@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sympy
 
 from verify.cases import discover_cases, load_case, load_cases
 from verify.checks import DEFAULT_SAMPLES, DEFAULT_SEED, count_checks
@@ -99,3 +100,27 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         write_atomic(target, b"new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]  # no temporary left behind
+
+
+def test_infinity_comes_from_divergence_not_from_a_zero_variance() -> None:
+    """A zero variance makes the log-ratio infinite; only divergence makes a variance so."""
+    import numpy as np
+
+    from verify.derivation import derive
+    from verify.report import infinite_map
+    from verify.symbols import Z
+    from verify.verdicts import component_verdict
+
+    mu, sigma = np.linspace(-1, 1, 5), np.linspace(0.5, 1.5, 5)
+    linear = derive(2 * Z)  # pathwise variance 0 everywhere
+    assert not infinite_map(linear, "mu", {}, mu, sigma).any()
+    heavy = derive(sympy.exp(Z**2 / 3))  # infinite from sigma^2 >= 3/4 on
+    mask = infinite_map(heavy, "mu", {}, mu, sigma)
+    assert (mask == (sigma[:, None] ** 2 >= 0.75)).all()
+    verdict = component_verdict(
+        "mu",
+        {"all": np.full((5, 5), -np.inf)},
+        biased=False,
+        infinite_maps={"all": np.zeros((5, 5), dtype=bool)},
+    )
+    assert verdict.label == "pathwise lower everywhere"

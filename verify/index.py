@@ -61,7 +61,12 @@ def _lowest_at_reference(report: CaseReport) -> dict[str, str]:
             if result.bias(e, parameter).as_json() == 0.0
         }
         finite = {e: v for e, v in candidates.items() if v == v and v != float("inf")}
-        lowest[parameter] = min(finite, key=lambda e: (finite[e], e)) if finite else "none finite"
+        if not finite:
+            lowest[parameter] = "none finite"
+            continue
+        least = min(finite.values())
+        best = sorted(e for e, v in finite.items() if v <= least * (1 + 1e-12))
+        lowest[parameter] = best[0] if len(best) == 1 else f"tie ({len(best)})"
     return lowest
 
 

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Generic, TypeVar
 
-DEFAULT_SECONDS = 300.0
+DEFAULT_SECONDS = 900.0
 DEFAULT_MEMORY_MIB = 4096
 
 Item = TypeVar("Item")

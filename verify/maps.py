@@ -62,8 +62,10 @@ def log_ratio(pathwise: np.ndarray, score: np.ndarray) -> np.ndarray:
     """log(pathwise / score) elementwise, with the conventions of the module docstring.
 
     >>> log_ratio(np.array([0.0, 1.0, np.inf, 0.0]), np.array([1.0, 0.0, np.inf, 0.0]))
-    array([-inf,  inf,  nan,  nan])
+    array([-inf,  inf,  nan,   0.])
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        # log(0) = -inf, and inf - inf = nan exactly where the ratio is undefined.
-        return np.asarray(np.log(pathwise) - np.log(score), dtype=float)
+        # log(0) = -inf, and inf - inf = nan exactly where the ratio is undefined;
+        # two zero variances (a constant cost) are a tie, not undefined.
+        ratio = np.asarray(np.log(pathwise) - np.log(score), dtype=float)
+    return np.where((pathwise == 0) & (score == 0), 0.0, ratio)

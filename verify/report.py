@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sympy
 
 from verify.cases import Case
 from verify.checks import check_case
 from verify.crossover import Crossover, find_crossovers
 from verify.derivation import Derivation, derive
-from verify.estimators import ESTIMATOR_NAMES
+from verify.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.evaluation import exact_point
 from verify.maps import log_variance_ratio_grid
 from verify.results import PointResult, evaluate_point
-from verify.symbols import GRADIENT_PARAMETERS
+from verify.symbols import GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 from verify.verdicts import ComponentVerdict, component_verdict
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent
@@ -89,11 +90,16 @@ def gather_report(
         }
         for c in combinations
     ]
+    labels = [combination_label(c) for c in combinations]
     verdicts = {
         p: component_verdict(
             p,
-            {combination_label(c): m[p] for c, m in zip(combinations, maps, strict=True)},
+            {label: m[p] for label, m in zip(labels, maps, strict=True)},
             biased=derivation.is_discontinuous,
+            infinite_maps={
+                label: infinite_map(derivation, p, c, mu_values, sigma_values)
+                for label, c in zip(labels, combinations, strict=True)
+            },
         )
         for p in GRADIENT_PARAMETERS
     }
@@ -122,6 +128,28 @@ def gather_report(
         result.failed,
         settings,
     )
+
+
+def infinite_map(
+    derivation: Derivation,
+    parameter: str,
+    combination: dict[str, float],
+    mu_values: np.ndarray,
+    sigma_values: np.ndarray,
+) -> np.ndarray:
+    """Where the score or pathwise variance is infinite: some re(b) >= 1/2 of E[g^2]."""
+    mu_grid, sigma_grid = np.meshgrid(mu_values, sigma_values)
+    infinite = np.zeros(mu_grid.shape, dtype=bool)
+    fixed = {parameter_symbol(n): v for n, v in combination.items()}
+    for estimator in CLASSIC_ESTIMATORS:
+        for b in derivation.raw_moment(estimator, parameter, 2).divergence:
+            condition = sympy.re(b.subs(fixed))
+            function = sympy.lambdify((MU, SIGMA), condition, modules="numpy")
+            values = np.broadcast_to(
+                np.asarray(function(mu_grid, sigma_grid), dtype=float), mu_grid.shape
+            )
+            infinite |= values >= 0.5
+    return infinite
 
 
 def crossover_ranges(

@@ -7,13 +7,15 @@ case over its (mu, sigma) domain and every parameter combination, from maps of
 
 - ``score_lower_share``: the share of map points where the score function's
   variance is strictly lower (the log-ratio is > 0, including +inf);
-- ``infinite_share``: the share where a variance is infinite or undefined;
+- ``infinite_share``: the share where a variance is infinite (from the exact
+  divergence conditions, not from the ratio, which is also infinite where a
+  variance is zero);
 - ``biased``: the pathwise estimator's mean differs from the gradient (r has jumps).
 
 Its :attr:`~ComponentVerdict.label` is the one-line answer the index shows.
 
 >>> import numpy as np
->>> verdict = component_verdict("mu", {"k=1": np.array([[-1.0, 0.5]])}, biased=False)
+>>> verdict = component_verdict("mu", {"k=1": np.array([[-np.inf, 0.5]])}, biased=False)
 >>> verdict.label
 'score lower somewhere (50% of the map; k=1)'
 """
@@ -75,12 +77,21 @@ class ComponentVerdict:
 
 
 def component_verdict(
-    parameter: str, ratio_maps: Mapping[str, np.ndarray], *, biased: bool
+    parameter: str,
+    ratio_maps: Mapping[str, np.ndarray],
+    *,
+    biased: bool,
+    infinite_maps: Mapping[str, np.ndarray] | None = None,
 ) -> ComponentVerdict:
-    """The verdict from maps of log(Var pathwise / Var score), one map per parameter label."""
+    """The verdict from maps of log(Var pathwise / Var score), one map per parameter label.
+
+    ``infinite_maps`` mark where a variance is infinite, decided from the exact
+    divergence conditions: an infinite log-ratio alone may only mean a zero variance.
+    """
     total = sum(ratio.size for ratio in ratio_maps.values())
     score_lower = {label: int(np.sum(ratio > TIE_TOLERANCE)) for label, ratio in ratio_maps.items()}
-    non_finite = sum(int(np.sum(~np.isfinite(ratio))) for ratio in ratio_maps.values())
+    masks = infinite_maps or {}
+    non_finite = sum(int(np.sum(mask)) for mask in masks.values())
     equal = all(bool(np.all(np.abs(ratio) <= TIE_TOLERANCE)) for ratio in ratio_maps.values())
     return ComponentVerdict(
         parameter=parameter,
