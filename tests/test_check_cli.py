@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from verify import check_command
-from verify.checks import json_float
+from verify import check_command, claims
+from verify.cases import load_case
+from verify.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
+from verify.checks import count_checks, json_float
 from verify.cli import main
+from verify.estimators import ESTIMATOR_NAMES
 
 DATA = Path(__file__).parent / "data"
 QUADRATIC = str(DATA / "quadratic_claims.toml")
@@ -37,12 +40,16 @@ def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> No
     assert document["checks_made"] == document["family_size"] == len(document["cases"][0]["checks"])
     [case] = document["cases"]
     assert case["case"] == "quadratic_claims"
+    assert len(case["checks"]) == count_checks(load_case(QUADRATIC))
     for check in case["checks"]:
         assert set(check) >= CHECK_KEYS
         assert set(check["at"]) == {"mu", "sigma", "k"}
-        assert check["estimator"] in ("score", "pathwise")
-        assert check["parameter"] in ("mu", "sigma")
-        assert check["statistic"] in ("mean", "variance")
+        assert check["estimator"] in ESTIMATOR_NAMES
+        if check["statistic"] == "covariance":
+            assert check["parameter"] == "mu,sigma"
+        else:
+            assert check["statistic"] in ("mean", "variance")
+            assert check["parameter"] in ("mu", "sigma")
         assert check["passed"] is not False
         if check["passed"] is None:
             assert check["reason"]
@@ -96,16 +103,36 @@ def test_an_infinite_variance_point_gives_skipped_checks_with_reasons(
     assert code == 0  # skipped is not failed
     [case] = json.loads(out)["cases"]
     at_reference = [c for c in case["checks"] if c["at"] == {"mu": 0.0, "sigma": 1.0}]
-    assert len(at_reference) == 8
+    assert len(at_reference) == 5 * len(ESTIMATOR_NAMES)  # all six estimators, 5 checks each
     for check in at_reference:
         assert check["passed"] is None
-        assert "infinite" in check["reason"]
         assert check["monte_carlo"] is None
+        if check["estimator"] == "measure_valued_coupled":  # nested quadrature: not run here
+            assert "quadrature" in check["reason"]
+            assert check["exact"] is None
+        else:
+            assert "infinite" in check["reason"]
+
+
+def test_further_estimators_are_checked_at_the_first_point_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, LINEAR, *FAST, "--json")
+    assert code == 0
+    [case] = json.loads(out)["cases"]
+    first = case["checks"][0]["at"]
+    for check in case["checks"]:
+        if check["estimator"] in FURTHER_ESTIMATORS:
+            assert check["at"] == first
+    streams = {(json.dumps(c["at"]), c["estimator"]) for c in case["checks"]}
+    points = {at for at, _ in streams}
+    assert len(streams) == len(points) * len(CLASSIC_ESTIMATORS) + len(FURTHER_ESTIMATORS)
 
 
 def test_output_is_deterministic_for_a_seed_and_independent_of_jobs(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(claims, "SEARCH_EXAMPLES", 20)  # the claims only need to be there
     arguments = [QUADRATIC, LINEAR, "--samples", "10000", "--json"]
     first = run(capsys, *arguments, "--seed", "7", "--jobs", "1")
     assert run(capsys, *arguments, "--seed", "7", "--jobs", "2") == first

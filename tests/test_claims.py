@@ -9,7 +9,13 @@ import pytest
 import sympy
 
 from verify.cases import load_case
-from verify.claims import check_claims, is_higher, symbolically_equal, values_differ
+from verify.claims import (
+    check_claims,
+    compared_with,
+    is_higher,
+    symbolically_equal,
+    values_differ,
+)
 from verify.derivation import derive
 from verify.evaluation import evaluate_variance, exact_point
 from verify.symbols import MU, SIGMA
@@ -108,3 +114,39 @@ def test_symbolic_equality_is_proved_or_left_open_never_wrongly_proved() -> None
     assert not symbolically_equal(None, MU)
     exponentials = (sympy.exp(sympy.I * MU) + sympy.exp(-sympy.I * MU)) / 2
     assert symbolically_equal(exponentials, sympy.cos(MU))
+
+
+def lower_claim(tmp_path: Path, lower: str) -> dict[str, object]:
+    text = f"""title = "cosine, a lower claim about {lower}"
+r = "cos(k*z)"
+
+[parameters]
+k = 2.0
+
+[domain]
+mu = [0.0, 1.0]
+sigma = [0.5, 1.0]
+
+[[claims]]
+lower = "{lower}"
+parameter = "mu"
+"""
+    path = tmp_path / "cosine_lower.toml"
+    path.write_text(text)
+    case = load_case(path)
+    [result] = check_claims(case, derive(case.r))
+    return result.to_json()
+
+
+def test_a_lower_claim_about_a_further_estimator_compares_with_the_score_function(
+    tmp_path: Path,
+) -> None:
+    """Var[(r - E r) eps/sigma] > Var[r eps/sigma] where cos(k mu) != 0 and k sigma > 1/sqrt 2."""
+    refuted = lower_claim(tmp_path, "score_baseline_mean")
+    assert refuted["verdict"] == "refuted"
+    example = refuted["counterexample"]
+    assert isinstance(example, dict)
+    assert set(example["variance"]) == {"score_baseline_mean", "score"}
+    assert example["variance"]["score_baseline_mean"] > example["variance"]["score"]
+    assert compared_with("score") == "pathwise"
+    assert compared_with("measure_valued_coupled") == "score"

@@ -2,16 +2,21 @@
 
 For each case, hypothesis draws points (mu, sigma on grids over the case's domain,
 parameters from their listed values); the Monte Carlo seed is derived from the drawn
-point, so a failure reproduces and shrinks.  At each point, for both estimators and
-both components: the sample mean and variance must agree with the exact ones (the
-statistically exact checks of :mod:`verify.significance`, with a threshold so strict
-that a false alarm in the whole test session has probability below 1e-6), and the
-estimators must be unbiased -- the score function always, the pathwise estimator
-unless r is discontinuous, in which case its bias must show up somewhere.
+point, so a failure reproduces and shrinks.  At each point, for the classic
+estimators (score, pathwise): each component's sample mean and variance, and the
+covariance of the two, must agree with the exact ones (the statistically exact checks
+of :mod:`verify.significance` and :mod:`verify.covariance`, with a threshold so
+strict that a false alarm in the whole test session has probability below 1e-6), and
+the estimators must be unbiased -- the score function always, the pathwise estimator
+unless r is discontinuous, in which case its bias must show up somewhere.  The four
+further estimators are checked the same way at each case's reference point (slow:
+their exact moments cost up to minutes for some costs; the default session checks
+them on chosen costs in ``tests/test_montecarlo_estimators.py``).
 
-The default session stays fast: few examples per case (the hypothesis profile), a
-modest N (the thresholds are exact, so a small N is still sound, only less
-powerful), and a single example for the cases whose moments need quadrature.
+The default session stays fast: a quarter of the profile's examples per case (two
+under the fast profile), a modest N (the thresholds are exact, so a small N is still
+sound, only less powerful), and a single example for the cases whose moments need
+quadrature.
 """
 
 from __future__ import annotations
@@ -26,13 +31,15 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 
 from verify.cases import Case, discover_cases, load_case
 from verify.check_moments import exact_moments
-from verify.checks import closed_form_expected
+from verify.check_plan import check_points, closed_form_expected
+from verify.covariance import exact_covariance, judge_covariance
 from verify.derivation import derive
-from verify.estimators import ESTIMATOR_NAMES
+from verify.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.evaluation import evaluate_gradient, exact_point
-from verify.montecarlo import estimator_function, sample_moments, stream_seed
+from verify.montecarlo import sample_pair, stream_seed
 from verify.points import points
 from verify.results import evaluate_point, point_json
+from verify.samplers import estimator_pair
 from verify.significance import judge, threshold
 from verify.symbols import GRADIENT_PARAMETERS
 
@@ -50,25 +57,38 @@ def point_seed(at: dict[str, float]) -> int:
 
 def examples(case: Case) -> settings:
     if closed_form_expected(case):
-        return settings()  # the profile's count (fast: 8, thorough: 100)
+        return settings(max_examples=max(2, settings.default.max_examples // 4))
     return settings(max_examples=1)
 
 
-def check_point(case: Case, at: dict[str, float]) -> None:
+def check_estimator(case: Case, at: dict[str, float], estimator: str, seed: int) -> None:
+    """Mean, variance and covariance checks of one estimator at one point; unbiasedness."""
     derivation = derive(case.r)
     point = exact_point(at)
-    seed = point_seed(at)
-    for estimator_index, estimator in enumerate(ESTIMATOR_NAMES):
-        for parameter_index, parameter in enumerate(GRADIENT_PARAMETERS):
-            function = estimator_function(derivation, estimator, parameter, point)
-            exact = exact_moments(derivation, estimator, parameter, point, function)
-            key = stream_seed(seed, case.name, 0, estimator_index, parameter_index)
-            sample = sample_moments(function, key, SAMPLES)
-            for outcome in judge(exact, sample, SAMPLES, T):
-                assert outcome.passed is not False, (estimator, parameter, outcome)
-            if estimator == "score" or not derivation.is_discontinuous:
-                gradient = evaluate_gradient(derivation, parameter, point).value
-                assert_equal(exact.mean, gradient, f"E[{estimator}.{parameter}] vs gradient")
+    pair = estimator_pair(derivation, estimator, point)
+    components = dict(zip(GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True))
+    exact = {
+        parameter: exact_moments(derivation, estimator, parameter, point, sampler)
+        for parameter, sampler in components.items()
+    }
+    covariance = exact_covariance(derivation, estimator, point, pair, exact["mu"], exact["sigma"])
+    key = stream_seed(seed, case.name, 0, ESTIMATOR_NAMES.index(estimator))
+    sample = sample_pair(pair, key, SAMPLES)
+    outcomes = [*judge(exact["mu"], sample.mu, SAMPLES, T)]
+    outcomes += [*judge(exact["sigma"], sample.sigma, SAMPLES, T)]
+    outcomes.append(judge_covariance(covariance, sample, SAMPLES, T))
+    for outcome in outcomes:
+        assert outcome.passed is not False, (estimator, outcome)
+    if estimator != "pathwise" or not derivation.is_discontinuous:
+        for parameter in GRADIENT_PARAMETERS:
+            gradient = evaluate_gradient(derivation, parameter, point).value
+            what = f"E[{estimator}.{parameter}] vs gradient"
+            assert_equal(exact[parameter].mean, gradient, what)
+
+
+def check_point(case: Case, at: dict[str, float]) -> None:
+    for estimator in CLASSIC_ESTIMATORS:
+        check_estimator(case, at, estimator, point_seed(at))
 
 
 def assert_equal(value: mpmath.mpf, expected: mpmath.mpf, what: str) -> None:
@@ -90,6 +110,16 @@ def test_monte_carlo_agrees_with_the_exact_moments_at_drawn_points(path: Path) -
     run()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda path: path.stem)
+def test_further_estimators_agree_with_the_exact_moments_at_the_reference(path: Path) -> None:
+    case = load_case(path)
+    at = check_points(case)[0]
+    for estimator in ESTIMATOR_NAMES:
+        if estimator not in CLASSIC_ESTIMATORS:
+            check_estimator(case, at, estimator, point_seed(at))
+
+
 DISCONTINUOUS = [p for p in CASE_FILES if derive(load_case(p).r).is_discontinuous]
 
 
@@ -99,7 +129,7 @@ def test_a_discontinuous_cost_has_a_reported_pathwise_bias_somewhere(path: Path)
     derivation = derive(case.r)
 
     def biased(at: dict[str, float]) -> bool:
-        result = evaluate_point(derivation, exact_point(at), ESTIMATOR_NAMES)
+        result = evaluate_point(derivation, exact_point(at), ("pathwise",))
         return any(result.bias("pathwise", p).value != 0 for p in GRADIENT_PARAMETERS)
 
     search = settings(

@@ -11,8 +11,10 @@ end.  Output is deterministic for a given seed (no timings), so reports can quot
 The JSON object is a contract (keys are only ever added)::
 
     {"cases": [{"case": str,
-                "checks": [{"at": {name: float}, "estimator": str, "parameter": str,
-                            "statistic": "mean" | "variance", "exact": num,
+                "checks": [{"at": {name: float}, "estimator": str,
+                            "parameter": "mu" | "sigma" | "mu,sigma",
+                            "statistic": "mean" | "variance" | "covariance",
+                            "exact": num | null,
                             "monte_carlo": float | null, "z": float | null,
                             "threshold": float, "passed": bool | null,
                             "method": str, "samples": int,
@@ -26,6 +28,8 @@ The JSON object is a contract (keys are only ever added)::
 
 ``bounds`` is the Cornish-Fisher-corrected acceptance interval for ``z`` (passed means
 ``low <= z <= high``); ``reason`` comes with every skipped check (``passed`` null);
+``exact`` is null only where the plan skipped an estimator before computing its
+moments (:mod:`verify.check_plan`); a covariance check has ``parameter`` "mu,sigma";
 ``error`` only when the case's process crashed or timed out.
 """
 

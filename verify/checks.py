@@ -2,17 +2,17 @@
 
 The contract:
 
-- **Points.**  The case's reference point for each combination of parameter values
-  (at most :data:`~verify.points.MAX_COMBINATIONS`, evenly spread, deterministic), plus,
-  when r and r' have closed-form moments (quadrature makes a point cost seconds), two
-  interior points of the domain: (mu, sigma) at a quarter of each interval with the
-  first combination, and at three quarters with the last.
-- **Checks.**  At each point, for each estimator (score, pathwise) and each component
-  (mu, sigma), one noise stream of ``samples`` draws is checked against the exact mean
-  and the exact variance (two checks; see :mod:`verify.significance` for the statistics).
+- **Plan.**  Points, estimators and the count are :mod:`verify.check_plan`'s: the
+  classic pair at every check point, the four further estimators at the reference point.
+- **Checks.**  At each point, each planned estimator draws one joint stream of
+  ``samples`` draws of both components (:func:`verify.samplers.estimator_pair`: the
+  same eps for the product and baseline estimators, independent noise for the
+  measure-valued ones).  Each component's sample mean and variance are checked
+  against the exact ones (:mod:`verify.significance`), and the sample covariance of
+  the two against the exact covariance (:mod:`verify.covariance`): five checks.
   The stream's seed is :func:`verify.montecarlo.stream_seed` of (seed, case name,
-  point index, estimator index, component index), so results do not depend on which
-  other cases run, or in what order.
+  point index, estimator index), so results do not depend on which other cases run,
+  or in what order.
 - **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
   :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
   split; by default, this case's own count.
@@ -28,20 +28,28 @@ import math
 from dataclasses import dataclass
 
 from verify.cases import Case
-from verify.check_moments import ExactMoments, exact_moments
+from verify.check_moments import exact_moments
+from verify.check_plan import (
+    check_points,
+    closed_form_expected,
+    count_checks,
+    further_skip,
+    planned_estimators,
+)
 from verify.claims import ClaimResult, check_claims
+from verify.covariance import ExactCovariance, covariance_skip, exact_covariance, judge_covariance
 from verify.derivation import derive
 from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import exact_point
 from verify.montecarlo import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
-    SampleFunction,
-    estimator_function,
-    sample_moments,
+    Pair,
+    sample_pair,
     stream_seed,
 )
-from verify.points import Point, parameter_combinations
+from verify.points import Point
+from verify.samplers import estimator_pair
 from verify.significance import (
     FAMILY_WISE_ALPHA,
     STATISTICS,
@@ -51,7 +59,6 @@ from verify.significance import (
     threshold,
 )
 from verify.symbols import GRADIENT_PARAMETERS
-from verify.terms import NoClosedForm, expand_terms
 
 __all__ = [
     "DEFAULT_SAMPLES",
@@ -61,62 +68,13 @@ __all__ = [
     "Check",
     "check_case",
     "check_points",
+    "closed_form_expected",
     "count_checks",
     "plan_streams",
     "run_stream",
 ]
 
-INTERIOR_FRACTIONS = (0.25, 0.75)
-
-
-def closed_form_expected(case: Case) -> bool:
-    """Whether r and r' expand into Gaussian terms, so every moment has a closed form.
-
-    Cheap on purpose (one expansion of r and of r', no moment is derived): a runner
-    calls :func:`count_checks` for every case up front, outside any per-case time limit.
-    """
-    derivation = derive(case.r)
-    try:
-        for uses in ("r", "dr"):
-            expand_terms(derivation.sample_function(uses))
-    except NoClosedForm:
-        return False
-    return True
-
-
-def check_points(case: Case) -> list[Point]:
-    """The points of the module docstring, in order, without repeats."""
-    combinations = parameter_combinations(case)
-    found = [_ordered(case, case.reference | c) for c in combinations]
-    if closed_form_expected(case):
-        for fraction, combination in zip(
-            INTERIOR_FRACTIONS, (combinations[0], combinations[-1]), strict=True
-        ):
-            location = {
-                "mu": _inside(case.domain.mu, fraction),
-                "sigma": _inside(case.domain.sigma, fraction),
-            }
-            found.append(_ordered(case, location | combination))
-    unique: list[Point] = []
-    for point in found:
-        if point not in unique:
-            unique.append(point)
-    return unique
-
-
-def _inside(interval: tuple[float, float], fraction: float) -> float:
-    low, high = interval
-    return round(low + (high - low) * fraction, 6)
-
-
-def _ordered(case: Case, point: Point) -> Point:
-    return {name: point[name] for name in ("mu", "sigma", *case.parameter_names)}
-
-
-def count_checks(case: Case) -> int:
-    """How many checks :func:`check_case` makes for ``case`` (for the run's family size)."""
-    per_point = len(ESTIMATOR_NAMES) * len(GRADIENT_PARAMETERS) * len(STATISTICS)
-    return len(check_points(case)) * per_point
+JOINT = ",".join(GRADIENT_PARAMETERS)  # the "parameter" of a covariance check
 
 
 def json_float(value: float | None, digits: int | None = None) -> float | str | None:
@@ -136,28 +94,29 @@ def json_float(value: float | None, digits: int | None = None) -> float | str | 
 
 @dataclass(frozen=True)
 class Check:
-    """One statistic of one estimator component at one point, with its verdict."""
+    """One statistic of one estimator (component, or both for the covariance) at one point."""
 
     at: Point
     estimator: str
-    parameter: str
+    parameter: str  # "mu", "sigma", or "mu,sigma" for the covariance
     outcome: Outcome
     threshold: float
     samples: int
 
     def to_json(self) -> dict[str, object]:
         outcome = self.outcome
+        exact = outcome.exact
         record: dict[str, object] = {
             "at": self.at,
             "estimator": self.estimator,
             "parameter": self.parameter,
             "statistic": outcome.statistic,
-            "exact": outcome.exact.as_json(),
+            "exact": None if exact is None else exact.as_json(),
             "monte_carlo": json_float(outcome.monte_carlo),
             "z": json_float(outcome.z, 6),
             "threshold": round(self.threshold, 6),
             "passed": outcome.passed,
-            "method": outcome.exact.method,
+            "method": "quadrature" if exact is None else exact.method,
             "samples": self.samples,
         }
         if outcome.bounds is not None:
@@ -194,14 +153,17 @@ class CaseCheckResult:
 
 @dataclass(frozen=True)
 class Stream:
-    """One estimator component at one point: its sampler and exact moments, ready to check."""
+    """One estimator at one point: its joint sampler and exact moments, ready to check.
+
+    ``exact`` is None when the plan skips the estimator here (``skip`` says why).
+    """
 
     at: Point
     estimator: str
-    parameter: str
-    key: tuple[int, int, int]  # (point, estimator, component) indices, for the seed
-    function: SampleFunction
-    exact: ExactMoments
+    key: tuple[int, int]  # (point, estimator) indices, for the seed
+    pair: Pair | None
+    exact: ExactCovariance | None
+    skip: str | None = None
 
 
 def plan_streams(case: Case) -> list[Stream]:
@@ -210,23 +172,57 @@ def plan_streams(case: Case) -> list[Stream]:
     streams = []
     for point_index, at in enumerate(check_points(case)):
         point = exact_point(at)
-        for estimator_index, estimator in enumerate(ESTIMATOR_NAMES):
-            for parameter_index, parameter in enumerate(GRADIENT_PARAMETERS):
-                function = estimator_function(derivation, estimator, parameter, point)
-                exact = exact_moments(derivation, estimator, parameter, point, function)
-                key = (point_index, estimator_index, parameter_index)
-                streams.append(Stream(at, estimator, parameter, key, function, exact))
+        for estimator in planned_estimators(point_index):
+            key = (point_index, ESTIMATOR_NAMES.index(estimator))
+            reason = further_skip(derivation, estimator)
+            if reason is not None:
+                streams.append(Stream(at, estimator, key, None, None, reason))
+                continue
+            pair = estimator_pair(derivation, estimator, point)
+            mu, sigma = (
+                exact_moments(derivation, estimator, parameter, point, component)
+                for parameter, component in zip(
+                    GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True
+                )
+            )
+            exact = exact_covariance(derivation, estimator, point, pair, mu, sigma)
+            streams.append(Stream(at, estimator, key, pair, exact))
     return streams
 
 
 def run_stream(case_name: str, stream: Stream, samples: int, seed: int, t: float) -> list[Check]:
-    """The mean and variance checks of one stream: sample (unless both are skipped), judge."""
+    """The five checks of one stream: sample (unless every check is skipped), judge."""
+    if stream.exact is None or stream.pair is None:
+        return _skipped(stream, samples, t)
+    exact = stream.exact
+    components = (exact.mu, exact.sigma)
+    wanted = [covariance_skip(exact, samples, t) is None]
+    wanted += [
+        reason is None for m in components for reason in planned_skips(m, samples, t).values()
+    ]
     sample = None
-    if any(reason is None for reason in planned_skips(stream.exact, samples, t).values()):
-        sample = sample_moments(stream.function, stream_seed(seed, case_name, *stream.key), samples)
+    if any(wanted):
+        sample = sample_pair(stream.pair, stream_seed(seed, case_name, *stream.key), samples)
+    parts = (None, None) if sample is None else (sample.mu, sample.sigma)
+    outcomes: list[Outcome] = []
+    for moments, component_sample in zip(components, parts, strict=True):
+        outcomes.extend(judge(moments, component_sample, samples, t))
+    outcomes.append(judge_covariance(exact, sample, samples, t))
+    return _checks(stream, outcomes, samples, t)
+
+
+def _skipped(stream: Stream, samples: int, t: float) -> list[Check]:
+    """Every check of a stream the plan skips, with its reason and no exact value."""
+    reason = stream.skip or "not planned"
+    statistics = [s for _ in GRADIENT_PARAMETERS for s in STATISTICS] + ["covariance"]
+    return _checks(stream, [Outcome(s, None, reason=reason) for s in statistics], samples, t)
+
+
+def _checks(stream: Stream, outcomes: list[Outcome], samples: int, t: float) -> list[Check]:
+    parameters = [p for p in GRADIENT_PARAMETERS for _ in STATISTICS] + [JOINT]
     return [
-        Check(stream.at, stream.estimator, stream.parameter, outcome, t, samples)
-        for outcome in judge(stream.exact, sample, samples, t)
+        Check(stream.at, stream.estimator, parameter, outcome, t, samples)
+        for parameter, outcome in zip(parameters, outcomes, strict=True)
     ]
 
 

@@ -26,8 +26,10 @@ The design, a contract the reports quote:
   than :data:`MIN_SAMPLES` samples, the minimum N for these corrections to be trusted.
 - **Skipped, never passed.**  Where a moment a check needs is infinite or undefined,
   or a float64 sample overflowed, the check has ``passed = None`` and a reason.  A
-  zero-variance estimator is compared exactly (up to float64 rounding) instead; a
-  negative exact variance (only a wrong formula has one) fails without sampling.
+  zero-variance estimator is compared exactly (up to float64 rounding) instead.
+  Exact moments that no distribution has -- a negative variance, or a fourth central
+  moment below the variance squared (kurtosis < 1) -- come only from a wrong formula:
+  the variance check fails without sampling (:func:`inconsistency`).
 
 >>> round(threshold(1), 3)  # a single check at alpha = 1e-6
 4.892
@@ -65,10 +67,13 @@ def threshold(family_size: int, family_wise_alpha: float = FAMILY_WISE_ALPHA) ->
 
 @dataclass(frozen=True)
 class Outcome:
-    """One statistic's verdict: z, the accepted interval for z, and passed (None: skipped)."""
+    """One statistic's verdict: z, the accepted interval for z, and passed (None: skipped).
+
+    ``exact`` is None where the exact value was not computed (a planned skip).
+    """
 
     statistic: str
-    exact: Number
+    exact: Number | None
     monte_carlo: float | None = None
     z: float | None = None
     bounds: tuple[float, float] | None = None
@@ -76,8 +81,31 @@ class Outcome:
     reason: str | None = None
 
 
+# Kurtosis below 1 beyond this is not 50-digit rounding of a two-point distribution's 1.
+_KURTOSIS_SLACK = mpmath.mpf(10) ** -20
+
+
+def inconsistency(exact: ExactMoments) -> str | None:
+    """Why these exact moments belong to no distribution (None: they may)."""
+    if exact.is_degenerate:
+        return None
+    if exact.variance < 0:
+        return "the exact variance is negative, which no variance can be"
+    if mpmath.isfinite(exact.fourth) and mpmath.isfinite(exact.variance):
+        with mpmath.workdps(WORKING_DIGITS):
+            if exact.fourth < exact.variance**2 * (1 - _KURTOSIS_SLACK):
+                return (
+                    "the exact fourth central moment is below the variance squared "
+                    "(kurtosis < 1), which no distribution has"
+                )
+    return None
+
+
 def planned_skips(exact: ExactMoments, samples: int, t: float) -> dict[str, str | None]:
     """Why each statistic cannot be checked, decided before sampling (None: it can)."""
+    problem = inconsistency(exact)
+    if problem is not None:
+        return {"mean": problem, "variance": problem}  # failed by judge, without sampling
     return {"mean": _mean_skip(exact, samples, t), "variance": _variance_skip(exact, samples, t)}
 
 
@@ -94,7 +122,7 @@ def _mean_skip(exact: ExactMoments, samples: int, t: float) -> str | None:
         return "the third moment is infinite: the z-score's tail has no Edgeworth control"
     first, second = mean_corrections(exact, samples, t)
     if first + second > MAX_CORRECTION:
-        return _too_skewed(first + second, samples)
+        return too_skewed(first + second, samples)
     return None
 
 
@@ -116,10 +144,10 @@ def _variance_skip(exact: ExactMoments, samples: int, t: float) -> str | None:
             "is dominated by the sample mean's error and is not normal"
         )
     correction = abs(variance_correction(exact, samples, t))
-    return _too_skewed(correction, samples) if correction > MAX_CORRECTION else None
+    return too_skewed(correction, samples) if correction > MAX_CORRECTION else None
 
 
-def _too_skewed(correction: float, samples: int) -> str:
+def too_skewed(correction: float, samples: int) -> str:
     return (
         f"too skewed for {samples} samples: the Cornish-Fisher correction at the threshold is "
         f"{correction:.3g} > {MAX_CORRECTION} (z units), so the normal tail cannot be trusted; "
@@ -172,16 +200,16 @@ def judge(
 ) -> tuple[Outcome, Outcome]:
     """The mean and variance outcomes of one stream (``sample`` None when nothing is run)."""
     numbers = {"mean": exact.mean, "variance": exact.variance}
-    if exact.variance < 0 and not exact.is_degenerate:
+    problem = inconsistency(exact)
+    if problem is not None:
         # Only a wrong formula gives this; it fails without sampling.
-        negative = "the exact variance is negative, which no variance can be"
         return (
             Outcome(
-                "mean", Number(exact.mean, exact.method), reason=f"{negative}: no standard error"
+                "mean",
+                Number(exact.mean, exact.method),
+                reason=f"{problem}: no trustworthy standard error",
             ),
-            Outcome(
-                "variance", Number(exact.variance, exact.method), passed=False, reason=negative
-            ),
+            Outcome("variance", Number(exact.variance, exact.method), passed=False, reason=problem),
         )
     skips = planned_skips(exact, samples, t)
     outcomes = []
