@@ -113,7 +113,9 @@ def test_quick_derivation_benchmark_has_its_tables(tmp_path: Path) -> None:
     done = run_runner("--quick", "--only", "derivation", "--output", str(output))
     assert done.returncode == 0, done.stderr
     text = output.read_text()
-    assert "| case | r | derive + 19 formulas: median s (min-max) | method |" in text
+    assert re.search(
+        r"\| case \| r \| derive \+ \d+ formulas: median s \(min-max\) \| method \|", text
+    )
     assert (
         "| expectation | ours (ms) | sympy.stats `E` | ratio | `sympy.integrate` | ratio "
         "| agree? |" in text
