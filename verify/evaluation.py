@@ -1,49 +1,96 @@
-"""The formulas of a :class:`~verify.derivation.Derivation` evaluated at one point, exactly.
+"""The formulas of a :class:`~verify.derivation.Derivation` evaluated at one point, certified.
 
-The contract: every number is a :class:`Number`, an mpmath value computed at
-:data:`WORKING_DIGITS` digits (reported to 30) together with the method that
-produced it, ``"closed-form"`` or ``"quadrature"``.  Divergence is decided exactly:
-the point's coordinates are turned into exact rationals (0.3 means 3/10) and each
-divergence condition ``re(b) >= 1/2`` of the closed form is tested in rational
-arithmetic.  A divergent expectation is ``+inf`` or ``-inf`` when the integrand has
-one sign in the divergent tails, else ``nan`` (the expectation does not exist).
+The contract: every number is a :class:`Number`: the value (an mpmath number at
+:data:`WORKING_DIGITS` digits, reported to 30), the method that produced it,
+``"closed-form"`` or ``"quadrature"``, and the ``arb`` ball that provably contains
+the exact value (:attr:`Number.radius` is its rigorous error bound).  A closed form
+is exact, and its evaluation is certified by ball arithmetic
+(:mod:`verify.certified`); an integral is certified quadrature
+(:mod:`verify.quadrature`).  Divergence is decided exactly: the point's coordinates
+are turned into exact rationals (0.3 means 3/10) and each divergence condition
+``re(b) >= 1/2`` of the closed form is tested in rational arithmetic.  A divergent
+expectation is ``+inf`` or ``-inf`` when the integrand has one sign in the divergent
+tails, else ``nan`` (the expectation does not exist); such values have radius 0
+when decided exactly and no radius (``None``) when decided numerically.
 
 >>> from verify.derivation import derive
 >>> from verify.symbols import Z
 >>> point = exact_point({"mu": 0.0, "sigma": 1.0})
 >>> evaluate_variance(derive(sympy.exp(Z**2 / 3)), "pathwise", "mu", point).value
 mpf('+inf')
+>>> number = evaluate_variance(derive(sympy.cos(Z)), "pathwise", "mu", point)
+>>> number.as_text()
+'0.432332358381693654053000252514'
+>>> number.radius < 1e-35
+True
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import mpmath
 import sympy
+from flint import arb
 
+from verify.balls import working_precision
+from verify.certified import closed_form_ball
 from verify.compound import Compound, Quantity
 from verify.derivation import Derivation
 from verify.gaussian import Method
-from verify.quadrature import quadrature_expectation
+from verify.quadrature import ball_to_mpf, certified_expectation
 from verify.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 
 WORKING_DIGITS = 50
 REPORTED_DIGITS = 30
-PRECISION_LADDER = (50, 100, 200, 400)
-AGREEMENT = mpmath.mpf(10) ** -(REPORTED_DIGITS + 5)
+RADIUS_PRECISION = 512
 
 ExactPoint = dict[sympy.Symbol, sympy.Expr]
 
 
 @dataclass(frozen=True)
 class Number:
-    """One reported value and how it was obtained."""
+    """One reported value, how it was obtained, and the ball that certifies it.
+
+    ``ball`` is None where no rigorous enclosure exists (a divergence decided from the
+    tails of an integrand that has no provable growth bound, or a number made
+    outside this module without one).
+    """
 
     value: mpmath.mpf
     method: Method
+    ball: arb | None = field(default=None, compare=False)
+
+    @staticmethod
+    def of(ball: arb, method: Method) -> Number:
+        """The number a ball certifies (its midpoint), exactly infinite balls included."""
+        if ball.is_nan():
+            return Number(mpmath.nan, method, None)
+        value = ball_to_mpf(ball)
+        with mpmath.workdps(WORKING_DIGITS):
+            value = +value
+        certified = ball if mpmath.isfinite(value) and ball.rad().is_finite() else None
+        return Number(value, method, certified)
+
+    @staticmethod
+    def exact(value: mpmath.mpf, method: Method) -> Number:
+        """A value known exactly (an infinity decided in rational arithmetic): radius 0."""
+        ball = arb.nan() if mpmath.isnan(value) else arb(0)
+        return Number(value, method, ball)
+
+    @property
+    def radius(self) -> float | None:
+        """The rigorous bound on |exact - value| (0 for exact values; None: uncertified)."""
+        if self.ball is None:
+            return None
+        if not mpmath.isfinite(self.value):
+            return 0.0
+        with working_precision(RADIUS_PRECISION):
+            # The reported value is the midpoint rounded to WORKING_DIGITS: count that too.
+            radius = self.ball.rad() + abs(self.ball.mid() - _exact_arb(self.value))
+            return float(radius.mid() + radius.rad())
 
     def as_json(self) -> float | str:
         """A JSON number, or the strings "inf", "-inf", "nan" for non-finite values."""
@@ -59,6 +106,12 @@ class Number:
         if isinstance(json_value, str):
             return json_value
         return str(mpmath.nstr(self.value, REPORTED_DIGITS, strip_zeros=False))
+
+
+def _exact_arb(value: mpmath.mpf) -> arb:
+    """A finite mpmath binary float as an exact arb number."""
+    sign, mantissa, exponent, _ = value._mpf_
+    return arb((-int(mantissa) if sign else int(mantissa), int(exponent)))
 
 
 def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
@@ -77,24 +130,27 @@ def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
 
 
 def evaluate_expectation(expectation: Quantity, point: ExactPoint) -> Number:
-    """E[integrand] at the point: closed form where there is one, else quadrature.
+    """E[integrand] at the point: closed form where there is one, else certified quadrature.
 
     A :class:`~verify.compound.Compound` is evaluated part by part, each by its own
-    method, and then its formula at the working precision.
+    method, and then its formula in ball arithmetic.
     """
     closed = expectation.value is not None
     if closed and not diverges(expectation.divergence, point):
-        return Number(_evaluate_closed_form(expectation.value, point), "closed-form")
+        return Number.of(closed_form_ball(expectation.value, point), "closed-form")
     if isinstance(expectation, Compound):
         return _evaluate_compound(expectation, point)
     if not closed:
-        return Number(quadrature_expectation(expectation.integrand, point), "quadrature")
-    return Number(divergent_value(expectation.integrand, point), "closed-form")
+        return Number.of(certified_expectation(expectation.integrand, point), "quadrature")
+    return Number.exact(divergent_value(expectation.integrand, point), "closed-form")
 
 
 def _evaluate_compound(compound: Compound, point: ExactPoint) -> Number:
     numbers = [(symbol, evaluate_expectation(part, point)) for symbol, part in compound.parts]
     method = combined_method(*(number.method for _, number in numbers))
+    if all(n.ball is not None and mpmath.isfinite(n.value) for _, n in numbers):
+        given = {symbol: n.ball for symbol, n in numbers if n.ball is not None}
+        return Number.of(closed_form_ball(compound.formula, point, given), method)
     values = {symbol: _to_sympy(number.value) for symbol, number in numbers}
     result = compound.formula.xreplace(values).xreplace(point)
     if result.has(sympy.nan) or result is sympy.zoo:
@@ -119,7 +175,7 @@ def evaluate_formula(
     """A closed form that is valid where no divergence condition holds (nan where one does)."""
     if diverges(divergence, point):
         return mpmath.nan
-    return _evaluate_closed_form(value, point)
+    return Number.of(closed_form_ball(value, point), "closed-form").value
 
 
 def diverges(conditions: tuple[sympy.Expr, ...], point: ExactPoint) -> bool:
@@ -158,17 +214,33 @@ def evaluate_variance(
     if closed and not diverges(conditions, point):
         # One expression, so that the ladder sees the cancellation of E[g^2] - E[g]^2.
         difference = second_moment.value - first_moment.value**2  # type: ignore[operator]
-        variance = _evaluate_closed_form(difference, point)
-        return Number(max(variance, mpmath.mpf(0)), "closed-form")
+        return non_negative(Number.of(closed_form_ball(difference, point), "closed-form"))
     first = evaluate_expectation(first_moment, point)
     second = evaluate_expectation(second_moment, point)
     method = combined_method(first.method, second.method)
     if mpmath.isinf(second.value) or mpmath.isnan(second.value):
-        return Number(mpmath.inf if second.value > 0 else mpmath.nan, method)
+        value = mpmath.inf if second.value > 0 else mpmath.nan
+        return Number(value, method, second.ball and arb(0))
+    return non_negative(difference_of(second, first, method, lambda a, b: a - b**2))
+
+
+def non_negative(number: Number) -> Number:
+    """A variance: a negative midpoint whose ball reaches 0 is cancellation, reported as 0."""
+    if number.value >= 0 or number.ball is None:
+        return number
+    upper = number.ball.mid() + number.ball.rad()
+    if upper < 0:
+        return number  # provably negative: only a wrong formula gives this; keep it visible
+    return Number(mpmath.mpf(0), number.method, arb(0, upper.mid() + upper.rad()))
+
+
+def difference_of(first: Number, second: Number, method: Method, combine: object) -> Number:
+    """``combine(first, second)`` in balls when both are certified, else in mpmath."""
+    if first.ball is not None and second.ball is not None:
+        with working_precision(RADIUS_PRECISION):
+            return Number.of(combine(first.ball, second.ball), method)  # type: ignore[operator]
     with mpmath.workdps(WORKING_DIGITS):
-        variance = second.value - first.value**2
-    # A variance is non-negative; a tiny negative value is cancellation at 50 digits.
-    return Number(max(variance, mpmath.mpf(0)), method)
+        return Number(combine(first.value, second.value), method)  # type: ignore[operator]
 
 
 def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoint) -> Number:
@@ -179,11 +251,11 @@ def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoin
     values = [q.value for q in (cross, *means)]
     if all(v is not None for v in values) and not diverges(conditions, point):
         covariance = values[0] - values[1] * values[2]  # type: ignore[operator]
-        return Number(_evaluate_closed_form(covariance, point), "closed-form")
+        return Number.of(closed_form_ball(covariance, point), "closed-form")
     numbers = [evaluate_expectation(q, point) for q in (cross, *means)]
-    with mpmath.workdps(WORKING_DIGITS):
-        value = numbers[0].value - numbers[1].value * numbers[2].value
-    return Number(value, combined_method(*(n.method for n in numbers)))
+    method = combined_method(*(n.method for n in numbers))
+    product = difference_of(numbers[1], numbers[2], method, lambda a, b: a * b)
+    return difference_of(numbers[0], product, method, lambda a, b: a - b)
 
 
 def evaluate_gradient(derivation: Derivation, parameter: str, point: ExactPoint) -> Number:
@@ -192,7 +264,9 @@ def evaluate_gradient(derivation: Derivation, parameter: str, point: ExactPoint)
     if formula.value is None:
         assert formula.via is not None
         return evaluate_expectation(formula.via, point)
-    return Number(evaluate_formula(formula.value, formula.divergence, point), formula.method)
+    if diverges(formula.divergence, point):
+        return Number.exact(mpmath.nan, formula.method)
+    return Number.of(closed_form_ball(formula.value, point), formula.method)
 
 
 def central_moments(
@@ -215,44 +289,3 @@ def central_moments(
 def combined_method(*methods: Method) -> Method:
     """Quadrature if any input came from quadrature."""
     return "quadrature" if "quadrature" in methods else "closed-form"
-
-
-_COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], Callable[..., mpmath.mpc]]] = {}
-
-
-def _to_mpmath(value: sympy.Expr) -> mpmath.mpf:
-    """An exact SymPy number at the working precision (rationals exactly, p/q)."""
-    if isinstance(value, sympy.Rational):
-        return mpmath.mpf(value.p) / value.q
-    return mpmath.mpf(value.evalf(mpmath.mp.dps + 10))
-
-
-def _evaluate_closed_form(value: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
-    """The closed form at the point, to :data:`REPORTED_DIGITS` digits despite cancellation.
-
-    Closed forms can cancel catastrophically (``1 + erf(x)`` far in a tail, or
-    ``E[g**2] - E[g]**2`` for a nearly constant g): the value is recomputed up
-    :data:`PRECISION_LADDER` until two rungs agree to 35 digits.  A true zero never
-    agrees relatively; it ends at the top rung, within about 1e-380 of 0.
-    """
-    if value not in _COMPILED:
-        symbols = tuple(sorted(value.free_symbols, key=lambda s: s.name))
-        _COMPILED[value] = (symbols, sympy.lambdify(symbols, value, modules="mpmath"))
-    symbols, function = _COMPILED[value]
-    previous: mpmath.mpf | None = None
-    for digits in PRECISION_LADDER:
-        with mpmath.workdps(digits):
-            current = +mpmath.re(function(*(_to_mpmath(point[s]) for s in symbols)))
-        if previous is not None and _agree(previous, current):
-            break
-        previous = current
-    with mpmath.workdps(WORKING_DIGITS):
-        return +current
-
-
-def _agree(first: mpmath.mpf, second: mpmath.mpf) -> bool:
-    if mpmath.isnan(first) or mpmath.isnan(second):
-        return bool(mpmath.isnan(first) and mpmath.isnan(second))
-    if first == second:
-        return True
-    return bool(abs(first - second) <= AGREEMENT * max(abs(first), abs(second)))

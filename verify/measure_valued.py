@@ -125,14 +125,39 @@ def _coupled_cross(r: sympy.Expr, i: int, j: int) -> Expectation:
 
 @lru_cache(maxsize=64)
 def _antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
-    """An antiderivative of r**power in z, when SymPy finds an elementary one.
+    """An antiderivative of r**power in z, when one is known or SymPy finds one.
 
     Kinks give ``Piecewise`` antiderivatives, which the term expansion integrates;
-    jumps (Heaviside, sign) give Meijer G-functions or unevaluated integrals, so
-    those costs are left to quadrature.
+    jumps (Heaviside, sign) are rewritten as ``Piecewise`` first (SymPy integrates
+    them directly only to Meijer G-functions).  Softplus, whose antiderivative SymPy
+    does not find, has the dilogarithm (:func:`_known_antiderivative`).  Where none
+    is found the inner integral stays an integral (nested quadrature).
     """
+    known = _known_antiderivative(r, power)
+    if known is not None:
+        return known
+    integrand = sympy.expand(r**power)
     if r.has(sympy.Heaviside, sympy.sign):
-        return None
+        integrand = integrand.rewrite(sympy.Piecewise)
     # conds="none": the generic branch (e.g. sin(k z)/k, not a Piecewise on k = 0).
-    result = sympy.integrate(sympy.expand(r**power), Z, conds="none")
-    return None if result.has(sympy.Integral) else result
+    result = sympy.integrate(integrand, Z, conds="none")
+    return None if result.has(sympy.Integral, sympy.meijerg) else result
+
+
+def _known_antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
+    """Antiderivatives SymPy misses: softplus, ``d/dz -Li2(-exp(u))/u' = log(1 + exp(u))``.
+
+    >>> from verify.symbols import Z
+    >>> _known_antiderivative(sympy.log(1 + sympy.exp(2 * Z)), 1)
+    -polylog(2, -exp(2*z))/2
+    """
+    if power != 1 or r.func != sympy.log or len(r.args) != 1:
+        return None
+    constant, rest = r.args[0].as_coeff_Add()
+    if constant != 1 or rest.func != sympy.exp:
+        return None
+    exponent = rest.args[0]
+    slope = sympy.diff(exponent, Z)
+    if not exponent.is_polynomial(Z) or slope == 0 or slope.has(Z):
+        return None
+    return -sympy.polylog(2, -sympy.exp(exponent)) / slope

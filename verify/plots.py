@@ -16,13 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import TwoSlopeNorm
 
 # Beyond a factor of e^6 ~ 400 the colour says no more; the tables give the numbers.
 COLOUR_LIMIT = 6.0
@@ -43,6 +37,13 @@ def render_ratio_map(
 ) -> bytes:
     """PNG bytes: one panel per component; ``ratios[p][i, j]`` is at (sigma_i, mu_j)."""
     limit = colour_limit(ratios)
+    # Imported here: matplotlib costs 0.3 s to import, and only report writing draws.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
     figure, axes = plt.subplots(1, len(ratios), figsize=(5.2 * len(ratios), 4.2), squeeze=False)
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     colours = plt.get_cmap("RdBu_r").with_extremes(bad="#bbbbbb")

@@ -12,8 +12,10 @@ deterministic, computed without listing the (possibly huge) product.
 from __future__ import annotations
 
 from math import prod
+from typing import TYPE_CHECKING
 
-from hypothesis import strategies as st
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
 
 from verify.cases import Case
 
@@ -28,11 +30,15 @@ def grid(low: float, high: float) -> st.SearchStrategy[float]:
     def value(step: int) -> float:
         return min(max(round(low + (high - low) * step / GRID_STEPS, 6), low), high)
 
+    from hypothesis import strategies as st  # imported on use: 0.1 s the CLI need not pay
+
     return st.integers(0, GRID_STEPS).map(value)
 
 
 def points(case: Case) -> st.SearchStrategy[Point]:
     """Points of the case's domain: mu, sigma on grids, parameters from their values."""
+    from hypothesis import strategies as st
+
     coordinates: dict[str, st.SearchStrategy[float]] = {
         "mu": grid(*case.domain.mu),
         "sigma": grid(*case.domain.sigma),

@@ -11,6 +11,8 @@ The JSON shape is a contract other tools depend on; keys are only ever added:
                            "baseline": {"mu": num, "sigma": num}}},   # baseline estimators only
      "method": "closed-form" | "quadrature",
      "methods": {"objective": m, "gradient.mu": m, "<estimator>.<mean|variance>.<theta>": m, ...},
+     "radius": {"objective": r, "gradient.mu": r, "<estimator>.<mean|variance>.<theta>": r,
+                "<estimator>.covariance": r, "<estimator>.trace": r, "<estimator>.bias.<theta>": r},
      "bias": {name: {"mu": num, "sigma": num}},
      "discontinuous": bool,
      "parameterization": {...}}   # only for cases with a [parameterization] table:
@@ -21,6 +23,11 @@ Estimators: score, pathwise, score_baseline_mean, score_baseline_optimal,
 measure_valued and measure_valued_coupled (see :mod:`verify.estimators`).
 ``num`` is a JSON number, or the string "inf", "-inf" or "nan" ("nan": the
 expectation does not exist).  ``method`` is "closed-form" only when every number is.
+``radius`` has the same keys as ``methods``: ``r`` is a rigorous bound on the distance
+between the exact value and the reported one (ball arithmetic; see
+:mod:`verify.evaluation`), 0 for infinities decided exactly, and null where nothing is
+certified.  A "closed-form" number is exact, evaluated with that radius; a
+"quadrature" number is certified quadrature with that radius.
 """
 
 from __future__ import annotations
@@ -29,15 +36,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import mpmath
+from flint import arb
 
+from verify.balls import working_precision
 from verify.baselines import BASELINE_ESTIMATORS, baseline_value
 from verify.derivation import Derivation
 from verify.evaluation import (
+    RADIUS_PRECISION,
     REPORTED_DIGITS,
     WORKING_DIGITS,
     ExactPoint,
     Number,
     combined_method,
+    difference_of,
     evaluate_covariance,
     evaluate_expectation,
     evaluate_gradient,
@@ -78,8 +89,11 @@ class PointResult:
     def trace(self, estimator: str) -> Number:
         """Var[g_mu] + Var[g_sigma], the total variance of the gradient vector."""
         mu, sigma = (self.variances[estimator][p] for p in GRADIENT_PARAMETERS)
-        with mpmath.workdps(WORKING_DIGITS):
-            return Number(mu.value + sigma.value, combined_method(mu.method, sigma.method))
+        method = combined_method(mu.method, sigma.method)
+        if not (mpmath.isfinite(mu.value) and mpmath.isfinite(sigma.value)):
+            with mpmath.workdps(WORKING_DIGITS):
+                return Number(mu.value + sigma.value, method, mu.ball and sigma.ball and arb(0))
+        return difference_of(mu, sigma, method, lambda a, b: a + b)
 
     def covariance_json(self, estimator: str) -> dict[str, object]:
         """The 2x2 covariance matrix of (g_mu, g_sigma), and its trace."""
@@ -95,14 +109,17 @@ class PointResult:
         """E[g] - dJ/dtheta: zero for an unbiased estimator."""
         mean, gradient = self.means[estimator][parameter], self.gradient[parameter]
         method = combined_method(mean.method, gradient.method)
-        with mpmath.workdps(WORKING_DIGITS):
-            difference = mean.value - gradient.value
-            size = max(abs(mean.value), abs(gradient.value))
-            # Beyond the 30 reported digits a difference is cancellation noise of the
-            # 50-digit evaluation, not bias.
-            if abs(difference) <= mpmath.mpf(10) ** -(REPORTED_DIGITS + 5) * size:
-                difference = mpmath.mpf(0)
-            return Number(difference, method)
+        if not (mpmath.isfinite(mean.value) and mpmath.isfinite(gradient.value)):
+            with mpmath.workdps(WORKING_DIGITS):
+                return Number(mean.value - gradient.value, method)
+        difference = difference_of(mean, gradient, method, lambda a, b: a - b)
+        size = max(abs(mean.value), abs(gradient.value))
+        # Beyond the 30 reported digits a difference is the evaluations' rounding, not
+        # bias; when the ball says so too, the bias is reported as 0 (with its radius).
+        if abs(difference.value) <= mpmath.mpf(10) ** -(REPORTED_DIGITS + 5) * size:
+            ball = difference.ball
+            return Number(mpmath.mpf(0), method, None if ball is None else arb(0, _upper(ball)))
+        return difference
 
 
 def evaluate_point(
@@ -144,9 +161,23 @@ def _estimator_json(result: PointResult, estimator: str) -> dict[str, object]:
 
 
 def scaled(number: Number, factor: mpmath.mpf) -> Number:
-    """``factor * number``, keeping the method."""
+    """``factor * number``, keeping the method; the ball allows for the factor's rounding."""
     with mpmath.workdps(WORKING_DIGITS):
-        return Number(factor * number.value, number.method)
+        value = factor * number.value
+    if number.ball is None or not mpmath.isfinite(value):
+        return Number(value, number.method, number.ball and arb(0))
+    with working_precision(RADIUS_PRECISION):
+        # The Jacobian is computed at WORKING_DIGITS digits: 10**-(WORKING_DIGITS - 2) covers it.
+        factor_ball = arb(mpmath.nstr(factor, WORKING_DIGITS + 5))
+        factor_ball += arb(0, abs(factor_ball.mid()) * arb(10) ** -(WORKING_DIGITS - 2))
+        return Number.of(factor_ball * number.ball, number.method)
+
+
+def _upper(ball: arb) -> arb:
+    """The largest absolute value in the ball (an upper bound)."""
+    with working_precision(RADIUS_PRECISION):
+        bound = abs(ball.mid()) + ball.rad()
+        return bound.mid() + bound.rad()
 
 
 def parameterization_json(
@@ -159,6 +190,9 @@ def parameterization_json(
 
     def per_component(table: Mapping[str, Number], power: int) -> dict[str, object]:
         return {name[t]: scaled(table[t], jacobians[t] ** power).as_json() for t in table}
+
+    def radii(table: Mapping[str, Number], power: int) -> dict[str, float | None]:
+        return {name[t]: scaled(table[t], jacobians[t] ** power).radius for t in table}
 
     return {
         "names": name,
@@ -173,7 +207,28 @@ def parameterization_json(
             }
             for e in result.means
         },
+        "radius": {
+            "gradient": radii(result.gradient, 1),
+            "estimators": {
+                e: {
+                    "mean": radii(result.means[e], 1),
+                    "variance": radii(result.variances[e], 2),
+                    "covariance": scaled(result.covariances[e], cross).radius,
+                }
+                for e in result.means
+            },
+        },
     }
+
+
+def radius_json(result: PointResult) -> dict[str, float | None]:
+    """The radius of every number in the record: the keys of ``methods``, traces and biases."""
+    radii = {name: number.radius for name, number in result.numbers().items()}
+    for estimator in result.means:
+        radii[f"{estimator}.trace"] = result.trace(estimator).radius
+        for parameter in GRADIENT_PARAMETERS:
+            radii[f"{estimator}.bias.{parameter}"] = result.bias(estimator, parameter).radius
+    return radii
 
 
 def point_json(
@@ -194,6 +249,7 @@ def point_json(
         "estimators": {e: _estimator_json(result, e) for e in result.means},
         "method": "quadrature" if "quadrature" in methods.values() else "closed-form",
         "methods": methods,
+        "radius": radius_json(result),
         "bias": {
             e: {p: result.bias(e, p).as_json() for p in GRADIENT_PARAMETERS} for e in result.means
         },

@@ -200,7 +200,8 @@ def _quick_quadrature(
     nodes: list[mpmath.mpf] = []
     if moment.integrand.has(*_KINKS):
         # The kinks move with the free values, so they are found at each point.
-        nodes = breakpoints(moment.integrand.subs(dict(zip(symbols, values, strict=True))))
+        kinks = breakpoints(moment.integrand.subs(dict(zip(symbols, values, strict=True))))
+        nodes = [mpmath.mpf(str(sympy.N(x, mpmath.mp.dps))) for x in kinks]
 
     def weighted(x: mpmath.mpf) -> mpmath.mpf:
         return mpmath.re(moment.compiled(x, *values)) * mpmath.npdf(x)
