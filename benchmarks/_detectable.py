@@ -3,8 +3,9 @@
 The contract: :func:`detectable` and :func:`detectable_all` return markdown tables of
 the smallest relative variance error (and, for all six estimators, covariance error as
 a correlation) that a full run of ``verify check`` flags with probability 1/2 and 0.99
-at the default sample size -- computed from exact moments and the exact standard
-errors, no sampling.  Used by ``bench_montecarlo.py``.
+at the least planned sample size, 2^21 -- computed from exact moments and the exact
+standard errors, no sampling; a median-of-means cell (where the z-test is not trusted)
+uses the median's normal approximation.  Used by ``bench_montecarlo.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from _timing import markdown_table
 from verify.check_moments import ExactMoments, exact_moments
 from verify.covariance import (
     ExactCovariance,
+    covariance_robust_reason,
     covariance_skip,
     exact_covariance,
     standard_error,
@@ -26,8 +28,9 @@ from verify.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.evaluation import exact_point
 from verify.expressions import parse_expression
 from verify.montecarlo import DEFAULT_SAMPLES, Component, Pair
+from verify.robust import bound, robust_blocks
 from verify.samplers import component, estimator_pair
-from verify.significance import planned_skips, threshold
+from verify.significance import planned_skips, robust_reasons, threshold
 from verify.symbols import Z, parameter_symbol
 
 COSTS = {"cosine": "cos(k*z)", "quadratic": "(z - k)**2", "exponential": "exp(k*z)"}
@@ -71,10 +74,17 @@ def _variance_cell(exact: ExactMoments, n: int, t: float) -> str:
     if exact.is_degenerate:
         return "exact (zero variance)"
     if planned_skips(exact, n, t)["variance"] is not None:
-        return "skipped (too skewed)"
+        return "skipped (infinite moments)"
+    sure = NormalDist().inv_cdf(0.99)
+    if robust_reasons(exact, n, t)["variance"] is not None:
+        # Median of means: bound 2 sqrt(V/B); the median's spread about sqrt(pi/2) sqrt(V/N).
+        spread = float(exact.fourth) - float(exact.variance) ** 2
+        half = bound(spread, n, robust_blocks(t)) / float(exact.variance)
+        extra = sure * math.sqrt(math.pi / 2 * spread / n) / float(exact.variance)
+        return f"{half:.2%} / {half + extra:.2%} (median of means)"
     spread = float(exact.fourth) - float(exact.variance) ** 2 * (n - 3) / (n - 1)
     relative = math.sqrt(spread / n) / float(exact.variance)
-    return f"{t * relative:.2%} / {(t + NormalDist().inv_cdf(0.99)) * relative:.2%}"
+    return f"{t * relative:.2%} / {(t + sure) * relative:.2%}"
 
 
 def detectable(family: int) -> str:
@@ -102,6 +112,8 @@ def detectable_all(family: int) -> str:
             cells += [_variance_cell(m, n, t) for m in (exact.mu, exact.sigma)]
             if exact.is_degenerate or covariance_skip(exact, n, t) is not None:
                 cells.append("exact (a constant component)" if exact.is_degenerate else "skipped")
+            elif covariance_robust_reason(exact, n, t) is not None:
+                cells.append("median of means")
             else:
                 scale = math.sqrt(float(exact.mu.variance * exact.sigma.variance))
                 correlation = float(standard_error(exact, n)) / scale

@@ -16,7 +16,9 @@ The contract: :func:`section` returns a markdown section whose every number is m
 4. the false-alarm rate of every check of the bundled cases (means, variances and
    covariances) rerun with many seeds at a relaxed per-check alpha (1e-2 and 1e-3),
    observed against designed counts;
-5. the wall time of ``verify check`` on every bundled case at the default sample size.
+5. the wall time of ``verify check`` on every bundled case at the planned sample sizes;
+6. the measured fraction of variance checks that a 2% variance error fails, at the
+   planned sample sizes, with ``verify check --perturb`` (``_power.py``).
 
 ``--quick`` (``_timing.quick_mode``) shrinks every part to a smoke run.
 """
@@ -33,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 from _detectable import THROUGHPUT_K, cost_derivation, detectable, detectable_all, reference, stream
+from _power import ISSUE_CASES, perturbation_power
 from _timing import REPO_ROOT, markdown_table, quick_mode
 
 from verify.cases import discover_cases, load_cases
@@ -47,6 +50,7 @@ from verify.montecarlo import (
     sample_pair,
     stream_seed,
 )
+from verify.sample_size import MAX_SAMPLES, MIN_PLANNED, POWER, RELATIVE_ERROR
 from verify.samplers import estimator_pair
 from verify.significance import judge, threshold
 
@@ -179,7 +183,8 @@ def section() -> str:
     lines = [
         "## Monte Carlo verification",
         "",
-        f"Default: {DEFAULT_SAMPLES:,} samples per stream, chunks of {CHUNK_SIZE:,} float64 "
+        f"Fixed-N tables: {DEFAULT_SAMPLES:,} samples per stream (the least `verify check` "
+        f"plans; see below for the planned sizes), chunks of {CHUNK_SIZE:,} float64 "
         f"values; the {len(cases)} bundled cases make {family} checks, so a full run's "
         f"per-check alpha is 1e-6/{family} = {1e-6 / family:.2g} and |z| <= "
         f"{threshold(family):.3f} (before the skewness correction).",
@@ -230,13 +235,24 @@ def section() -> str:
         "",
         calibrated,
     ]
+    lines += [
+        "",
+        "### Detection of a 2% variance error at the planned N",
+        "",
+        f"`verify check` of {', '.join(ISSUE_CASES)} with each stream's N planned for "
+        f"{POWER:.0%} power against a {RELATIVE_ERROR:.0%} variance error "
+        f"({MIN_PLANNED:,} to {MAX_SAMPLES:,} samples), unperturbed and with every exact "
+        "variance multiplied by 1.02 or 0.98 (`--perturb`); measured, not computed.",
+        "",
+        perturbation_power(),
+    ]
     if not quick:
         wall, cpu, code = full_check_seconds(paths)
         lines += [
             "",
             "### Full run",
             "",
-            f"`verify check` of all {len(paths)} bundled cases at the default N with "
+            f"`verify check` of all {len(paths)} bundled cases at the planned N with "
             f"`--jobs 2`: {wall:.1f} s wall time, {cpu:.1f} s of CPU in all its processes "
             f"(so about {cpu / 2:.0f} s of wall time on 2 otherwise idle cores); exit code {code}.",
         ]

@@ -21,8 +21,16 @@ from verify.check_moments import ExactMoments, exact_moments
 from verify.derivation import derive
 from verify.evaluation import evaluate_formula, exact_point
 from verify.expressions import parse_expression
-from verify.montecarlo import DEFAULT_SAMPLES, DEFAULT_SEED, Moments, sample_moments, stream_seed
-from verify.samplers import component
+from verify.montecarlo import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    Moments,
+    sample_moments,
+    sample_pair,
+    stream_seed,
+)
+from verify.robust import BlockMeans, block_statistics, robust_blocks
+from verify.samplers import component, estimator_pair
 from verify.samplers import estimator_function as compile_estimator
 from verify.significance import (
     Outcome,
@@ -30,6 +38,7 @@ from verify.significance import (
     mean_bounds,
     per_check_alpha,
     planned_skips,
+    robust_reasons,
     threshold,
 )
 from verify.symbols import Z, parameter_symbol
@@ -196,20 +205,33 @@ def test_skewness_moves_the_acceptance_interval_towards_the_long_tail() -> None:
     assert low + T > 0.05
 
 
-def test_too_much_skewness_for_the_sample_size_skips_instead_of_guessing() -> None:
+def test_too_much_skewness_for_the_sample_size_switches_to_median_of_means() -> None:
+    """Formerly skipped; the robust check (tests/test_robust.py) runs instead."""
     exact, _ = stream(EXPONENTIAL, {"mu": 0.0, "sigma": 1.0, "k": 2.0}, "score", "sigma", 10, 1)
-    skips = planned_skips(exact, 10_000, T)
-    assert skips["variance"] is not None
-    assert "Cornish-Fisher" in skips["variance"]
+    assert planned_skips(exact, 10_000, T) == {"mean": None, "variance": None}
+    robust = robust_reasons(exact, 10_000, T)
+    assert "Cornish-Fisher" in str(robust["variance"])
 
 
-def test_a_nearly_constant_squared_deviation_skips_the_variance_check() -> None:
-    """pathwise mu of |z| at mu=0 is sign(z) = +-1: s^2 is driven by the mean's error."""
+def test_a_nearly_constant_squared_deviation_is_checked_exactly_by_median_of_means() -> None:
+    """pathwise mu of |z| at mu=0 is sign(z) = +-1: s^2 is driven by the mean's error, but
+    (g - 0)^2 = 1 exactly, so the median-of-means check compares it up to rounding."""
     exact, _ = stream("Abs(z)", {"mu": 0.0, "sigma": 1.0}, "pathwise", "mu", 10, 1)
-    skips = planned_skips(exact, DEFAULT_SAMPLES, T)
-    assert skips["mean"] is None
-    assert skips["variance"] is not None
-    assert "nearly constant" in skips["variance"]
+    assert planned_skips(exact, DEFAULT_SAMPLES, T) == {"mean": None, "variance": None}
+    robust = robust_reasons(exact, DEFAULT_SAMPLES, T)
+    assert robust["mean"] is None
+    assert "nearly constant" in str(robust["variance"])
+    derivation = derive(parse_expression("Abs(z)", {"z": Z}))
+    point = exact_point({"mu": 0.0, "sigma": 1.0})
+    pair = estimator_pair(derivation, "pathwise", point)
+    functions = block_statistics(exact, 0)
+    blocks = BlockMeans(10_000, robust_blocks(T), list(functions.values()))
+    sample = sample_pair(pair, stream_seed(1, "abs", 0, 0), 10_000, observe=blocks)
+    means = dict(zip(functions, blocks.means(), strict=True))
+    variance = judge(exact, sample.mu, 10_000, T, means)[1]
+    assert (variance.test, variance.passed) == ("median_of_means", True)
+    wrong = dataclasses.replace(exact, variance=exact.variance * mpmath.mpf("1.000001"))
+    assert judge(wrong, sample.mu, 10_000, T, means)[1].passed is False
 
 
 def false_alarms(alpha: float, seeds: range, samples: int) -> tuple[int, int]:

@@ -84,9 +84,7 @@ def normal_expectation(h: RealFunction) -> mpmath.mpf:
 
 
 def rayleigh_expectation(h: RealFunction) -> mpmath.mpf:
-    return quad(
-        lambda x: h(x) * x * mpmath.exp(-(x**2) / 2), nodes(mpmath.mpf(0), mpmath.inf)
-    )
+    return quad(lambda x: h(x) * x * mpmath.exp(-(x**2) / 2), nodes(mpmath.mpf(0), mpmath.inf))
 
 
 def maxwell_expectation(h: RealFunction) -> mpmath.mpf:

@@ -4,9 +4,10 @@ The contract:
 
 - **Points** (:func:`check_points`).  The case's reference point for each combination
   of parameter values (at most :data:`~verify.points.MAX_COMBINATIONS`, evenly spread,
-  deterministic), plus, when r and r' have closed-form moments (quadrature makes a
-  point cost seconds), two interior points of the domain: (mu, sigma) at a quarter of
-  each interval with the first combination, and at three quarters with the last.
+  deterministic), plus two interior points of the domain: (mu, sigma) at a quarter of
+  each interval with the first combination, and at three quarters with the last
+  (certified quadrature makes a point cost milliseconds, so costs without closed
+  forms get them too).
 - **Estimators** (:func:`planned_estimators`).  The classic pair
   (:data:`~verify.estimators.CLASSIC_ESTIMATORS`) at every point; the four further
   estimators (the two baselines and the two measure-valued estimators) only at the
@@ -15,11 +16,9 @@ The contract:
   evaluation costs from 0.1 s to tens of seconds per point, and the full run of the
   bundled cases must stay near a minute on two cores.  Where one of their moments
   needs a nested two-dimensional quadrature (the coupled sigma component's third and
-  fourth moments when no antiderivative of a power of r is known), or where their
-  closed forms exceed
-  :data:`MAX_NODES` expression nodes (piecewise costs with several kinks), the
-  estimator is planned but skipped with that reason (:func:`further_skip`); the
-  tests check such moments instead.
+  fourth moments when no antiderivative of a power of r is known), the estimator is
+  planned but skipped with that reason (:func:`further_skip`); the tests check such
+  moments instead.
 - **Checks.**  Per point and planned estimator, :data:`CHECKS_PER_STREAM`: the mean
   and variance of each component, and the covariance of the two.
 
@@ -30,7 +29,6 @@ every case up front, outside any per-case time limit, to size the Bonferroni fam
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 import sympy
 
@@ -46,9 +44,6 @@ from verify.terms import NoClosedForm, expand_terms
 INTERIOR_FRACTIONS = (0.25, 0.75)
 FURTHER_ESTIMATORS = tuple(name for name in ESTIMATOR_NAMES if name not in CLASSIC_ESTIMATORS)
 FURTHER_POINTS = 1  # the first check point: the reference point, first combination
-# Beyond this many nodes in their closed forms, evaluating a further estimator's moments
-# takes seconds (about 0.1-0.2 ms per node, measured on the bundled cases).
-MAX_NODES = 30_000
 CHECKS_PER_STREAM = 2 * len(GRADIENT_PARAMETERS) + 1  # mean and variance of each, covariance
 
 
@@ -70,15 +65,14 @@ def check_points(case: Case) -> list[Point]:
     """The points of the module docstring, in order, without repeats."""
     combinations = parameter_combinations(case)
     found = [_ordered(case, case.reference | c) for c in combinations]
-    if closed_form_expected(case):
-        for fraction, combination in zip(
-            INTERIOR_FRACTIONS, (combinations[0], combinations[-1]), strict=True
-        ):
-            location = {
-                "mu": _inside(case.domain.mu, fraction),
-                "sigma": _inside(case.domain.sigma, fraction),
-            }
-            found.append(_ordered(case, location | combination))
+    for fraction, combination in zip(
+        INTERIOR_FRACTIONS, (combinations[0], combinations[-1]), strict=True
+    ):
+        location = {
+            "mu": _inside(case.domain.mu, fraction),
+            "sigma": _inside(case.domain.sigma, fraction),
+        }
+        found.append(_ordered(case, location | combination))
     unique: list[Point] = []
     for point in found:
         if point not in unique:
@@ -111,34 +105,22 @@ def count_checks(case: Case) -> int:
 def further_skip(derivation: Derivation, estimator: str) -> str | None:
     """Why a further estimator is not checked by ``verify check`` (None: it is).
 
-    The moments are built order by order, so that the search stops at the first part
-    without a closed form, or as soon as the closed forms exceed :data:`MAX_NODES`.
+    Closed forms of any size are compiled once into ball arithmetic, and certified
+    one-dimensional quadrature takes tens of milliseconds, so only a nested integral
+    (the coupled sigma moment when no antiderivative of a power of r is known) is
+    left out: it takes minutes per point.
     """
     if estimator in CLASSIC_ESTIMATORS:
         return None
-    nested = (
-        f"not checked here: the third and fourth moments of {estimator} need a nested "
-        "two-dimensional quadrature for this cost (no antiderivative of a power of r is "
-        "known), which takes minutes per point (see verify.check_plan)"
-    )
-    sizes: dict[sympy.Expr, int] = {}
     for quantity in _needed(derivation, estimator):
         parts = (
             [part for _, part in quantity.parts] if isinstance(quantity, Compound) else [quantity]
         )
-        for part in parts:
-            if part.value is None:
-                # Certified one-dimensional quadrature takes tens of milliseconds; only a
-                # nested integral (the coupled sigma moment without an antiderivative) is slow.
-                if part.integrand.has(sympy.Integral):
-                    return nested
-                continue
-            sizes.setdefault(part.integrand, expression_size(part.value))
-        if sum(sizes.values()) > MAX_NODES:
+        if any(part.value is None and part.integrand.has(sympy.Integral) for part in parts):
             return (
-                f"not checked here: the closed forms of {estimator}'s moments exceed "
-                f"{MAX_NODES:,} expression nodes for this cost, and their evaluation time "
-                "grows with their size (see verify.check_plan)"
+                f"not checked here: the third and fourth moments of {estimator} need a nested "
+                "two-dimensional quadrature for this cost (no antiderivative of a power of r is "
+                "known), which takes minutes per point (see verify.check_plan)"
             )
     return None
 
@@ -150,9 +132,3 @@ def _needed(derivation: Derivation, estimator: str) -> Iterator[Quantity]:
             yield derivation.raw_moment(estimator, parameter, order)
     if estimator not in MEASURE_VALUED_ESTIMATORS:
         yield derivation.cross_moment(estimator)
-
-
-@lru_cache(maxsize=4096)
-def expression_size(expression: sympy.Expr) -> int:
-    """The number of nodes of an expression tree."""
-    return sum(1 for _ in sympy.preorder_traversal(expression))

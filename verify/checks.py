@@ -4,12 +4,16 @@ The contract:
 
 - **Plan.**  Points, estimators and the count are :mod:`verify.check_plan`'s: the
   classic pair at every check point, the four further estimators at the reference point.
-- **Checks.**  At each point, each planned estimator draws one joint stream of
-  ``samples`` draws of both components (:func:`verify.samplers.estimator_pair`: the
-  same eps for the product and baseline estimators, independent noise for the
-  measure-valued ones).  Each component's sample mean and variance are checked
+- **Checks.**  At each point, each planned estimator draws one joint stream of N
+  draws of both components (:func:`verify.samplers.estimator_pair`: the same eps for
+  the product and baseline estimators, independent noise for the measure-valued
+  ones).  N is planned per stream from the exact moments (:mod:`verify.sample_size`:
+  every variance check sees a 2% error with probability 0.99, up to a cap), unless
+  ``samples`` fixes it.  Each component's sample mean and variance are checked
   against the exact ones (:mod:`verify.significance`), and the sample covariance of
-  the two against the exact covariance (:mod:`verify.covariance`): five checks.
+  the two against the exact covariance (:mod:`verify.covariance`): five checks; a
+  statistic too skewed for the normal approximation at N is checked by median of
+  means on the same samples (:mod:`verify.robust`).
   The stream's seed is :func:`verify.montecarlo.stream_seed` of (seed, case name,
   point index, estimator index), so results do not depend on which other cases run,
   or in what order.
@@ -24,8 +28,10 @@ skipped checks (``passed`` None, with a reason) are not failures.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from verify.cases import Case
 from verify.check_moments import exact_moments
@@ -37,7 +43,13 @@ from verify.check_plan import (
     planned_estimators,
 )
 from verify.claims import ClaimResult, check_claims
-from verify.covariance import ExactCovariance, covariance_skip, exact_covariance, judge_covariance
+from verify.covariance import (
+    ExactCovariance,
+    covariance_robust_reason,
+    covariance_skip,
+    exact_covariance,
+    judge_covariance,
+)
 from verify.derivation import derive
 from verify.estimators import ESTIMATOR_NAMES
 from verify.evaluation import exact_point
@@ -48,14 +60,24 @@ from verify.montecarlo import (
     sample_pair,
     stream_seed,
 )
+from verify.outcome import Outcome
+from verify.perturb import perturbed
 from verify.points import Point
+from verify.robust import (
+    BlockMeans,
+    BlockStatistic,
+    block_statistics,
+    product_statistic,
+    robust_blocks,
+)
+from verify.sample_size import MIN_PLANNED, stream_samples, variance_power
 from verify.samplers import estimator_pair
 from verify.significance import (
     FAMILY_WISE_ALPHA,
     STATISTICS,
-    Outcome,
     judge,
     planned_skips,
+    robust_reasons,
     threshold,
 )
 from verify.symbols import GRADIENT_PARAMETERS
@@ -121,6 +143,14 @@ class Check:
         }
         if outcome.bounds is not None:
             record["bounds"] = [json_float(b, 6) for b in outcome.bounds]
+        if outcome.test is not None:
+            record["test"] = outcome.test
+        if outcome.blocks is not None:
+            record["blocks"] = outcome.blocks
+        if outcome.robust_reason is not None:
+            record["robust_reason"] = outcome.robust_reason
+        if outcome.power is not None:
+            record["power"] = json_float(outcome.power)
         if outcome.reason is not None:
             record["reason"] = outcome.reason
         elif outcome.z is None:
@@ -190,25 +220,53 @@ def plan_streams(case: Case) -> list[Stream]:
     return streams
 
 
-def run_stream(case_name: str, stream: Stream, samples: int, seed: int, t: float) -> list[Check]:
-    """The five checks of one stream: sample (unless every check is skipped), judge."""
+def run_stream(
+    case_name: str, stream: Stream, samples: int | None, seed: int, t: float
+) -> list[Check]:
+    """The five checks of one stream: size (``samples`` None: planned), sample, judge."""
     if stream.exact is None or stream.pair is None:
-        return _skipped(stream, samples, t)
+        return _skipped(stream, MIN_PLANNED if samples is None else samples, t)
     exact = stream.exact
     components = (exact.mu, exact.sigma)
-    wanted = [covariance_skip(exact, samples, t) is None]
-    wanted += [
-        reason is None for m in components for reason in planned_skips(m, samples, t).values()
-    ]
-    sample = None
+    n = stream_samples(components, t) if samples is None else samples
+    names, statistics = _robust_statistics(exact, n, t)
+    wanted = [covariance_skip(exact, n, t) is None]
+    wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
+    sample, means = None, {}
     if any(wanted):
-        sample = sample_pair(stream.pair, stream_seed(seed, case_name, *stream.key), samples)
+        blocks = BlockMeans(n, robust_blocks(t), statistics)
+        observe = blocks if statistics and n >= blocks.blocks else None
+        key = stream_seed(seed, case_name, *stream.key)
+        sample = sample_pair(stream.pair, key, n, observe=observe)
+        means = dict(zip(names, blocks.means() if observe else [], strict=False))
     parts = (None, None) if sample is None else (sample.mu, sample.sigma)
     outcomes: list[Outcome] = []
-    for moments, component_sample in zip(components, parts, strict=True):
-        outcomes.extend(judge(moments, component_sample, samples, t))
-    outcomes.append(judge_covariance(exact, sample, samples, t))
-    return _checks(stream, outcomes, samples, t)
+    for index, (moments, part) in enumerate(zip(components, parts, strict=True)):
+        mine = {statistic: m for (i, statistic), m in means.items() if i == index}
+        mean, variance = judge(moments, part, n, t, mine)
+        if variance.test in ("z", "median_of_means"):
+            variance = replace(variance, power=round(variance_power(moments, n, t), 6))
+        outcomes += [mean, variance]
+    outcomes.append(judge_covariance(exact, sample, n, t, means.get((None, "covariance"))))
+    return _checks(stream, outcomes, n, t)
+
+
+def _robust_statistics(
+    exact: ExactCovariance, samples: int, t: float
+) -> tuple[list[tuple[int | None, str]], list[BlockStatistic]]:
+    """The checks of a stream that need median-of-means blocks, and their statistics."""
+    names: list[tuple[int | None, str]] = []
+    statistics: list[BlockStatistic] = []
+    for index, moments in enumerate((exact.mu, exact.sigma)):
+        skips, robust = planned_skips(moments, samples, t), robust_reasons(moments, samples, t)
+        for statistic, function in block_statistics(moments, index).items():
+            if skips[statistic] is None and robust[statistic] is not None:
+                names.append((index, statistic))
+                statistics.append(function)
+    if covariance_robust_reason(exact, samples, t) is not None:
+        names.append((None, "covariance"))
+        statistics.append(product_statistic(float(exact.mu.mean), float(exact.sigma.mean)))
+    return names, statistics
 
 
 def _skipped(stream: Stream, samples: int, t: float) -> list[Check]:
@@ -229,16 +287,25 @@ def _checks(stream: Stream, outcomes: list[Outcome], samples: int, t: float) -> 
 def check_case(
     case: Case,
     *,
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
     seed: int = DEFAULT_SEED,
     family_size: int | None = None,
+    perturb: Mapping[str, float] | None = None,
 ) -> CaseCheckResult:
-    """Run every Monte Carlo check and settle every claim of ``case``."""
+    """Run every Monte Carlo check and settle every claim of ``case``.
+
+    ``samples`` None plans each stream's N (:mod:`verify.sample_size`); a number fixes
+    it.  ``perturb`` multiplies exact values before anything else (:mod:`verify.perturb`).
+    """
     t = threshold(count_checks(case) if family_size is None else family_size)
+    streams = plan_streams(case)
+    if perturb:
+        streams = [
+            s if s.exact is None else dataclasses.replace(s, exact=perturbed(s.exact, perturb))
+            for s in streams
+        ]
     checks = [
-        check
-        for stream in plan_streams(case)
-        for check in run_stream(case.name, stream, samples, seed, t)
+        check for stream in streams for check in run_stream(case.name, stream, samples, seed, t)
     ]
     claims = check_claims(case, derive(case.r))
     return CaseCheckResult(case.name, tuple(checks), claims)

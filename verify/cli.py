@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable, Sequence
 
+from verify.assignments import parse_named_numbers
 from verify.cases import Case, CaseError, load_case
 from verify.check_command import add_check_parser
 from verify.crossover_command import add_crossover_parser
@@ -35,23 +35,10 @@ class InputError(Exception):
 def parse_assignments(case: Case, items: Sequence[str], option: str = "--at") -> dict[str, float]:
     """``["mu=0.3", "k=1"]`` to ``{"mu": 0.3, "k": 1.0}``, checked against the case."""
     allowed = ("mu", "sigma", *case.parameter_names)
-    values: dict[str, float] = {}
-    for item in items:
-        name, separator, text = item.partition("=")
-        name = name.strip()
-        if not separator or name not in allowed:
-            raise InputError(
-                f"{case.path}: {option} {item}: expected NAME=VALUE with NAME one of "
-                f"{', '.join(allowed)}"
-            )
-        try:
-            value = float(text)
-        except ValueError:
-            raise InputError(f"{case.path}: {option} {name}: {text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise InputError(f"{case.path}: {option} {name}: the value must be finite")
-        values[name] = value
-    return values
+    try:
+        return parse_named_numbers(items, allowed)
+    except ValueError as error:
+        raise InputError(f"{case.path}: {option} {error}") from None
 
 
 def complete_point(case: Case, values: dict[str, float]) -> dict[str, float]:

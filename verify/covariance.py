@@ -20,9 +20,12 @@ The contract:
 - **Tail.**  As for the variance check (:mod:`verify.significance`): a first-order
   Cornish-Fisher shift with the skewness of W -- exact for independent components
   (``mu3_mu mu3_sigma / (sigma_mu sigma_sigma)**3``), else from the float64 quadrature
-  rule of eps (sizing only) -- and the check is skipped when the shift exceeds
+  rule of eps (sizing only).  When the shift exceeds
   :data:`~verify.significance.MAX_CORRECTION`, when W is nearly constant (then C is
-  dominated by the error of the sample means), or when a moment it needs is infinite.
+  dominated by the error of the sample means) or when a sixth moment is infinite, the
+  median-of-means check of :mod:`verify.robust` on ``(g_mu - m_mu)(g_sigma - m_sigma)``
+  with the exact means (mean ``c``, variance ``mu22 - c**2``) runs instead
+  (:func:`covariance_robust_reason`); it is skipped only when ``mu22`` is infinite.
   A component with zero variance makes ``c = 0`` exactly, compared up to rounding.
   An exact covariance beyond the Cauchy-Schwarz bound ``c**2 <= var_mu var_sigma``
   (or ``mu22 < c**2``) comes only from a wrong formula and fails without sampling.
@@ -32,7 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import mpmath
@@ -53,7 +56,9 @@ from verify.gaussian import Expectation, Method
 from verify.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.montecarlo import Pair, PairMoments
 from verify.noise import FloatArray
-from verify.significance import MAX_CORRECTION, Outcome, too_skewed
+from verify.outcome import Outcome
+from verify.robust import robust_outcome
+from verify.significance import MAX_CORRECTION, too_skewed
 from verify.symbols import GRADIENT_PARAMETERS
 
 _ROUNDING = 1e-12
@@ -237,6 +242,14 @@ def covariance_skip(exact: ExactCovariance, samples: int, t: float) -> str | Non
         return None
     if not all(mpmath.isfinite(m.fourth) for m in moments) or not mpmath.isfinite(exact.mu22):
         return "a fourth moment is infinite: the sample covariance has no standard error"
+    return None
+
+
+def covariance_robust_reason(exact: ExactCovariance, samples: int, t: float) -> str | None:
+    """Why the covariance's z-test is not trusted at ``samples`` (None: it is, or it is
+    skipped): the median-of-means check of :mod:`verify.robust` runs instead."""
+    if covariance_skip(exact, samples, t) is not None or exact.is_degenerate:
+        return None
     if not math.isfinite(exact.skewness):
         return "a sixth moment is infinite: the sample covariance's tail is uncontrolled"
     spread = float(exact.mu22 - exact.covariance**2)
@@ -256,9 +269,15 @@ def covariance_correction(exact: ExactCovariance, samples: int, t: float) -> flo
 
 
 def judge_covariance(
-    exact: ExactCovariance, sample: PairMoments | None, samples: int, t: float
+    exact: ExactCovariance,
+    sample: PairMoments | None,
+    samples: int,
+    t: float,
+    blocks: FloatArray | None = None,
 ) -> Outcome:
-    """The covariance outcome of one joint stream (``sample`` None when nothing is run)."""
+    """The covariance outcome of one joint stream (``sample`` None when nothing is run);
+    ``blocks``: the block means of :func:`verify.robust.product_statistic`, for the
+    median-of-means check."""
     number = Number(exact.covariance, exact.method)
     problem = covariance_inconsistency(exact)
     if problem is not None:  # only a wrong formula gives this
@@ -266,8 +285,15 @@ def judge_covariance(
     reason = covariance_skip(exact, samples, t)
     if reason is None and sample is not None and sample.nonfinite:
         reason = f"{sample.nonfinite} of {samples} float64 samples overflowed (inf or nan)"
+    robust = covariance_robust_reason(exact, samples, t)
+    if reason is None and robust is not None and blocks is None:
+        reason = f"{robust}; its median-of-means check was not sampled"
     if reason is not None or sample is None:
         return Outcome("covariance", number, reason=reason or "not sampled")
+    if robust is not None and blocks is not None:
+        spread = exact.mu22 - exact.covariance**2
+        outcome = robust_outcome("covariance", number, spread, blocks, samples, t)
+        return replace(outcome, robust_reason=robust)
     observed = sample.covariance
     if exact.is_degenerate:
         scales = [
@@ -275,9 +301,11 @@ def judge_covariance(
             for m in (exact.mu, exact.sigma)
         ]
         limit = _ROUNDING * scales[0] * scales[1]
-        return Outcome("covariance", number, observed, None, None, abs(observed) <= limit)
+        passed = abs(observed) <= limit
+        return Outcome("covariance", number, observed, None, None, passed, test="exact")
     with mpmath.workdps(WORKING_DIGITS):
         z = float((mpmath.mpf(observed) - exact.covariance) / standard_error(exact, samples))
     shift = covariance_correction(exact, samples, t)
     bounds = (-t + shift, t + shift)
-    return Outcome("covariance", number, observed, z, bounds, bounds[0] <= z <= bounds[1])
+    passed = bounds[0] <= z <= bounds[1]
+    return Outcome("covariance", number, observed, z, bounds, passed, test="z")

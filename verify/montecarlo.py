@@ -248,9 +248,17 @@ def sample_moments(
 
 
 def sample_pair(
-    pair: Pair, seed: np.random.SeedSequence, samples: int, chunk_size: int = CHUNK_SIZE
+    pair: Pair,
+    seed: np.random.SeedSequence,
+    samples: int,
+    chunk_size: int = CHUNK_SIZE,
+    observe: Callable[[FloatArray, FloatArray], None] | None = None,
 ) -> PairMoments:
-    """The pair moments of ``samples`` joint draws of both components."""
+    """The pair moments of ``samples`` joint draws of both components.
+
+    ``observe``, when given, sees each chunk's values of both components, in order
+    (the median-of-means blocks of :mod:`verify.robust`); it must not modify them.
+    """
     split = len(pair.mu.noise)
     total = EMPTY_PAIR
     for arrays in noise_chunks(pair.noise, seed, samples, chunk_size):
@@ -259,5 +267,7 @@ def sample_pair(
         else:
             sigma_noise = arrays[:split] if pair.shared else arrays[split:]
             values = (pair.mu.function(*arrays[:split]), pair.sigma.function(*sigma_noise))
+        if observe is not None:
+            observe(*values)
         total = merge_pairs(total, chunk_pair_moments(*values))
     return total

@@ -38,7 +38,7 @@ MAP_POINTS = (41, 36)  # (mu, sigma) grid of each map
 class ReportSettings:
     """What, besides the case and the code, a report depends on."""
 
-    samples: int
+    samples: int | None  # None: planned per stream from the exact moments
     seed: int
     family_size: int
 

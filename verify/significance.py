@@ -19,13 +19,18 @@ The design, a contract the reports quote:
   exact skewness ``gamma = mu3/sigma^3`` and excess kurtosis of ``g`` (mean check, to
   second order) and with the skewness of ``(g - mu)^2`` (variance check, first order;
   it needs the sixth central moment, see :mod:`verify.check_moments`).  When a
-  correction exceeds :data:`MAX_CORRECTION` (in units of z), the expansion itself is
-  no longer trustworthy and the check is skipped with that reason; so is the variance
-  check when ``(g - mu)^2`` is nearly constant (then ``s^2`` is dominated by the
-  error of the sample mean and is far from normal).  ``verify check`` refuses fewer
-  than :data:`MIN_SAMPLES` samples, the minimum N for these corrections to be trusted.
-- **Skipped, never passed.**  Where a moment a check needs is infinite or undefined,
-  or a float64 sample overflowed, the check has ``passed = None`` and a reason.  A
+  correction exceeds :data:`MAX_CORRECTION` (in units of z), when the moment it needs
+  is infinite, or when ``(g - mu)^2`` is nearly constant (then ``s^2`` is dominated by
+  the error of the sample mean and is far from normal), the z-test is replaced by the
+  median-of-means check of :mod:`verify.robust` (:func:`robust_reasons` says why),
+  which needs only a finite variance of the statistic and holds the same ``alpha``
+  for every distribution.  ``verify check`` refuses fewer than :data:`MIN_SAMPLES`
+  samples.
+- **Sample size.**  Chosen per stream by :mod:`verify.sample_size` so that every
+  variance check flags a 2% error with probability 0.99 (up to a cap).
+- **Skipped, never passed.**  Where a moment even the median-of-means check needs is
+  infinite or undefined (the mean and variance of ``g``; for the variance check also
+  ``mu4``), or a float64 sample overflowed, the check has ``passed = None`` and a reason.  A
   zero-variance estimator is compared exactly (up to float64 rounding) instead.
   Exact moments that no distribution has -- a negative variance, or a fourth central
   moment below the variance squared (kurtosis < 1) -- come only from a wrong formula:
@@ -38,7 +43,8 @@ The design, a contract the reports quote:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import replace
 from statistics import NormalDist
 
 import mpmath
@@ -46,12 +52,14 @@ import mpmath
 from verify.check_moments import ExactMoments
 from verify.evaluation import WORKING_DIGITS, Number
 from verify.montecarlo import Moments
+from verify.noise import FloatArray
+from verify.outcome import ROUNDING
+from verify.outcome import Outcome as Outcome  # re-exported: callers judge and read it
+from verify.robust import robust_outcome
 
 FAMILY_WISE_ALPHA = 1e-6
 MIN_SAMPLES = 10_000
 MAX_CORRECTION = 1.0
-# Zero-variance estimators are compared with float64 rounding allowed for.
-_ROUNDING = 1e-12
 STATISTICS = ("mean", "variance")
 
 
@@ -63,22 +71,6 @@ def per_check_alpha(family_size: int, family_wise_alpha: float = FAMILY_WISE_ALP
 def threshold(family_size: int, family_wise_alpha: float = FAMILY_WISE_ALPHA) -> float:
     """The two-sided normal quantile of the per-check alpha."""
     return -NormalDist().inv_cdf(per_check_alpha(family_size, family_wise_alpha) / 2)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One statistic's verdict: z, the accepted interval for z, and passed (None: skipped).
-
-    ``exact`` is None where the exact value was not computed (a planned skip).
-    """
-
-    statistic: str
-    exact: Number | None
-    monte_carlo: float | None = None
-    z: float | None = None
-    bounds: tuple[float, float] | None = None
-    passed: bool | None = None
-    reason: str | None = None
 
 
 # Kurtosis below 1 beyond this is not 50-digit rounding of a two-point distribution's 1.
@@ -102,21 +94,43 @@ def inconsistency(exact: ExactMoments) -> str | None:
 
 
 def planned_skips(exact: ExactMoments, samples: int, t: float) -> dict[str, str | None]:
-    """Why each statistic cannot be checked, decided before sampling (None: it can)."""
+    """Why each statistic cannot be checked at all, decided before sampling (None: it can).
+
+    Only a moment the median-of-means check needs is a reason; where merely the z-test
+    is not trusted, :func:`robust_reasons` says why and the robust check runs instead.
+    """
     problem = inconsistency(exact)
     if problem is not None:
         return {"mean": problem, "variance": problem}  # failed by judge, without sampling
-    return {"mean": _mean_skip(exact, samples, t), "variance": _variance_skip(exact, samples, t)}
-
-
-def _mean_skip(exact: ExactMoments, samples: int, t: float) -> str | None:
     if exact.variance < 0 and not exact.is_degenerate:
-        return "the exact variance is negative"
+        return dict.fromkeys(STATISTICS, "the exact variance is negative")
+    skips: dict[str, str | None] = {"mean": None, "variance": None}
     if not mpmath.isfinite(exact.mean):
-        return "the mean is infinite or does not exist"
+        skips["mean"] = "the mean is infinite or does not exist"
+    elif not mpmath.isfinite(exact.variance):
+        skips["mean"] = "the variance is infinite: the sample mean has no standard error"
     if not mpmath.isfinite(exact.variance):
-        return "the variance is infinite: the sample mean has no standard error (no CLT)"
-    if exact.is_degenerate:
+        skips["variance"] = "the variance is infinite or does not exist"
+    elif not exact.is_degenerate and not mpmath.isfinite(exact.fourth):
+        skips["variance"] = (
+            "the fourth central moment is infinite: the sample variance has no standard error"
+        )
+    return skips
+
+
+def robust_reasons(exact: ExactMoments, samples: int, t: float) -> dict[str, str | None]:
+    """Why the z-test of each statistic is not trusted at ``samples`` (None: it is).
+
+    Meaningful only where :func:`planned_skips` gives None and g is not constant.
+    """
+    return {
+        "mean": _mean_robust(exact, samples, t),
+        "variance": _variance_robust(exact, samples, t),
+    }
+
+
+def _mean_robust(exact: ExactMoments, samples: int, t: float) -> str | None:
+    if exact.is_degenerate or not mpmath.isfinite(exact.variance):
         return None
     if not mpmath.isfinite(exact.third):
         return "the third moment is infinite: the z-score's tail has no Edgeworth control"
@@ -126,15 +140,9 @@ def _mean_skip(exact: ExactMoments, samples: int, t: float) -> str | None:
     return None
 
 
-def _variance_skip(exact: ExactMoments, samples: int, t: float) -> str | None:
-    if exact.variance < 0 and not exact.is_degenerate:
-        return "the exact variance is negative"
-    if not mpmath.isfinite(exact.variance):
-        return "the variance is infinite or does not exist"
-    if exact.is_degenerate:
+def _variance_robust(exact: ExactMoments, samples: int, t: float) -> str | None:
+    if exact.is_degenerate or not mpmath.isfinite(exact.fourth * exact.variance):
         return None
-    if not mpmath.isfinite(exact.fourth):
-        return "the fourth central moment is infinite: the sample variance has no standard error"
     if not math.isfinite(exact.sixth):
         return "the sixth central moment is infinite: the sample variance's tail is uncontrolled"
     kurtosis = float(exact.fourth / exact.variance**2)
@@ -150,8 +158,7 @@ def _variance_skip(exact: ExactMoments, samples: int, t: float) -> str | None:
 def too_skewed(correction: float, samples: int) -> str:
     return (
         f"too skewed for {samples} samples: the Cornish-Fisher correction at the threshold is "
-        f"{correction:.3g} > {MAX_CORRECTION} (z units), so the normal tail cannot be trusted; "
-        "use more samples"
+        f"{correction:.3g} > {MAX_CORRECTION} (z units), so the normal tail cannot be trusted"
     )
 
 
@@ -196,9 +203,17 @@ def _shape(exact: ExactMoments) -> tuple[float, float]:
 
 
 def judge(
-    exact: ExactMoments, sample: Moments | None, samples: int, t: float
+    exact: ExactMoments,
+    sample: Moments | None,
+    samples: int,
+    t: float,
+    blocks: Mapping[str, FloatArray] | None = None,
 ) -> tuple[Outcome, Outcome]:
-    """The mean and variance outcomes of one stream (``sample`` None when nothing is run)."""
+    """The mean and variance outcomes of one stream (``sample`` None when nothing is run).
+
+    ``blocks`` maps a statistic to its block means (:func:`verify.robust.block_statistics`), which
+    the median-of-means check needs where the z-test is not trusted.
+    """
     numbers = {"mean": exact.mean, "variance": exact.variance}
     problem = inconsistency(exact)
     if problem is not None:
@@ -212,16 +227,25 @@ def judge(
             Outcome("variance", Number(exact.variance, exact.method), passed=False, reason=problem),
         )
     skips = planned_skips(exact, samples, t)
+    robust = robust_reasons(exact, samples, t)
+    spreads = {"mean": exact.variance, "variance": exact.fourth - exact.variance**2}
     outcomes = []
     for statistic in STATISTICS:
         number = Number(numbers[statistic], exact.method)
         reason = skips[statistic]
         if reason is None and sample is not None and sample.nonfinite:
             reason = f"{sample.nonfinite} of {samples} float64 samples overflowed (inf or nan)"
+        if reason is None and robust[statistic] is not None and statistic not in (blocks or {}):
+            reason = f"{robust[statistic]}; its median-of-means check was not sampled"
         if reason is not None or sample is None:
             outcomes.append(Outcome(statistic, number, reason=reason or "not sampled"))
         elif exact.is_degenerate:
             outcomes.append(_degenerate(statistic, number, exact, sample))
+        elif robust[statistic] is not None and blocks is not None:
+            outcomes.append(
+                robust_outcome(statistic, number, spreads[statistic], blocks[statistic], samples, t)
+            )
+            outcomes[-1] = replace(outcomes[-1], robust_reason=robust[statistic])
         else:
             outcomes.append(_z_outcome(statistic, number, exact, sample, samples, t))
     return outcomes[0], outcomes[1]
@@ -229,11 +253,11 @@ def judge(
 
 def _degenerate(statistic: str, number: Number, exact: ExactMoments, sample: Moments) -> Outcome:
     """g is constant: the samples must reproduce the mean, with zero spread, to rounding."""
-    scale = _ROUNDING * max(1.0, abs(float(exact.mean)))
+    scale = ROUNDING * max(1.0, abs(float(exact.mean)))
     observed = sample.mean if statistic == "mean" else sample.variance
     error = abs(observed - float(number.value))
     limit = scale if statistic == "mean" else scale**2
-    return Outcome(statistic, number, observed, None, None, error <= limit)
+    return Outcome(statistic, number, observed, None, None, error <= limit, test="exact")
 
 
 def _z_outcome(
@@ -256,4 +280,4 @@ def _z_outcome(
             shift = variance_correction(exact, samples, t)
             bounds = (-t + shift, t + shift)
         z = float((mpmath.mpf(observed) - number.value) / error)
-    return Outcome(statistic, number, observed, z, bounds, bounds[0] <= z <= bounds[1])
+    return Outcome(statistic, number, observed, z, bounds, bounds[0] <= z <= bounds[1], test="z")
