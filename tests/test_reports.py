@@ -9,6 +9,7 @@ in CI.
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -16,10 +17,10 @@ import pytest
 import sympy
 
 from verify.cases import discover_cases, load_case, load_cases
-from verify.checks import DEFAULT_SAMPLES, DEFAULT_SEED, count_checks
+from verify.checks import count_checks
 from verify.publish import write_atomic, write_case_report
 from verify.report import ReportSettings, fingerprint
-from verify.run import parameter_grid
+from verify.run import add_run_parser, parameter_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
@@ -32,7 +33,11 @@ def default_settings() -> ReportSettings:
     cases, errors = load_cases(discover_cases(ROOT / "cases"))
     assert not errors
     family = sum(count_checks(case) for case in cases)
-    return ReportSettings(samples=DEFAULT_SAMPLES, seed=DEFAULT_SEED, family_size=family)
+    # What `verify run` uses when nox -s verify passes no options: its parser's defaults.
+    parser = argparse.ArgumentParser()
+    add_run_parser(parser.add_subparsers())
+    defaults = parser.parse_args(["run"])
+    return ReportSettings(samples=defaults.samples, seed=defaults.seed, family_size=family)
 
 
 def committed_fingerprint(path: Path) -> str | None:

@@ -40,6 +40,7 @@ from verify.certified import closed_form_ball
 from verify.compound import Compound, Quantity
 from verify.derivation import Derivation
 from verify.gaussian import Method
+from verify.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.quadrature import ball_to_mpf, certified_expectation
 from verify.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 
@@ -245,6 +246,13 @@ def difference_of(first: Number, second: Number, method: Method, combine: object
 
 def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoint) -> Number:
     """Cov[g_mu, g_sigma] = E[g_mu g_sigma] - E[g_mu] E[g_sigma], one expression when closed."""
+    if estimator in MEASURE_VALUED_ESTIMATORS:
+        # The two components are sampled independently (see verify.measure_valued): the
+        # covariance is exactly 0 wherever both means exist.
+        numbers = [evaluate_mean(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS]
+        method = combined_method(*(n.method for n in numbers))
+        finite = all(mpmath.isfinite(n.value) for n in numbers)
+        return Number.exact(mpmath.mpf(0) if finite else mpmath.nan, method)
     cross = derivation.cross_moment(estimator)
     means = [derivation.raw_moment(estimator, p, 1) for p in GRADIENT_PARAMETERS]
     conditions = tuple(b for q in (cross, *means) for b in q.divergence)

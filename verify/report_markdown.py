@@ -347,11 +347,11 @@ def _largest_radius(report: CaseReport) -> str:
             radius = number.radius
             if radius is None:
                 uncertified.append(name)
-            elif isinstance(number.as_json(), float) and number.as_json() != 0.0:
-                worst = max(worst, radius / abs(float(number.value)))
+            elif isinstance(number.as_json(), float):
+                worst = max(worst, radius / max(abs(float(number.value)), 1e-5))
     text = (
         f"the largest certified error bound among the reference-point values above is "
-        f"{worst:.1e} of the value"
+        f"{worst:.1e} of the value (absolute for values below 1e-5)"
     )
     if uncertified:
         text += f"; not certified (no provable growth bound): {', '.join(sorted(set(uncertified)))}"
