@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy
 
@@ -51,9 +52,10 @@ class Compound:
             arguments.append(quantity.formula.xreplace(renamed))
         return Compound(sympy.sympify(build(*arguments)), tuple(parts))
 
-    @property
+    @cached_property
     def value(self) -> sympy.Expr | None:
-        """The closed form, when every part has one."""
+        """The closed form, when every part has one (built once: it can be large, and the
+        same object then hits the compiled-formula cache at every point)."""
         if any(part.value is None for _, part in self.parts):
             return None
         return self.formula.subs({symbol: part.value for symbol, part in self.parts})
@@ -70,7 +72,7 @@ class Compound:
         reasons = {part.reason for _, part in self.parts if part.reason}
         return "; ".join(sorted(reasons))
 
-    @property
+    @cached_property
     def divergence(self) -> tuple[sympy.Expr, ...]:
         """Every part's divergence conditions."""
         conditions = {b for _, part in self.parts for b in part.divergence}
