@@ -206,25 +206,25 @@ def _extremum(method: str) -> Callable[..., Closure]:
     return build
 
 
-def _real_part(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    (argument,) = _arguments(expr, slots)
-    # re() is not holomorphic: only a real ball may pass through it in analytic mode.
-    return lambda values, analytic: _non_analytic_guard(
-        acb(argument(values, analytic).real), analytic, values
-    )
+def _part(attribute: str) -> Callable[..., Closure]:
+    """``re`` or ``im``: not holomorphic, so no ball passes through them in analytic mode."""
+
+    def build(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
+        (argument,) = _arguments(expr, slots)
+
+        def part(values: list[acb], analytic: bool) -> acb:
+            if analytic:
+                return acb(arb.nan())
+            return acb(getattr(argument(values, analytic), attribute))
+
+        return part
+
+    return build
 
 
-def _imaginary_part(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    (argument,) = _arguments(expr, slots)
-    return lambda values, analytic: _non_analytic_guard(
-        acb(argument(values, analytic).imag), analytic, values
-    )
-
-
-def _non_analytic_guard(value: acb, analytic: bool, values: list[acb]) -> acb:
-    if analytic:
-        return acb(arb.nan())
-    return value
+def number_ball(number: sympy.Expr) -> acb:
+    """A tight ball around an exact constant, at the working precision."""
+    return compile_balls(number, ())([])
 
 
 def _integral(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
@@ -333,8 +333,8 @@ _HANDLERS: dict[str, Callable[[sympy.Basic, dict[sympy.Basic, int]], Closure]] =
     "Heaviside": _heaviside,
     "Max": _extremum("real_max"),
     "Min": _extremum("real_min"),
-    "re": _real_part,
-    "im": _imaginary_part,
+    "re": _part("real"),
+    "im": _part("imag"),
     "Integral": _integral,
     "polylog": _polylog,
     "Piecewise": _piecewise,

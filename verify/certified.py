@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import sympy
 from flint import acb, arb
 
-from verify.balls import BallFunction, compile_balls, working_precision
+from verify.balls import BallFunction, compile_balls, number_ball, working_precision
 
 PRECISION_LADDER = (128, 256, 512, 1024)
 # 2^-116 is about 1.2e-35: the 30 reported digits, and 5 more, are certified.
@@ -83,4 +83,4 @@ def _exact_ball(value: sympy.Expr) -> acb:
     """An exact coordinate (a rational, usually) as a ball at the working precision."""
     if isinstance(value, sympy.Rational):
         return acb(int(value.p)) / int(value.q)
-    return compile_balls(value, ())([])
+    return number_ball(value)

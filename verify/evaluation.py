@@ -27,9 +27,10 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 import sympy
@@ -235,13 +236,15 @@ def non_negative(number: Number) -> Number:
     return Number(mpmath.mpf(0), number.method, arb(0, upper.mid() + upper.rad()))
 
 
-def difference_of(first: Number, second: Number, method: Method, combine: object) -> Number:
+def difference_of(
+    first: Number, second: Number, method: Method, combine: Callable[[Any, Any], Any]
+) -> Number:
     """``combine(first, second)`` in balls when both are certified, else in mpmath."""
     if first.ball is not None and second.ball is not None:
         with working_precision(RADIUS_PRECISION):
-            return Number.of(combine(first.ball, second.ball), method)  # type: ignore[operator]
+            return Number.of(combine(first.ball, second.ball), method)
     with mpmath.workdps(WORKING_DIGITS):
-        return Number(combine(first.value, second.value), method)  # type: ignore[operator]
+        return Number(combine(first.value, second.value), method)
 
 
 def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoint) -> Number:

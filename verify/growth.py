@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import sympy
 from flint import arb
 
-from verify.balls import compile_balls
+from verify.balls import number_ball
 
 _ONE_BOUNDED = {"sin": 1, "cos": 1, "tanh": 1, "erf": 1, "sign": 1, "Heaviside": 1, "erfc": 2}
 
@@ -245,5 +245,5 @@ def tail_bound(growth: Growth, reach: arb) -> arb:
 
 def _upper(value: sympy.Expr) -> arb:
     """An upper bound of the exact real number ``value``, from its enclosing ball."""
-    ball = compile_balls(value, ())([]).real
+    ball = number_ball(value).real
     return ball.mid() + ball.rad()

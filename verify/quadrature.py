@@ -35,8 +35,8 @@ import mpmath
 import sympy
 from flint import acb, arb
 
-from verify.balls import BallFunction, compile_balls, working_precision
-from verify.growth import growth_bound, tail_bound
+from verify.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.growth import Growth, growth_bound, tail_bound
 from verify.symbols import EPS
 
 WORKING_DIGITS = 40
@@ -94,16 +94,16 @@ def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr],
     return _uncertified(specialised)
 
 
-def _integrate(function: BallFunction, specialised: sympy.Expr, growth: object, bits: int) -> arb:
+def _integrate(function: BallFunction, specialised: sympy.Expr, growth: Growth, bits: int) -> arb:
     target = ABSOLUTE_TARGET * arb(2) ** -8
     for reach in REACHES:
-        tail = tail_bound(growth, arb(reach))  # type: ignore[arg-type]
+        tail = tail_bound(growth, arb(reach))
         if tail < target:
             break
     else:
         return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
     inside = [x for x in breakpoints(specialised) if -reach < float(x) < reach]
-    nodes = [arb(-reach), *(_ball(x) for x in inside), arb(reach)]
+    nodes = [arb(-reach), *(number_ball(x).real for x in inside), arb(reach)]
     total = acb(0)
     for low, high in itertools.pairwise(nodes):
         total += acb.integral(
@@ -120,11 +120,6 @@ def _good_enough(ball: arb) -> bool:
     if not ball.is_finite():
         return False
     return bool(ball.rad() <= RELATIVE_TARGET * abs(ball.mid()) or ball.rad() <= ABSOLUTE_TARGET)
-
-
-def _ball(number: sympy.Expr) -> arb:
-    """A tight ball around an exact real number (a kink of the integrand)."""
-    return compile_balls(number, ())([]).real
 
 
 def _uncertified(specialised: sympy.Expr) -> arb:
