@@ -10,7 +10,7 @@ integrand in ``z`` symbolic in ``mu``, ``sigma > 0`` and a real ``k``, under
 Three engines compute them, each in a child process started by the benchmark
 (:func:`ours_child`, :func:`baseline_child`):
 
-- ``ours``: :func:`verify.gaussian.gaussian_expectation` of the integrand in ``eps``;
+- ``ours``: :func:`verify.exact.gaussian.gaussian_expectation` of the integrand in ``eps``;
 - ``stats``: ``sympy.stats.E`` with ``Z = Normal("Z", mu, sigma)``;
 - ``integrate``: ``sympy.integrate(integrand * pdf, (z, -oo, oo))``.
 
@@ -32,11 +32,11 @@ from _timing import Json, Measurement, measure
 from sympy import stats
 from sympy.core.cache import clear_cache
 
-from verify.derivation import pathwise_derivative
-from verify.evaluation import evaluate_expectation, exact_point
-from verify.gaussian import Expectation, gaussian_expectation, term_expectation
-from verify.symbols import EPS, MU, SIGMA, Z, parameter_symbol
-from verify.terms import expand_terms
+from verify.cases.symbols import EPS, MU, SIGMA, Z, parameter_symbol
+from verify.exact.derivation import pathwise_derivative
+from verify.exact.evaluation import evaluate_expectation, exact_point
+from verify.exact.gaussian import Expectation, gaussian_expectation, term_expectation
+from verify.exact.terms import expand_terms
 
 K = parameter_symbol("k")
 TEST_POINT = {"mu": 0.3, "sigma": 0.7, "k": 1.3}

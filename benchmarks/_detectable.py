@@ -15,23 +15,23 @@ from statistics import NormalDist
 
 from _timing import markdown_table
 
-from verify.check_moments import ExactMoments, exact_moments
-from verify.covariance import (
+from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import Derivation, derive
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.check_moments import ExactMoments, exact_moments
+from verify.montecarlo.covariance import (
     ExactCovariance,
     covariance_robust_reason,
     covariance_skip,
     exact_covariance,
     standard_error,
 )
-from verify.derivation import Derivation, derive
-from verify.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
-from verify.evaluation import exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import DEFAULT_SAMPLES, Component, Pair
-from verify.robust import bound, robust_blocks
-from verify.samplers import component, estimator_pair
-from verify.significance import planned_skips, robust_reasons, threshold
-from verify.symbols import Z, parameter_symbol
+from verify.montecarlo.engine import DEFAULT_SAMPLES, Component, Pair
+from verify.montecarlo.robust import bound, robust_blocks
+from verify.montecarlo.samplers import component, estimator_pair
+from verify.montecarlo.significance import planned_skips, robust_reasons, threshold
 
 COSTS = {"cosine": "cos(k*z)", "quadratic": "(z - k)**2", "exponential": "exp(k*z)"}
 THROUGHPUT_K = {"cosine": 1.0, "quadratic": 0.0, "exponential": 0.5}

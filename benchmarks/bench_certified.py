@@ -27,9 +27,9 @@ import mpmath
 import sympy
 from _timing import REPO_ROOT, markdown_table, quick_mode
 
-from verify.cases import discover_cases, load_case
-from verify.quadrature import _cached, certified_expectation
-from verify.symbols import EPS
+from verify.cases.case_files import discover_cases, load_case
+from verify.cases.symbols import EPS
+from verify.exact.quadrature import _cached, certified_expectation
 
 BASELINE_REVISION = "b22a7a3"
 TIME_LIMIT = 300.0

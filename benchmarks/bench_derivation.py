@@ -25,11 +25,11 @@ from _baselines import COSTS, QUANTITIES
 from _comparison import comparison_section
 from _timing import REPO_ROOT, Json, markdown_table, measure, median, quick_mode, run_children
 
-from verify.cases import Case, discover_cases, load_case, load_cases
-from verify.derivation import Derivation, derive
-from verify.estimators import ESTIMATOR_NAMES
-from verify.evaluation import evaluate_expectation, evaluate_gradient, exact_point
-from verify.symbols import GRADIENT_PARAMETERS
+from verify.cases.case_files import Case, discover_cases, load_case, load_cases
+from verify.cases.estimators import ESTIMATOR_NAMES
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.derivation import Derivation, derive
+from verify.exact.evaluation import evaluate_expectation, evaluate_gradient, exact_point
 
 TARGET_SECONDS = 1.0
 FULL_REPEATS, QUICK_REPEATS = 5, 1

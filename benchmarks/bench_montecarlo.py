@@ -38,21 +38,21 @@ from _detectable import THROUGHPUT_K, cost_derivation, detectable, detectable_al
 from _power import ISSUE_CASES, perturbation_power
 from _timing import REPO_ROOT, markdown_table, quick_mode
 
-from verify.cases import discover_cases, load_cases
-from verify.checks import count_checks, plan_streams
-from verify.covariance import judge_covariance
-from verify.estimators import ESTIMATOR_NAMES
-from verify.evaluation import exact_point
-from verify.montecarlo import (
+from verify.cases.case_files import discover_cases, load_cases
+from verify.cases.estimators import ESTIMATOR_NAMES
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.checks import count_checks, plan_streams
+from verify.montecarlo.covariance import judge_covariance
+from verify.montecarlo.engine import (
     CHUNK_SIZE,
     DEFAULT_SAMPLES,
     sample_moments,
     sample_pair,
     stream_seed,
 )
-from verify.sample_size import MAX_SAMPLES, MIN_PLANNED, POWER, RELATIVE_ERROR
-from verify.samplers import estimator_pair
-from verify.significance import judge, threshold
+from verify.montecarlo.sample_size import MAX_SAMPLES, MIN_PLANNED, POWER, RELATIVE_ERROR
+from verify.montecarlo.samplers import estimator_pair
+from verify.montecarlo.significance import judge, threshold
 
 RELAXED = (1e-2, 1e-3)
 

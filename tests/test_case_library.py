@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import sympy
 
-from verify.cases import Case, discover_cases, load_case, load_cases
-from verify.derivation import derive
-from verify.evaluation import evaluate_variance, exact_point
-from verify.expressions import parse_expression
-from verify.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
+from verify.cases.case_files import Case, discover_cases, load_case, load_cases
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_variance, exact_point
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 PATHS = discover_cases(CASES)

@@ -14,7 +14,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.cases import (
+from verify.cases.case_files import (
     DEFAULT_DOMAIN,
     QUANTITY_NAMES,
     Case,
@@ -24,8 +24,8 @@ from verify.cases import (
     load_case,
     load_cases,
 )
-from verify.estimators import ESTIMATOR_NAMES
-from verify.symbols import MU, SIGMA, Z, parameter_symbol
+from verify.cases.estimators import ESTIMATOR_NAMES
+from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
 
 NASTY = Path(__file__).parent / "nasty"
 CORPUS = sorted(NASTY.glob("*.toml"))

@@ -21,12 +21,12 @@ from flint import arb
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from verify.balls import working_precision
-from verify.certified import RELATIVE_TARGET, closed_form_ball
-from verify.gaussian import gaussian_expectation
-from verify.growth import Growth, growth_bound
-from verify.quadrature import certified_expectation
-from verify.symbols import EPS, MU, SIGMA
+from verify.cases.symbols import EPS, MU, SIGMA
+from verify.exact.balls import working_precision
+from verify.exact.certified import RELATIVE_TARGET, closed_form_ball
+from verify.exact.gaussian import gaussian_expectation
+from verify.exact.growth import Growth, growth_bound
+from verify.exact.quadrature import certified_expectation
 
 ROOT = Path(__file__).resolve().parents[1]
 ORACLE_DIGITS = 80

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from verify import check_command, claims
-from verify.cases import load_case
-from verify.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
-from verify.checks import count_checks, json_float
+from verify.cases.case_files import load_case
+from verify.cases.estimators import ESTIMATOR_NAMES
+from verify.cli import check as check_command
 from verify.cli import main
-from verify.estimators import ESTIMATOR_NAMES
+from verify.montecarlo import claims
+from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
+from verify.montecarlo.checks import count_checks, json_float
 
 DATA = Path(__file__).parent / "data"
 QUADRATIC = str(DATA / "quadratic_claims.toml")

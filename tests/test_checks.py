@@ -17,11 +17,12 @@ import mpmath
 import pytest
 import sympy
 
-from verify.check_moments import ExactMoments, exact_moments
-from verify.derivation import derive
-from verify.evaluation import evaluate_formula, exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import (
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_formula, exact_point
+from verify.montecarlo.check_moments import ExactMoments, exact_moments
+from verify.montecarlo.engine import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     Moments,
@@ -29,10 +30,10 @@ from verify.montecarlo import (
     sample_pair,
     stream_seed,
 )
-from verify.robust import BlockMeans, block_statistics, robust_blocks
-from verify.samplers import component, estimator_pair
-from verify.samplers import estimator_function as compile_estimator
-from verify.significance import (
+from verify.montecarlo.robust import BlockMeans, block_statistics, robust_blocks
+from verify.montecarlo.samplers import component, estimator_pair
+from verify.montecarlo.samplers import estimator_function as compile_estimator
+from verify.montecarlo.significance import (
     Outcome,
     judge,
     mean_bounds,
@@ -41,7 +42,6 @@ from verify.significance import (
     robust_reasons,
     threshold,
 )
-from verify.symbols import Z, parameter_symbol
 
 RUN_FAMILY = 4096
 T = threshold(RUN_FAMILY)
@@ -81,7 +81,7 @@ def second_moment_shifted(exact: ExactMoments, delta: mpmath.mpf) -> ExactMoment
 
     The central moments follow from the raw ones: ``mu3`` moves by ``-3 m1 delta`` and
     ``mu4`` by ``6 m1^2 delta``; the sixth (sizing only) is standardised by the new
-    variance, as :func:`~verify.check_moments.exact_moments` would do.
+    variance, as :func:`~verify.montecarlo.check_moments.exact_moments` would do.
     """
     variance = exact.variance + delta
     return dataclasses.replace(

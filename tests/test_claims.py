@@ -8,17 +8,17 @@ import mpmath
 import pytest
 import sympy
 
-from verify.cases import load_case
-from verify.claims import (
+from verify.cases.case_files import load_case
+from verify.cases.symbols import MU, SIGMA
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_variance, exact_point
+from verify.montecarlo.claims import (
     check_claims,
     compared_with,
     is_higher,
     symbolically_equal,
     values_differ,
 )
-from verify.derivation import derive
-from verify.evaluation import evaluate_variance, exact_point
-from verify.symbols import MU, SIGMA
 
 DATA = Path(__file__).parent / "data"
 

@@ -15,16 +15,16 @@ import mpmath
 import pytest
 import sympy
 
-from verify.check_moments import exact_moments
-from verify.covariance import ExactCovariance, exact_covariance, judge_covariance
-from verify.derivation import derive
-from verify.estimators import ESTIMATORS
-from verify.evaluation import exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import DEFAULT_SAMPLES, Pair, PairMoments, sample_pair, stream_seed
-from verify.samplers import estimator_pair, exact_baseline
-from verify.significance import threshold
-from verify.symbols import EPS, SIGMA, Z, parameter_symbol
+from verify.cases.estimators import ESTIMATORS
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import EPS, SIGMA, Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.check_moments import exact_moments
+from verify.montecarlo.covariance import ExactCovariance, exact_covariance, judge_covariance
+from verify.montecarlo.engine import DEFAULT_SAMPLES, Pair, PairMoments, sample_pair, stream_seed
+from verify.montecarlo.samplers import estimator_pair, exact_baseline
+from verify.montecarlo.significance import threshold
 
 T = threshold(4096)
 COSINE, KINK = "cos(k*z)", "Abs(z - k)"

@@ -1,4 +1,4 @@
-"""Crossovers (verify.crossover) against independent computations, and ``verify crossover``.
+"""Crossovers (verify.analysis.crossover) vs independent computations, and ``verify crossover``.
 
 The oracle below is written here by hand from the estimator definitions alone: the
 variance of each single-sample estimator is integrated in eps against the normal
@@ -18,12 +18,12 @@ import mpmath
 import pytest
 import sympy
 
-from verify.cases import load_case
+from verify.analysis.crossover import Crossover, find_crossovers, search_crossovers
+from verify.analysis.sweep import VarianceFunction
+from verify.cases.case_files import load_case
+from verify.cases.symbols import Z, parameter_symbol
 from verify.cli import EXIT_BAD_INPUT, main
-from verify.crossover import Crossover, find_crossovers, search_crossovers
-from verify.derivation import Derivation, derive
-from verify.sweep import VarianceFunction
-from verify.symbols import Z, parameter_symbol
+from verify.exact.derivation import Derivation, derive
 
 AT_ONE = {"mu": 1.0, "sigma": 1.0}
 Cost = Callable[[mpmath.mpf, mpmath.mpf], mpmath.mpf]  # (z, k) -> value

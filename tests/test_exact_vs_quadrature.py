@@ -17,10 +17,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from verify.derivation import derive
-from verify.evaluation import evaluate_gradient, evaluate_mean, evaluate_variance, exact_point
-from verify.expressions import parse_expression
-from verify.symbols import Z, parameter_symbol
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_gradient, evaluate_mean, evaluate_variance, exact_point
 
 RealFunction = Callable[[mpmath.mpf], mpmath.mpf]
 CostFunction = Callable[[mpmath.mpf, mpmath.mpf], mpmath.mpf]

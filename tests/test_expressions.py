@@ -10,13 +10,13 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.expressions import (
+from verify.cases.expressions import (
     ALLOWED_FUNCTIONS,
     CONSTANTS,
     ExpressionError,
     parse_expression,
 )
-from verify.symbols import MU, SIGMA, Z, parameter_symbol
+from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
 
 K = parameter_symbol("k")
 NAMES = {"z": Z, "k": K}

@@ -18,9 +18,14 @@ import sympy
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from verify.derivation import derive
-from verify.evaluation import evaluate_expectation, evaluate_mean, evaluate_variance, exact_point
-from verify.symbols import Z, parameter_symbol
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import (
+    evaluate_expectation,
+    evaluate_mean,
+    evaluate_variance,
+    exact_point,
+)
 
 K = parameter_symbol("k")
 RealFunction = Callable[[mpmath.mpf], mpmath.mpf]

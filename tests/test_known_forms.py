@@ -6,9 +6,9 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.derivation import derive
-from verify.evaluation import evaluate_variance, exact_point
-from verify.symbols import MU, SIGMA, Z, parameter_symbol
+from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_variance, exact_point
 
 K = parameter_symbol("k")
 

@@ -1,7 +1,7 @@
-"""The report maps (verify.maps) and the fast variance evaluation behind them (verify.sweep).
+"""The report maps (verify.analysis.maps) and the fast variances behind them (.sweep).
 
 Each map is compared with values from elsewhere: formulas derived by hand, or the
-exact point evaluation of verify.evaluation, on grids that are not square so that a
+exact point evaluation of verify.exact.evaluation, on grids that are not square so that a
 transposed map cannot pass.
 """
 
@@ -13,11 +13,11 @@ import mpmath
 import numpy as np
 import pytest
 
-from verify.cases import load_case
-from verify.derivation import Derivation, derive
-from verify.evaluation import evaluate_variance, exact_point
-from verify.maps import log_variance_ratio_grid
-from verify.sweep import VarianceFunction
+from verify.analysis.maps import log_variance_ratio_grid
+from verify.analysis.sweep import VarianceFunction
+from verify.cases.case_files import load_case
+from verify.exact.derivation import Derivation, derive
+from verify.exact.evaluation import evaluate_variance, exact_point
 
 MU = np.array([-2.0, -0.5, 0.0, 1.0, 2.5])
 SIGMA = np.array([0.3, 1.0, 1.7])

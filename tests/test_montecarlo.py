@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.derivation import derive
-from verify.evaluation import exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import (
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.engine import (
     EMPTY,
     EMPTY_PAIR,
     Moments,
@@ -27,8 +28,7 @@ from verify.montecarlo import (
     sample_pair,
     stream_seed,
 )
-from verify.samplers import estimator_function, estimator_pair
-from verify.symbols import Z, parameter_symbol
+from verify.montecarlo.samplers import estimator_function, estimator_pair
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 

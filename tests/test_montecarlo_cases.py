@@ -5,7 +5,7 @@ parameters from their listed values); the Monte Carlo seed is derived from the d
 point, so a failure reproduces and shrinks.  At each point, for the classic
 estimators (score, pathwise): each component's sample mean and variance, and the
 covariance of the two, must agree with the exact ones (the statistically exact checks
-of :mod:`verify.significance` and :mod:`verify.covariance`, with a threshold so
+of :mod:`verify.montecarlo.significance` and :mod:`~.covariance`, with a threshold so
 strict that a false alarm in the whole test session has probability below 1e-6), and
 the estimators must be unbiased -- the score function always, the pathwise estimator
 unless r is discontinuous, in which case its bias must show up somewhere.  The four
@@ -29,19 +29,19 @@ import mpmath
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-from verify.cases import Case, discover_cases, load_case
-from verify.check_moments import exact_moments
-from verify.check_plan import check_points, closed_form_expected
-from verify.covariance import exact_covariance, judge_covariance
-from verify.derivation import derive
-from verify.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
-from verify.evaluation import evaluate_gradient, exact_point
-from verify.montecarlo import sample_pair, stream_seed
-from verify.points import points
-from verify.results import evaluate_point, point_json
-from verify.samplers import estimator_pair
-from verify.significance import judge, threshold
-from verify.symbols import GRADIENT_PARAMETERS
+from verify.cases.case_files import Case, discover_cases, load_case
+from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
+from verify.cases.points import points
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_gradient, exact_point
+from verify.exact.results import evaluate_point, point_json
+from verify.montecarlo.check_moments import exact_moments
+from verify.montecarlo.check_plan import check_points, closed_form_expected
+from verify.montecarlo.covariance import exact_covariance, judge_covariance
+from verify.montecarlo.engine import sample_pair, stream_seed
+from verify.montecarlo.samplers import estimator_pair
+from verify.montecarlo.significance import judge, threshold
 
 CASE_FILES = discover_cases(Path(__file__).resolve().parent.parent / "cases")
 SAMPLES = 2**14

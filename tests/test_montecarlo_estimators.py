@@ -14,16 +14,16 @@ from __future__ import annotations
 import mpmath
 import pytest
 
-from verify.check_moments import exact_moments
-from verify.covariance import exact_covariance, judge_covariance
-from verify.derivation import derive
-from verify.estimators import ESTIMATOR_NAMES
-from verify.evaluation import evaluate_gradient, exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import sample_pair, stream_seed
-from verify.samplers import estimator_pair
-from verify.significance import Outcome, judge, threshold
-from verify.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
+from verify.cases.estimators import ESTIMATOR_NAMES
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import evaluate_gradient, exact_point
+from verify.montecarlo.check_moments import exact_moments
+from verify.montecarlo.covariance import exact_covariance, judge_covariance
+from verify.montecarlo.engine import sample_pair, stream_seed
+from verify.montecarlo.samplers import estimator_pair
+from verify.montecarlo.significance import Outcome, judge, threshold
 
 SAMPLES = 2**18
 T = threshold(100_000)

@@ -1,7 +1,7 @@
 """The noise samplers draw the right distributions, and their quadrature rules integrate them.
 
 Each sampled statistic is compared with its exact moments by the suite's own mean and
-variance checks (:func:`verify.significance.judge`, at the threshold of a large run),
+variance checks (:func:`verify.montecarlo.significance.judge`, at the threshold of a large run),
 and each check is shown to fail for a plausible wrong sampler.
 """
 
@@ -14,10 +14,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from verify.check_moments import ExactMoments, tail_grows
-from verify.montecarlo import Component, sample_moments, stream_seed
-from verify.noise import FloatArray, Noise, rule, tensor_rule
-from verify.significance import judge, threshold
+from verify.montecarlo.check_moments import ExactMoments, tail_grows
+from verify.montecarlo.engine import Component, sample_moments, stream_seed
+from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
+from verify.montecarlo.significance import judge, threshold
 
 T = threshold(4096)
 SAMPLES = 2**18

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from verify.cases import CaseError, load_case
+from verify.cases.case_files import CaseError, load_case
+from verify.cases.parameterization import parse_component
 from verify.cli import main
-from verify.parameterization import parse_component
 
 CASE = 'r = "cos(k*z)"\n[parameters]\nk = 2\n[parameterization]\n'
 

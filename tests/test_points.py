@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hypothesis import given
 
-from verify.cases import DEFAULT_DOMAIN, Case
-from verify.points import fixed_points, parameter_combinations, points
-from verify.symbols import Z
+from verify.cases.case_files import DEFAULT_DOMAIN, Case
+from verify.cases.points import fixed_points, parameter_combinations, points
+from verify.cases.symbols import Z
 
 
 def _case(parameters: dict[str, tuple[float, ...]]) -> Case:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import sympy
 
-from verify.cases import discover_cases, load_case, load_cases
-from verify.checks import count_checks
-from verify.publish import write_atomic, write_case_report
-from verify.report import ReportSettings, fingerprint
-from verify.run import add_run_parser, parameter_grid
+from verify.cases.case_files import discover_cases, load_case, load_cases
+from verify.cli.run import add_run_parser, parameter_grid
+from verify.montecarlo.checks import count_checks
+from verify.report.gather import ReportSettings, fingerprint
+from verify.report.publish import write_atomic, write_case_report
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
@@ -100,7 +100,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     def fail(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("verify.publish.os.replace", fail)
+    monkeypatch.setattr("verify.report.publish.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(target, b"new")
     assert target.read_text(encoding="utf-8") == "old"
@@ -111,10 +111,10 @@ def test_infinity_comes_from_divergence_not_from_a_zero_variance() -> None:
     """A zero variance makes the log-ratio infinite; only divergence makes a variance so."""
     import numpy as np
 
-    from verify.derivation import derive
-    from verify.report import infinite_map
-    from verify.symbols import Z
-    from verify.verdicts import component_verdict
+    from verify.analysis.verdicts import component_verdict
+    from verify.cases.symbols import Z
+    from verify.exact.derivation import derive
+    from verify.report.gather import infinite_map
 
     mu, sigma = np.linspace(-1, 1, 5), np.linspace(0.5, 1.5, 5)
     linear = derive(2 * Z)  # pathwise variance 0 everywhere

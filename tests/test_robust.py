@@ -16,13 +16,14 @@ import math
 import numpy as np
 import pytest
 
-from verify.check_moments import ExactMoments, exact_moments
-from verify.derivation import derive
-from verify.evaluation import Number, exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import Moments, Pair, sample_pair, stream_seed
-from verify.noise import FloatArray
-from verify.robust import (
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import Number, exact_point
+from verify.montecarlo.check_moments import ExactMoments, exact_moments
+from verify.montecarlo.engine import Moments, Pair, sample_pair, stream_seed
+from verify.montecarlo.noise import FloatArray
+from verify.montecarlo.robust import (
     BlockMeans,
     binomial_tail,
     block_statistics,
@@ -31,9 +32,8 @@ from verify.robust import (
     robust_blocks,
     robust_outcome,
 )
-from verify.samplers import estimator_pair
-from verify.significance import Outcome, judge, robust_reasons, threshold
-from verify.symbols import Z, parameter_symbol
+from verify.montecarlo.samplers import estimator_pair
+from verify.montecarlo.significance import Outcome, judge, robust_reasons, threshold
 
 T = threshold(4096)
 SKEWED = ("exp(k*z)", {"mu": 0.0, "sigma": 1.0, "k": 0.5}, "score")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from verify.cli import main
-from verify.isolation import run_isolated
+from verify.cli.isolation import run_isolated
 
 GOOD = 'r = "z**2"\n'
 # Tests must never write into the committed reports/: derive and check only, quickly.

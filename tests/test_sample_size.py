@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 from statistics import NormalDist
 
-from verify.check_moments import ExactMoments, exact_moments
-from verify.derivation import derive
-from verify.evaluation import exact_point
-from verify.expressions import parse_expression
-from verify.montecarlo import CHUNK_SIZE, DEFAULT_SAMPLES, sample_moments, stream_seed
-from verify.sample_size import (
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z, parameter_symbol
+from verify.exact.derivation import derive
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.check_moments import ExactMoments, exact_moments
+from verify.montecarlo.engine import CHUNK_SIZE, DEFAULT_SAMPLES, sample_moments, stream_seed
+from verify.montecarlo.sample_size import (
     MAX_SAMPLES,
     POWER,
     RELATIVE_ERROR,
@@ -23,9 +24,8 @@ from verify.sample_size import (
     stream_samples,
     variance_power,
 )
-from verify.samplers import component
-from verify.significance import judge, threshold
-from verify.symbols import Z, parameter_symbol
+from verify.montecarlo.samplers import component
+from verify.montecarlo.significance import judge, threshold
 
 T = threshold(4096)
 COSINE, QUADRATIC = "cos(k*z)", "(z - k)**2"

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import sympy
 
-from verify.samplers import numpy_function
-from verify.symbols import EPS
+from verify.cases.symbols import EPS
+from verify.montecarlo.samplers import numpy_function
 
 EXPRESSIONS = [
     EPS**4,

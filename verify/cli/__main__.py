@@ -1,0 +1,9 @@
+"""``python -m verify.cli``: the same as the ``verify`` console script."""
+
+from __future__ import annotations
+
+import sys
+
+from verify.cli.main import main
+
+sys.exit(main())

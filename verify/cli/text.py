@@ -1,0 +1,46 @@
+"""Readable text for ``verify evaluate``: the formulas, then the numbers with their methods."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from verify.cases.case_files import Case
+from verify.cases.formulas import as_text
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.derivation import Derivation
+from verify.exact.results import PointResult
+
+
+def evaluation_text(
+    case: Case, derivation: Derivation, at: Mapping[str, float], result: PointResult
+) -> str:
+    """Formulas and 30-digit values of one case at one point."""
+    point = ", ".join(f"{name}={value:g}" for name, value in at.items())
+    lines = [
+        f"case {case.name}: {case.title}",
+        f"  r(z)  = {case.r}",
+        f"  r'(z) = {derivation.dr}"
+        + ("   (jumps of r dropped: pathwise is biased)" if derivation.is_discontinuous else ""),
+        "",
+        "formulas (z ~ N(mu, sigma^2)):",
+        f"  E[r]            = {as_text(derivation.objective.value)}",
+    ]
+    for parameter in GRADIENT_PARAMETERS:
+        gradient = derivation.gradient[parameter].value
+        lines.append(f"  dJ/d{parameter:<10} = {as_text(gradient)}")
+    for estimator in result.variances:
+        for parameter in GRADIENT_PARAMETERS:
+            label = f"Var {estimator}[{parameter}]"
+            lines.append(
+                f"  {label:<15} = {as_text(derivation.variance_formula(estimator, parameter))}"
+            )
+    lines += ["", f"values at {point}:"]
+    for name, number in result.numbers().items():
+        lines.append(f"  {name:<24} {number.as_text():>36}  ({number.method})")
+    for estimator in result.means:
+        for parameter in GRADIENT_PARAMETERS:
+            bias = result.bias(estimator, parameter)
+            if bias.as_json() not in (0.0, "nan"):
+                name = f"{estimator}.bias.{parameter}"
+                lines.append(f"  {name:<24} {bias.as_text():>36}  ({bias.method})")
+    return "\n".join(lines)

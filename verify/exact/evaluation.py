@@ -1,0 +1,302 @@
+"""The formulas of a :class:`~verify.exact.derivation.Derivation` evaluated at one point, certified.
+
+The contract: every number is a :class:`Number`: the value (an mpmath number at
+:data:`WORKING_DIGITS` digits, reported to 30), the method that produced it,
+``"closed-form"`` or ``"quadrature"``, and the ``arb`` ball that provably contains
+the exact value (:attr:`Number.radius` is its rigorous error bound).  A closed form
+is exact, and its evaluation is certified by ball arithmetic
+(:mod:`verify.exact.certified`); an integral is certified quadrature
+(:mod:`verify.exact.quadrature`).  Divergence is decided exactly: the point's coordinates
+are turned into exact rationals (0.3 means 3/10) and each divergence condition
+``re(b) >= 1/2`` of the closed form is tested in rational arithmetic.  A divergent
+expectation is ``+inf`` or ``-inf`` when the integrand has one sign in the divergent
+tails, else ``nan`` (the expectation does not exist); such values have radius 0
+when decided exactly and no radius (``None``) when decided numerically.
+
+>>> from verify.exact.derivation import derive
+>>> from verify.cases.symbols import Z
+>>> point = exact_point({"mu": 0.0, "sigma": 1.0})
+>>> evaluate_variance(derive(sympy.exp(Z**2 / 3)), "pathwise", "mu", point).value
+mpf('+inf')
+>>> number = evaluate_variance(derive(sympy.cos(Z)), "pathwise", "mu", point)
+>>> number.as_text()
+'0.432332358381693654053000252514'
+>>> number.radius < 1e-35
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy
+from flint import arb
+
+from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
+from verify.exact.balls import working_precision
+from verify.exact.certified import closed_form_ball
+from verify.exact.compound import Compound, Quantity
+from verify.exact.derivation import Derivation
+from verify.exact.gaussian import Method
+from verify.exact.measure_valued import MEASURE_VALUED_ESTIMATORS
+from verify.exact.quadrature import ball_to_mpf, certified_expectation
+
+WORKING_DIGITS = 50
+REPORTED_DIGITS = 30
+RADIUS_PRECISION = 512
+
+ExactPoint = dict[sympy.Symbol, sympy.Expr]
+
+
+@dataclass(frozen=True)
+class Number:
+    """One reported value, how it was obtained, and the ball that certifies it.
+
+    ``ball`` is None where no rigorous enclosure exists (a divergence decided from the
+    tails of an integrand that has no provable growth bound, or a number made
+    outside this module without one).
+    """
+
+    value: mpmath.mpf
+    method: Method
+    ball: arb | None = field(default=None, compare=False)
+
+    @staticmethod
+    def of(ball: arb, method: Method) -> Number:
+        """The number a ball certifies (its midpoint), exactly infinite balls included."""
+        if ball.is_nan():
+            return Number(mpmath.nan, method, None)
+        value = ball_to_mpf(ball)
+        with mpmath.workdps(WORKING_DIGITS):
+            value = +value
+        certified = ball if mpmath.isfinite(value) and ball.rad().is_finite() else None
+        return Number(value, method, certified)
+
+    @staticmethod
+    def exact(value: mpmath.mpf, method: Method) -> Number:
+        """A value known exactly (an infinity decided in rational arithmetic): radius 0."""
+        ball = arb.nan() if mpmath.isnan(value) else arb(0)
+        return Number(value, method, ball)
+
+    @property
+    def radius(self) -> float | None:
+        """The rigorous bound on |exact - value| (0 for exact values; None: uncertified)."""
+        if self.ball is None:
+            return None
+        if not mpmath.isfinite(self.value):
+            return 0.0
+        with working_precision(RADIUS_PRECISION):
+            # The reported value is the midpoint rounded to WORKING_DIGITS: count that too.
+            radius = self.ball.rad() + abs(self.ball.mid() - _exact_arb(self.value))
+            return float(radius.mid() + radius.rad())
+
+    def as_json(self) -> float | str:
+        """A JSON number, or the strings "inf", "-inf", "nan" for non-finite values."""
+        if mpmath.isnan(self.value):
+            return "nan"
+        if mpmath.isinf(self.value):
+            return "inf" if self.value > 0 else "-inf"
+        return float(self.value)
+
+    def as_text(self) -> str:
+        """The value to 30 significant digits (or inf / -inf / nan)."""
+        json_value = self.as_json()
+        if isinstance(json_value, str):
+            return json_value
+        return str(mpmath.nstr(self.value, REPORTED_DIGITS, strip_zeros=False))
+
+
+def _exact_arb(value: mpmath.mpf) -> arb:
+    """A finite mpmath binary float as an exact arb number."""
+    sign, mantissa, exponent, _ = value._mpf_
+    return arb((-int(mantissa) if sign else int(mantissa), int(exponent)))
+
+
+def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
+    """Symbols to exact rationals; floats are read as the decimals they print as.
+
+    >>> exact_point({"mu": 0.3})[MU]
+    3/10
+    """
+    point: ExactPoint = {}
+    for name, value in values.items():
+        symbol = {"mu": MU, "sigma": SIGMA}.get(name) or parameter_symbol(name)
+        point[symbol] = sympy.Rational(
+            str(Fraction(repr(value) if isinstance(value, float) else value))
+        )
+    return point
+
+
+def evaluate_expectation(expectation: Quantity, point: ExactPoint) -> Number:
+    """E[integrand] at the point: closed form where there is one, else certified quadrature.
+
+    A :class:`~verify.exact.compound.Compound` is evaluated part by part, each by its own
+    method, and then its formula in ball arithmetic.
+    """
+    closed = expectation.value is not None
+    if closed and not diverges(expectation.divergence, point):
+        return Number.of(closed_form_ball(expectation.value, point), "closed-form")
+    if isinstance(expectation, Compound):
+        return _evaluate_compound(expectation, point)
+    if not closed:
+        return Number.of(certified_expectation(expectation.integrand, point), "quadrature")
+    return Number.exact(divergent_value(expectation.integrand, point), "closed-form")
+
+
+def _evaluate_compound(compound: Compound, point: ExactPoint) -> Number:
+    numbers = [(symbol, evaluate_expectation(part, point)) for symbol, part in compound.parts]
+    method = combined_method(*(number.method for _, number in numbers))
+    if all(n.ball is not None and mpmath.isfinite(n.value) for _, n in numbers):
+        given = {symbol: n.ball for symbol, n in numbers if n.ball is not None}
+        return Number.of(closed_form_ball(compound.formula, point, given), method)
+    values = {symbol: _to_sympy(number.value) for symbol, number in numbers}
+    result = compound.formula.xreplace(values).xreplace(point)
+    if result.has(sympy.nan) or result is sympy.zoo:
+        return Number(mpmath.nan, method)
+    if result.is_infinite:
+        return Number(mpmath.inf if result.is_extended_positive else -mpmath.inf, method)
+    with mpmath.workdps(WORKING_DIGITS):
+        return Number(+mpmath.re(mpmath.mpmathify(result.evalf(WORKING_DIGITS))), method)
+
+
+def _to_sympy(value: mpmath.mpf) -> sympy.Expr:
+    if mpmath.isnan(value):
+        return sympy.nan
+    if mpmath.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Float(value, WORKING_DIGITS)
+
+
+def evaluate_formula(
+    value: sympy.Expr, divergence: tuple[sympy.Expr, ...], point: ExactPoint
+) -> mpmath.mpf:
+    """A closed form that is valid where no divergence condition holds (nan where one does)."""
+    if diverges(divergence, point):
+        return mpmath.nan
+    return Number.of(closed_form_ball(value, point), "closed-form").value
+
+
+def diverges(conditions: tuple[sympy.Expr, ...], point: ExactPoint) -> bool:
+    """Whether some condition ``re(b) >= 1/2`` holds, decided in exact arithmetic."""
+    half = sympy.Rational(1, 2)
+    return any(sympy.re(b.subs(point)) >= half for b in conditions)
+
+
+def divergent_value(integrand: sympy.Expr, point: ExactPoint) -> mpmath.mpf:
+    """+inf / -inf when the integrand keeps one sign in the tails, else nan."""
+    with mpmath.workdps(WORKING_DIGITS):
+        function = sympy.lambdify(EPS, integrand.subs(point), modules="mpmath")
+        signs = {int(mpmath.sign(mpmath.re(function(x)))) for x in (-60, 60)} - {0}
+    if signs == {1}:
+        return mpmath.inf
+    if signs == {-1}:
+        return -mpmath.inf
+    return mpmath.nan
+
+
+def evaluate_mean(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> Number:
+    """E[g] for the estimator's ``parameter`` component."""
+    return evaluate_expectation(derivation.raw_moment(estimator, parameter, 1), point)
+
+
+def evaluate_variance(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> Number:
+    """Var[g] = E[g**2] - E[g]**2 (infinite when E[g**2] is)."""
+    first_moment = derivation.raw_moment(estimator, parameter, 1)
+    second_moment = derivation.raw_moment(estimator, parameter, 2)
+    conditions = (*first_moment.divergence, *second_moment.divergence)
+    closed = first_moment.value is not None and second_moment.value is not None
+    if closed and not diverges(conditions, point):
+        # One expression, so that the ladder sees the cancellation of E[g^2] - E[g]^2.
+        difference = second_moment.value - first_moment.value**2  # type: ignore[operator]
+        return non_negative(Number.of(closed_form_ball(difference, point), "closed-form"))
+    first = evaluate_expectation(first_moment, point)
+    second = evaluate_expectation(second_moment, point)
+    method = combined_method(first.method, second.method)
+    if mpmath.isinf(second.value) or mpmath.isnan(second.value):
+        value = mpmath.inf if second.value > 0 else mpmath.nan
+        return Number(value, method, second.ball and arb(0))
+    return non_negative(difference_of(second, first, method, lambda a, b: a - b**2))
+
+
+def non_negative(number: Number) -> Number:
+    """A variance: a negative midpoint whose ball reaches 0 is cancellation, reported as 0."""
+    if number.value >= 0 or number.ball is None:
+        return number
+    upper = number.ball.mid() + number.ball.rad()
+    if upper < 0:
+        return number  # provably negative: only a wrong formula gives this; keep it visible
+    return Number(mpmath.mpf(0), number.method, arb(0, upper.mid() + upper.rad()))
+
+
+def difference_of(
+    first: Number, second: Number, method: Method, combine: Callable[[Any, Any], Any]
+) -> Number:
+    """``combine(first, second)`` in balls when both are certified, else in mpmath."""
+    if first.ball is not None and second.ball is not None:
+        with working_precision(RADIUS_PRECISION):
+            return Number.of(combine(first.ball, second.ball), method)
+    with mpmath.workdps(WORKING_DIGITS):
+        return Number(combine(first.value, second.value), method)
+
+
+def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoint) -> Number:
+    """Cov[g_mu, g_sigma] = E[g_mu g_sigma] - E[g_mu] E[g_sigma], one expression when closed."""
+    if estimator in MEASURE_VALUED_ESTIMATORS:
+        # The two components are sampled independently (see verify.exact.measure_valued): the
+        # covariance is exactly 0 wherever both means exist.
+        numbers = [evaluate_mean(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS]
+        method = combined_method(*(n.method for n in numbers))
+        finite = all(mpmath.isfinite(n.value) for n in numbers)
+        return Number.exact(mpmath.mpf(0) if finite else mpmath.nan, method)
+    cross = derivation.cross_moment(estimator)
+    means = [derivation.raw_moment(estimator, p, 1) for p in GRADIENT_PARAMETERS]
+    conditions = tuple(b for q in (cross, *means) for b in q.divergence)
+    values = [q.value for q in (cross, *means)]
+    if all(v is not None for v in values) and not diverges(conditions, point):
+        covariance = values[0] - values[1] * values[2]  # type: ignore[operator]
+        return Number.of(closed_form_ball(covariance, point), "closed-form")
+    numbers = [evaluate_expectation(q, point) for q in (cross, *means)]
+    method = combined_method(*(n.method for n in numbers))
+    product = difference_of(numbers[1], numbers[2], method, lambda a, b: a * b)
+    return difference_of(numbers[0], product, method, lambda a, b: a - b)
+
+
+def evaluate_gradient(derivation: Derivation, parameter: str, point: ExactPoint) -> Number:
+    """dJ/dtheta: the derivative of the closed form, or the score identity by quadrature."""
+    formula = derivation.gradient[parameter]
+    if formula.value is None:
+        assert formula.via is not None
+        return evaluate_expectation(formula.via, point)
+    if diverges(formula.divergence, point):
+        return Number.exact(mpmath.nan, formula.method)
+    return Number.of(closed_form_ball(formula.value, point), formula.method)
+
+
+def central_moments(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> tuple[Number, ...]:
+    """(mean, variance, third, fourth central moment), as the Monte Carlo checks need."""
+    raw = [
+        evaluate_expectation(derivation.raw_moment(estimator, parameter, order), point)
+        for order in (1, 2, 3, 4)
+    ]
+    method = combined_method(*(number.method for number in raw))
+    with mpmath.workdps(WORKING_DIGITS):
+        m1, m2, m3, m4 = (number.value for number in raw)
+        variance = m2 - m1**2
+        third = m3 - 3 * m1 * m2 + 2 * m1**3
+        fourth = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
+    return tuple(Number(value, method) for value in (m1, variance, third, fourth))
+
+
+def combined_method(*methods: Method) -> Method:
+    """Quadrature if any input came from quadrature."""
+    return "quadrature" if "quadrature" in methods else "closed-form"

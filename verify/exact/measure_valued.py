@@ -1,0 +1,163 @@
+"""The measure-valued gradient estimator of a Gaussian, with and without coupling.
+
+The contract (Mohamed et al. 2020, Section 6.2, Table 1): the derivative of the
+Gaussian density splits into a constant times the difference of two densities,
+
+- mu: ``d/dmu N(x | mu, sigma**2) = c (p+(x) - p-(x))`` with ``c = 1/(sigma sqrt(2 pi))``
+  and ``x = mu +- sigma R``, R Rayleigh (a Weibull of shape 2, scale sqrt 2);
+  the estimator is ``g_mu = c (r(mu + sigma R1) - r(mu - sigma R2))``;
+- sigma: ``d/dsigma N = (1/sigma) (M(x) - N(x))`` with M the double-sided Maxwell
+  of location mu and scale sigma; ``g_sigma = (r(mu + sigma M) - r(mu + sigma E)) / sigma``.
+
+Uncoupled, the two draws are independent; coupled (common random numbers, as in the
+reference), ``R2 = R1`` and ``E = M U`` with U uniform on (0, 1), which is standard
+normal.  The mu and sigma components are sampled independently of each other, so
+their covariance is 0.
+
+Every moment is an exact Gaussian expectation: for R Rayleigh,
+``E[h(R)] = sqrt(2 pi) E[h(eps) eps 1{eps > 0}]``; for M double-sided Maxwell
+(density m**2 phi(m)), ``E[h(M)] = E[eps**2 h(eps)]``; and for the coupled sigma
+component, with ``R_j`` an antiderivative of ``r**j``,
+
+    E[r(mu + sigma M)**i r(mu + sigma M U)**j]
+        = E[eps r(mu + sigma eps)**i (R_j(mu + sigma eps) - R_j(mu))] / sigma.
+
+Where SymPy finds no antiderivative the inner integral over U stays an integral and
+the expectation is computed by (nested) quadrature.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import sympy
+
+from verify.cases.symbols import EPS, MU, SIGMA, Z
+from verify.exact.compound import Compound
+from verify.exact.gaussian import Expectation, gaussian_expectation
+
+if TYPE_CHECKING:
+    from verify.exact.derivation import Derivation
+
+MEASURE_VALUED_ESTIMATORS = ("measure_valued", "measure_valued_coupled")
+
+_U = sympy.Symbol("u", positive=True)
+
+
+def rayleigh_expectation(function_of_eps: sympy.Expr) -> Expectation:
+    """E[h(R)], R Rayleigh(1), as a Gaussian expectation."""
+    integrand = sympy.sqrt(2 * sympy.pi) * function_of_eps * EPS * sympy.Heaviside(EPS)
+    return gaussian_expectation(integrand)
+
+
+def maxwell_expectation(function_of_eps: sympy.Expr) -> Expectation:
+    """E[h(M)], M standard double-sided Maxwell, as a Gaussian expectation."""
+    return gaussian_expectation(EPS**2 * function_of_eps)
+
+
+def raw_moment(estimator: str, derivation: Derivation, parameter: str, order: int) -> Compound:
+    """E[g**order] of the measure-valued estimator's ``parameter`` component."""
+    coupled = estimator == "measure_valued_coupled"
+    if parameter == "mu":
+        return _mu_moment(derivation.r, order, coupled)
+    return _sigma_moment(derivation.r, order, coupled)
+
+
+def _mu_moment(r: sympy.Expr, order: int, coupled: bool) -> Compound:
+    scale = 1 / (SIGMA * sympy.sqrt(2 * sympy.pi))
+    plus, minus = r.subs(Z, MU + SIGMA * EPS), r.subs(Z, MU - SIGMA * EPS)
+    if coupled:
+        part = rayleigh_expectation((plus - minus) ** order)
+        return Compound.of(lambda e: scale**order * e, part)
+    plus_parts = [rayleigh_expectation(plus**j) for j in range(order + 1)]
+    minus_parts = [rayleigh_expectation(minus**j) for j in range(order + 1)]
+    return _difference_of_independent(scale, order, plus_parts, minus_parts)
+
+
+def _sigma_moment(r: sympy.Expr, order: int, coupled: bool) -> Compound:
+    scale = 1 / SIGMA
+    sample = r.subs(Z, MU + SIGMA * EPS)
+    if not coupled:
+        maxwell = [maxwell_expectation(sample**j) for j in range(order + 1)]
+        gaussian = [gaussian_expectation(sample**j) for j in range(order + 1)]
+        return _difference_of_independent(scale, order, maxwell, gaussian)
+    cross = [_coupled_cross(r, i, order - i) for i in range(order + 1)]
+
+    def combine(*moments: sympy.Expr) -> sympy.Expr:
+        return scale**order * sympy.Add(
+            *(sympy.binomial(order, i) * (-1) ** (order - i) * moments[i] for i in range(order + 1))
+        )
+
+    return Compound.of(combine, *cross)
+
+
+def _difference_of_independent(
+    scale: sympy.Expr, order: int, first: list[Expectation], second: list[Expectation]
+) -> Compound:
+    """E[(scale (A - B))**order] for independent A, B from their moments."""
+
+    def combine(*moments: sympy.Expr) -> sympy.Expr:
+        a, b = moments[: order + 1], moments[order + 1 :]
+        terms = (
+            sympy.binomial(order, j) * a[j] * (-1) ** (order - j) * b[order - j]
+            for j in range(order + 1)
+        )
+        return scale**order * sympy.Add(*terms)
+
+    return Compound.of(combine, *first, *second)
+
+
+def _coupled_cross(r: sympy.Expr, i: int, j: int) -> Expectation:
+    """E[r(mu + sigma M)**i r(mu + sigma M U)**j] (see the module docstring)."""
+    sample = r.subs(Z, MU + SIGMA * EPS)
+    if j == 0:
+        return maxwell_expectation(sample**i)
+    if i == 0:
+        return gaussian_expectation(sample**j)  # M U is standard normal
+    antiderivative = _antiderivative(r, j)
+    if antiderivative is None:
+        inner = sympy.Integral(r.subs(Z, MU + SIGMA * EPS * _U) ** j, (_U, 0, 1))
+        return gaussian_expectation(EPS**2 * sample**i * inner)
+    rise = antiderivative.subs(Z, MU + SIGMA * EPS) - antiderivative.subs(Z, MU)
+    return gaussian_expectation(EPS * sample**i * rise / SIGMA)
+
+
+@lru_cache(maxsize=64)
+def _antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
+    """An antiderivative of r**power in z, when one is known or SymPy finds one.
+
+    Kinks give ``Piecewise`` antiderivatives, which the term expansion integrates;
+    jumps (Heaviside, sign) are rewritten as ``Piecewise`` first (SymPy integrates
+    them directly only to Meijer G-functions).  Softplus, whose antiderivative SymPy
+    does not find, has the dilogarithm (:func:`_known_antiderivative`).  Where none
+    is found the inner integral stays an integral (nested quadrature).
+    """
+    known = _known_antiderivative(r, power)
+    if known is not None:
+        return known
+    integrand = sympy.expand(r**power)
+    if r.has(sympy.Heaviside, sympy.sign):
+        integrand = integrand.rewrite(sympy.Piecewise)
+    # conds="none": the generic branch (e.g. sin(k z)/k, not a Piecewise on k = 0).
+    result = sympy.integrate(integrand, Z, conds="none")
+    return None if result.has(sympy.Integral, sympy.meijerg) else result
+
+
+def _known_antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
+    """Antiderivatives SymPy misses: softplus, ``d/dz -Li2(-exp(u))/u' = log(1 + exp(u))``.
+
+    >>> from verify.cases.symbols import Z
+    >>> _known_antiderivative(sympy.log(1 + sympy.exp(2 * Z)), 1)
+    -polylog(2, -exp(2*z))/2
+    """
+    if power != 1 or r.func != sympy.log or len(r.args) != 1:
+        return None
+    constant, rest = r.args[0].as_coeff_Add()
+    if constant != 1 or rest.func != sympy.exp:
+        return None
+    exponent = rest.args[0]
+    slope = sympy.diff(exponent, Z)
+    if not exponent.is_polynomial(Z) or slope == 0 or slope.has(Z):
+        return None
+    return -sympy.polylog(2, -sympy.exp(exponent)) / slope

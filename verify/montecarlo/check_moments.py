@@ -1,0 +1,152 @@
+"""The exact moments behind one Monte Carlo check: :class:`ExactMoments`.
+
+The contract: :func:`exact_moments` returns the mean, variance and third and fourth
+central moments of one estimator component at one exact point, from the same engine
+as every reported number (:func:`verify.exact.evaluation.central_moments`: closed form at
+50 digits, or labelled quadrature), plus the standardised sixth central moment,
+which only sizes the skewness correction of the variance check (see
+:mod:`verify.montecarlo.significance`) and is therefore taken in float64 from the product
+quadrature rule of the component's noise (:func:`verify.montecarlo.noise.tensor_rule`:
+:data:`~verify.montecarlo.noise.HERMITE_NODES`-node Gauss-Hermite for one normal eps, and the
+Rayleigh, Maxwell and uniform rules for the measure-valued samplers) -- a guard
+needs a digit or two, not thirty.  Whether that sixth moment is infinite is decided
+exactly where the closed form exists: the Gaussian exponents of ``E[g^6]`` are three
+times those of ``E[g^2]`` (for every estimator here: ``g^6`` is a sum of products of
+sixth powers of ``r`` at Gaussian or Gaussian-tailed arguments, ``g^2`` of squares),
+so it diverges where some ``3*b`` reaches 1/2; under quadrature, from the growth of
+``g^6`` times the noise density far out in each noise variable's tails.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+
+from verify.exact.compound import Compound, Quantity
+from verify.exact.derivation import Derivation
+from verify.exact.evaluation import ExactPoint, Number, central_moments, diverges
+from verify.exact.gaussian import Method
+from verify.montecarlo.engine import Component, SampleFunction
+from verify.montecarlo.noise import FloatArray, Noise, tensor_rule
+
+# A variance this small relative to E[g^2] is 50-digit cancellation of an exact zero.
+_ZERO_VARIANCE = mpmath.mpf(10) ** -30
+# Where the tails of g^6 times the noise density are probed, and the other noise values.
+# (inner, outer) pairs: the tail grows when the outer value outweighs the inner one.
+_TAILS: dict[str, tuple[tuple[float, float], ...]] = {
+    "normal": ((-30.0, -60.0), (30.0, 60.0)),
+    "maxwell": ((-30.0, -60.0), (30.0, 60.0)),
+    "rayleigh": ((30.0, 60.0),),
+    "uniform": (),
+}
+_TYPICAL = {"normal": 0.5, "maxwell": 1.5, "rayleigh": 1.0, "uniform": 0.5}
+
+
+@dataclass(frozen=True)
+class ExactMoments:
+    """The exact central moments of one estimator component at one point.
+
+    ``sixth`` is the standardised sixth central moment ``mu6/sigma^6`` from float64
+    quadrature, only used to size the variance check's skewness correction; ``inf``
+    where the exact rules say it diverges.
+    """
+
+    mean: mpmath.mpf
+    variance: mpmath.mpf
+    third: mpmath.mpf
+    fourth: mpmath.mpf
+    sixth: float
+    method: Method
+
+    @property
+    def is_degenerate(self) -> bool:
+        """Whether g is constant (zero variance, up to 50-digit cancellation)."""
+        second = self.variance + self.mean**2
+        return bool(abs(self.variance) <= _ZERO_VARIANCE * abs(second))
+
+
+def as_component(sampler: Component | SampleFunction) -> Component:
+    """A bare function is a component of one standard normal eps."""
+    return sampler if isinstance(sampler, Component) else Component(("normal",), sampler)
+
+
+def exact_moments(
+    derivation: Derivation,
+    estimator: str,
+    parameter: str,
+    point: ExactPoint,
+    sampler: Component | SampleFunction,
+) -> ExactMoments:
+    """Exact mean, variance, third and fourth central moments, and the sixth for sizing."""
+    mean, variance, third, fourth = central_moments(derivation, estimator, parameter, point)
+    second = derivation.raw_moment(estimator, parameter, 2)
+    sixth = standardised_sixth(second, point, as_component(sampler), mean, variance)
+    return ExactMoments(
+        mean.value, variance.value, third.value, fourth.value, sixth, variance.method
+    )
+
+
+def has_closed_form(quantity: Quantity) -> bool:
+    """Whether every part has a closed form (without substituting a compound's parts)."""
+    if isinstance(quantity, Compound):
+        return all(part.value is not None for _, part in quantity.parts)
+    return quantity.value is not None
+
+
+def sixth_diverges(second: Quantity, point: ExactPoint, component: Component) -> bool:
+    """Whether E[g^6] is infinite (see the module docstring)."""
+    if has_closed_form(second):
+        return diverges(tuple(3 * b for b in second.divergence), point)
+    return tail_grows(component)
+
+
+def standardised_sixth(
+    second: Quantity, point: ExactPoint, component: Component, mean: Number, variance: Number
+) -> float:
+    """``mu6 / sigma^6`` by the noise's quadrature rule; inf where it diverges."""
+    if not (mpmath.isfinite(variance.value) and variance.value > 0):
+        return math.inf
+    if sixth_diverges(second, point, component):
+        return math.inf
+    centre, scale = float(mean.value), math.sqrt(variance.value)
+    value = rule_expectation(
+        component.noise, lambda *noise: ((component.function(*noise) - centre) / scale) ** 6
+    )
+    return value if math.isfinite(value) else math.inf
+
+
+def rule_expectation(noise: tuple[Noise, ...], integrand: Callable[..., FloatArray]) -> float:
+    """``E[integrand(noise)]`` by the product quadrature rule, in float64."""
+    nodes, weights = tensor_rule(noise)
+    with np.errstate(all="ignore"):
+        return float(np.sum(weights * integrand(*nodes)))
+
+
+def tail_grows(component: Component) -> bool:
+    """Whether g^6 times the noise density still grows far out in some noise variable."""
+    for axis, kind in enumerate(component.noise):
+        for inner, outer in _TAILS[kind]:
+            far = np.array([inner, outer])
+            noise = [np.full(2, _TYPICAL[other]) for other in component.noise]
+            noise[axis] = far
+            with np.errstate(all="ignore"):
+                values = component.function(*noise)
+                log_weighted = 6 * np.log(np.abs(values)) + _log_density(kind, far)
+            if not np.all(np.isfinite(values)) or log_weighted[1] > log_weighted[0]:
+                return True
+    return False
+
+
+def _log_density(kind: str, values: FloatArray) -> FloatArray:
+    """The log of the noise density up to a constant (the growth test needs no more)."""
+    with np.errstate(all="ignore"):
+        log = -(values**2) / 2
+        if kind == "maxwell":
+            log += 2 * np.log(np.abs(values))
+        elif kind == "rayleigh":
+            log += np.log(values)
+    return log

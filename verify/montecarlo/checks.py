@@ -1,0 +1,311 @@
+"""Every Monte Carlo check and claim of one case: :func:`check_case`, the library entry point.
+
+The contract:
+
+- **Plan.**  Points, estimators and the count are :mod:`verify.montecarlo.check_plan`'s: the
+  classic pair at every check point, the four further estimators at the reference point.
+- **Checks.**  At each point, each planned estimator draws one joint stream of N
+  draws of both components (:func:`verify.montecarlo.samplers.estimator_pair`: the same eps for
+  the product and baseline estimators, independent noise for the measure-valued
+  ones).  N is planned per stream from the exact moments (:mod:`verify.montecarlo.sample_size`:
+  every variance check sees a 2% error with probability 0.99, up to a cap), unless
+  ``samples`` fixes it.  Each component's sample mean and variance are checked
+  against the exact ones (:mod:`verify.montecarlo.significance`), and the sample covariance of
+  the two against the exact covariance (:mod:`verify.montecarlo.covariance`): five checks; a
+  statistic too skewed for the normal approximation at N is checked by median of
+  means on the same samples (:mod:`verify.montecarlo.robust`).
+  The stream's seed is :func:`verify.montecarlo.engine.stream_seed` of (seed, case name,
+  point index, estimator index), so results do not depend on which other cases run,
+  or in what order.
+- **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
+  :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
+  split; by default, this case's own count.
+- **Claims.**  Settled exactly by :mod:`verify.montecarlo.claims`.
+
+``CaseCheckResult.failed`` is true when a check failed or a claim was refuted;
+skipped checks (``passed`` None, with a reason) are not failures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from verify.cases.case_files import Case
+from verify.cases.estimators import ESTIMATOR_NAMES
+from verify.cases.points import Point
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.derivation import derive
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.check_moments import exact_moments
+from verify.montecarlo.check_plan import (
+    check_points,
+    closed_form_expected,
+    count_checks,
+    further_skip,
+    planned_estimators,
+)
+from verify.montecarlo.claims import ClaimResult, check_claims
+from verify.montecarlo.covariance import (
+    ExactCovariance,
+    covariance_robust_reason,
+    covariance_skip,
+    exact_covariance,
+    judge_covariance,
+)
+from verify.montecarlo.engine import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    Pair,
+    sample_pair,
+    stream_seed,
+)
+from verify.montecarlo.outcome import Outcome
+from verify.montecarlo.perturb import perturbed
+from verify.montecarlo.robust import (
+    BlockMeans,
+    BlockStatistic,
+    block_statistics,
+    product_statistic,
+    robust_blocks,
+)
+from verify.montecarlo.sample_size import MIN_PLANNED, stream_samples, variance_power
+from verify.montecarlo.samplers import estimator_pair
+from verify.montecarlo.significance import (
+    FAMILY_WISE_ALPHA,
+    STATISTICS,
+    judge,
+    planned_skips,
+    robust_reasons,
+    threshold,
+)
+
+__all__ = [
+    "DEFAULT_SAMPLES",
+    "DEFAULT_SEED",
+    "FAMILY_WISE_ALPHA",
+    "CaseCheckResult",
+    "Check",
+    "check_case",
+    "check_points",
+    "closed_form_expected",
+    "count_checks",
+    "plan_streams",
+    "run_stream",
+]
+
+JOINT = ",".join(GRADIENT_PARAMETERS)  # the "parameter" of a covariance check
+
+
+def json_float(value: float | None, digits: int | None = None) -> float | str | None:
+    """A JSON-safe number: rounded if asked; "inf", "-inf", "nan" as strings (not JSON).
+
+    >>> json_float(2.5e400), json_float(-1.23456789, 3), json_float(None)
+    ('inf', -1.235, None)
+    """
+    if value is None:
+        return None
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value if digits is None else round(value, digits)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One statistic of one estimator (component, or both for the covariance) at one point."""
+
+    at: Point
+    estimator: str
+    parameter: str  # "mu", "sigma", or "mu,sigma" for the covariance
+    outcome: Outcome
+    threshold: float
+    samples: int
+
+    def to_json(self) -> dict[str, object]:
+        outcome = self.outcome
+        exact = outcome.exact
+        record: dict[str, object] = {
+            "at": self.at,
+            "estimator": self.estimator,
+            "parameter": self.parameter,
+            "statistic": outcome.statistic,
+            "exact": None if exact is None else exact.as_json(),
+            "monte_carlo": json_float(outcome.monte_carlo),
+            "z": json_float(outcome.z, 6),
+            "threshold": round(self.threshold, 6),
+            "passed": outcome.passed,
+            "method": "quadrature" if exact is None else exact.method,
+            "samples": self.samples,
+        }
+        if outcome.bounds is not None:
+            record["bounds"] = [json_float(b, 6) for b in outcome.bounds]
+        if outcome.test is not None:
+            record["test"] = outcome.test
+        if outcome.blocks is not None:
+            record["blocks"] = outcome.blocks
+        if outcome.robust_reason is not None:
+            record["robust_reason"] = outcome.robust_reason
+        if outcome.power is not None:
+            record["power"] = json_float(outcome.power)
+        if outcome.reason is not None:
+            record["reason"] = outcome.reason
+        elif outcome.z is None:
+            record["note"] = "zero variance: compared exactly, up to float64 rounding"
+        return record
+
+
+@dataclass(frozen=True)
+class CaseCheckResult:
+    """The checks and claim verdicts of one case."""
+
+    case: str
+    checks: tuple[Check, ...]
+    claims: tuple[ClaimResult, ...]
+
+    @property
+    def failed(self) -> bool:
+        """A check failed or a claim was refuted (skipped checks are not failures)."""
+        return any(c.outcome.passed is False for c in self.checks) or any(
+            claim.verdict == "refuted" for claim in self.claims
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "case": self.case,
+            "checks": [check.to_json() for check in self.checks],
+            "claims": [claim.to_json() for claim in self.claims],
+        }
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One estimator at one point: its joint sampler and exact moments, ready to check.
+
+    ``exact`` is None when the plan skips the estimator here (``skip`` says why).
+    """
+
+    at: Point
+    estimator: str
+    key: tuple[int, int]  # (point, estimator) indices, for the seed
+    pair: Pair | None
+    exact: ExactCovariance | None
+    skip: str | None = None
+
+
+def plan_streams(case: Case) -> list[Stream]:
+    """Every stream of ``case``, with the exact moments computed (the expensive, exact part)."""
+    derivation = derive(case.r)
+    streams = []
+    for point_index, at in enumerate(check_points(case)):
+        point = exact_point(at)
+        for estimator in planned_estimators(point_index):
+            key = (point_index, ESTIMATOR_NAMES.index(estimator))
+            reason = further_skip(derivation, estimator)
+            if reason is not None:
+                streams.append(Stream(at, estimator, key, None, None, reason))
+                continue
+            pair = estimator_pair(derivation, estimator, point)
+            mu, sigma = (
+                exact_moments(derivation, estimator, parameter, point, component)
+                for parameter, component in zip(
+                    GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True
+                )
+            )
+            exact = exact_covariance(derivation, estimator, point, pair, mu, sigma)
+            streams.append(Stream(at, estimator, key, pair, exact))
+    return streams
+
+
+def run_stream(
+    case_name: str, stream: Stream, samples: int | None, seed: int, t: float
+) -> list[Check]:
+    """The five checks of one stream: size (``samples`` None: planned), sample, judge."""
+    if stream.exact is None or stream.pair is None:
+        return _skipped(stream, MIN_PLANNED if samples is None else samples, t)
+    exact = stream.exact
+    components = (exact.mu, exact.sigma)
+    n = stream_samples(components, t) if samples is None else samples
+    names, statistics = _robust_statistics(exact, n, t)
+    wanted = [covariance_skip(exact, n, t) is None]
+    wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
+    sample, means = None, {}
+    if any(wanted):
+        blocks = BlockMeans(n, robust_blocks(t), statistics)
+        observe = blocks if statistics and n >= blocks.blocks else None
+        key = stream_seed(seed, case_name, *stream.key)
+        sample = sample_pair(stream.pair, key, n, observe=observe)
+        means = dict(zip(names, blocks.means() if observe else [], strict=False))
+    parts = (None, None) if sample is None else (sample.mu, sample.sigma)
+    outcomes: list[Outcome] = []
+    for index, (moments, part) in enumerate(zip(components, parts, strict=True)):
+        mine = {statistic: m for (i, statistic), m in means.items() if i == index}
+        mean, variance = judge(moments, part, n, t, mine)
+        if variance.test in ("z", "median_of_means"):
+            variance = replace(variance, power=round(variance_power(moments, n, t), 6))
+        outcomes += [mean, variance]
+    outcomes.append(judge_covariance(exact, sample, n, t, means.get((None, "covariance"))))
+    return _checks(stream, outcomes, n, t)
+
+
+def _robust_statistics(
+    exact: ExactCovariance, samples: int, t: float
+) -> tuple[list[tuple[int | None, str]], list[BlockStatistic]]:
+    """The checks of a stream that need median-of-means blocks, and their statistics."""
+    names: list[tuple[int | None, str]] = []
+    statistics: list[BlockStatistic] = []
+    for index, moments in enumerate((exact.mu, exact.sigma)):
+        skips, robust = planned_skips(moments, samples, t), robust_reasons(moments, samples, t)
+        for statistic, function in block_statistics(moments, index).items():
+            if skips[statistic] is None and robust[statistic] is not None:
+                names.append((index, statistic))
+                statistics.append(function)
+    if covariance_robust_reason(exact, samples, t) is not None:
+        names.append((None, "covariance"))
+        statistics.append(product_statistic(float(exact.mu.mean), float(exact.sigma.mean)))
+    return names, statistics
+
+
+def _skipped(stream: Stream, samples: int, t: float) -> list[Check]:
+    """Every check of a stream the plan skips, with its reason and no exact value."""
+    reason = stream.skip or "not planned"
+    statistics = [s for _ in GRADIENT_PARAMETERS for s in STATISTICS] + ["covariance"]
+    return _checks(stream, [Outcome(s, None, reason=reason) for s in statistics], samples, t)
+
+
+def _checks(stream: Stream, outcomes: list[Outcome], samples: int, t: float) -> list[Check]:
+    parameters = [p for p in GRADIENT_PARAMETERS for _ in STATISTICS] + [JOINT]
+    return [
+        Check(stream.at, stream.estimator, parameter, outcome, t, samples)
+        for parameter, outcome in zip(parameters, outcomes, strict=True)
+    ]
+
+
+def check_case(
+    case: Case,
+    *,
+    samples: int | None = None,
+    seed: int = DEFAULT_SEED,
+    family_size: int | None = None,
+    perturb: Mapping[str, float] | None = None,
+) -> CaseCheckResult:
+    """Run every Monte Carlo check and settle every claim of ``case``.
+
+    ``samples`` None plans each stream's N (:mod:`verify.montecarlo.sample_size`); a number fixes
+    it.  ``perturb`` multiplies exact values before anything else (see :mod:`.perturb`).
+    """
+    t = threshold(count_checks(case) if family_size is None else family_size)
+    streams = plan_streams(case)
+    if perturb:
+        streams = [
+            s if s.exact is None else dataclasses.replace(s, exact=perturbed(s.exact, perturb))
+            for s in streams
+        ]
+    checks = [
+        check for stream in streams for check in run_stream(case.name, stream, samples, seed, t)
+    ]
+    claims = check_claims(case, derive(case.r))
+    return CaseCheckResult(case.name, tuple(checks), claims)

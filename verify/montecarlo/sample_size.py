@@ -1,0 +1,118 @@
+"""How many samples each stream draws: enough for every variance check to see a 2% error.
+
+The contract:
+
+- **Target.**  A variance formula off by 2% -- the exact variance times 1.02 or 0.98 --
+  is flagged with probability at least :data:`POWER` = 0.99 by every variance check,
+  at the threshold ``t`` of the run's Bonferroni family.  The sample variance's
+  standard error is ``sqrt((mu4 - sigma^4 (N-3)/(N-1))/N)``, so roughly
+  ``N >= ((t + z_0.99) / 0.02)^2 (kurtosis - 1)``; :func:`variance_power` is exact
+  about the rest: for a z-test, the Cornish-Fisher-shifted bounds and the
+  first-order skewness of the sample variance itself; for a median-of-means check
+  (:mod:`verify.montecarlo.robust`), its wider bound and the median's spread.
+- **Per stream.**  One stream draws both components of an estimator together, so its
+  N (:func:`stream_samples`) is the largest either component's variance check needs:
+  the smallest multiple of :data:`~verify.montecarlo.engine.CHUNK_SIZE` from ``minimum`` up
+  to :data:`MAX_SAMPLES` with power >= 0.99 (found by bisection: power grows with N).
+  Where even :data:`MAX_SAMPLES` falls short, the stream draws that many, and every
+  check says the power it has (``power`` in the JSON).  The stream's mean and
+  covariance checks get the same N.  Variance checks that are skipped (infinite
+  moments), compared exactly (zero variance) or failed without sampling (impossible
+  moments) need nothing.
+- **Which moments.**  The numbers being checked: a wrong formula sizes its own stream,
+  as it would in practice, and ``verify check --perturb`` measures exactly that.
+
+The cap keeps ``verify check`` of the 23 bundled cases within a few minutes on two
+cores (2.8e9 samples in all, 2 min 45 s measured; a one-eps stream runs at 10-40 M
+samples/s, see ``reports/benchmarks.md``); 61 of its 520 variance checks made, all on
+very heavy-tailed score-function or polynomial components, stay below 0.99 there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from statistics import NormalDist
+
+from verify.montecarlo.check_moments import ExactMoments
+from verify.montecarlo.engine import CHUNK_SIZE, DEFAULT_SAMPLES
+from verify.montecarlo.robust import approximate_power, robust_blocks
+from verify.montecarlo.significance import planned_skips, robust_reasons, variance_correction
+
+RELATIVE_ERROR = 0.02  # the variance error every check must detect ...
+POWER = 0.99  # ... with this probability
+MIN_PLANNED = DEFAULT_SAMPLES  # never fewer than before planning: the means keep their power
+MAX_SAMPLES = 2**25
+FACTORS = (1 + RELATIVE_ERROR, 1 - RELATIVE_ERROR)
+
+
+def needs_power(exact: ExactMoments) -> bool:
+    """Whether the variance check of these moments is made from samples at all."""
+    return not exact.is_degenerate and planned_skips(exact, MIN_PLANNED, 1.0)["variance"] is None
+
+
+def variance_power(exact: ExactMoments, samples: int, t: float) -> float:
+    """P(the variance check flags a variance off by 2%, either way), the lower of the two.
+
+    The truth is the given moments with the variance divided by ``f`` (1.02 or 0.98):
+    the formula claims ``f`` times the truth.  A scale change, so the sample variance's
+    standard error and the median's spread scale by ``1/f`` too.
+    """
+    if not needs_power(exact):
+        return math.nan
+    if robust_reasons(exact, samples, t)["variance"] is None:
+        return min(_z_power(exact, samples, t, f) for f in FACTORS)
+    claimed = float(exact.variance)
+    spread = float(exact.fourth) - claimed**2
+    blocks = robust_blocks(t)
+    return min(
+        approximate_power(claimed, spread, samples, blocks, claimed / f, 1 / f) for f in FACTORS
+    )
+
+
+def _z_power(exact: ExactMoments, samples: int, t: float, factor: float) -> float:
+    variance, n = float(exact.variance), samples
+    error = math.sqrt((float(exact.fourth) - variance**2 * (n - 3) / (n - 1)) / n)
+    shift = variance_correction(exact, samples, t)
+    skew = shift / (t * t - 1)  # the sample variance's own Cornish-Fisher coefficient
+    offset = (variance / factor - variance) / error  # the truth, in the check's z units
+    low, high = -t + shift, t + shift
+    # z = offset + Z/f with Z the truth's standardised sample variance.
+    return _cdf(factor * (low - offset), skew) + 1 - _cdf(factor * (high - offset), skew)
+
+
+def _cdf(x: float, skew: float) -> float:
+    """P(Z <= x) for Z with the first-order Cornish-Fisher quantiles ``u + skew (u^2 - 1)``."""
+    discriminant = 1 + 4 * skew * (x + skew)
+    if discriminant < 0:  # beyond the expansion's range: all the mass is on one side
+        return 0.0 if skew > 0 else 1.0
+    return NormalDist().cdf(2 * (x + skew) / (1 + math.sqrt(discriminant)))
+
+
+def component_samples(
+    exact: ExactMoments, t: float, minimum: int, maximum: int = MAX_SAMPLES
+) -> int:
+    """The smallest chunk multiple in [minimum, maximum] with power >= POWER (else maximum)."""
+    low = -(-minimum // CHUNK_SIZE)
+    high = max(maximum // CHUNK_SIZE, low)
+    if not needs_power(exact) or variance_power(exact, low * CHUNK_SIZE, t) >= POWER:
+        return low * CHUNK_SIZE
+    if variance_power(exact, high * CHUNK_SIZE, t) < POWER:
+        return high * CHUNK_SIZE
+    while high - low > 1:  # power(low) < POWER <= power(high)
+        middle = (low + high) // 2
+        if variance_power(exact, middle * CHUNK_SIZE, t) >= POWER:
+            high = middle
+        else:
+            low = middle
+    return high * CHUNK_SIZE
+
+
+def stream_samples(
+    components: Iterable[ExactMoments],
+    t: float,
+    minimum: int = MIN_PLANNED,
+    maximum: int = MAX_SAMPLES,
+) -> int:
+    """The N of one stream: the most any of its components' variance checks needs."""
+    return max(component_samples(exact, t, minimum, maximum) for exact in components)

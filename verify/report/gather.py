@@ -1,0 +1,180 @@
+"""What a case's report shows, computed: the data behind ``reports/<case>.md``.
+
+The contract: :func:`gather_report` computes everything a report shows -- exact
+formulas, the variances at the reference point for each parameter combination,
+the (mu, sigma) maps, per-component verdicts, crossovers and the Monte Carlo
+checks.  Rendering is :mod:`verify.report.markdown`; writing, :mod:`verify.report.publish`.
+Each report carries a :func:`fingerprint` of its inputs (the case file, the package
+source and the settings), so a stale committed report is detectable without
+regenerating it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sympy
+
+from verify.analysis.crossover import Crossover, find_crossovers
+from verify.analysis.maps import log_variance_ratio_grid
+from verify.analysis.verdicts import ComponentVerdict, component_verdict
+from verify.cases.case_files import Case
+from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
+from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
+from verify.exact.derivation import Derivation, derive
+from verify.exact.evaluation import exact_point
+from verify.exact.results import PointResult, evaluate_point
+from verify.montecarlo.checks import check_case
+
+PACKAGE_DIRECTORY = Path(__file__).resolve().parent
+MAP_POINTS = (41, 36)  # (mu, sigma) grid of each map
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What, besides the case and the code, a report depends on."""
+
+    samples: int | None  # None: planned per stream from the exact moments
+    seed: int
+    family_size: int
+
+
+@dataclass(frozen=True)
+class CaseReport:
+    """Everything one report shows (see the module docstring)."""
+
+    case: Case
+    derivation: Derivation
+    combinations: list[dict[str, float]]
+    reference_results: list[PointResult]
+    maps: list[dict[str, np.ndarray]]
+    mu_values: np.ndarray
+    sigma_values: np.ndarray
+    verdicts: dict[str, ComponentVerdict]
+    crossovers: dict[str, dict[str, list[Crossover]]]
+    crossover_ranges: dict[str, tuple[float, float, dict[str, float]]]
+    checks: dict[str, Any]
+    checks_failed: bool
+    settings: ReportSettings
+
+
+def combination_label(combination: dict[str, float]) -> str:
+    """``k=0.5, c=1`` (or ``all`` for a case without parameters)."""
+    return ", ".join(f"{name}={value:g}" for name, value in combination.items()) or "all"
+
+
+def map_file_name(index: int) -> str:
+    """The PNG of the ``index``-th parameter combination, inside ``reports/<case>/``."""
+    return f"map-{index + 1}.png"
+
+
+def gather_report(
+    case: Case, settings: ReportSettings, combinations: list[dict[str, float]]
+) -> CaseReport:
+    """Compute everything the report of ``case`` shows."""
+    derivation = derive(case.r)
+    mu_values = np.linspace(*case.domain.mu, MAP_POINTS[0])
+    sigma_values = np.linspace(*case.domain.sigma, MAP_POINTS[1])
+    reference = [
+        evaluate_point(derivation, exact_point({**case.reference, **c}), ESTIMATOR_NAMES)
+        for c in combinations
+    ]
+    maps = [
+        {
+            p: log_variance_ratio_grid(derivation, p, c, mu_values, sigma_values)
+            for p in GRADIENT_PARAMETERS
+        }
+        for c in combinations
+    ]
+    labels = [combination_label(c) for c in combinations]
+    verdicts = {
+        p: component_verdict(
+            p,
+            {label: m[p] for label, m in zip(labels, maps, strict=True)},
+            biased=derivation.is_discontinuous,
+            infinite_maps={
+                label: infinite_map(derivation, p, c, mu_values, sigma_values)
+                for label, c in zip(labels, combinations, strict=True)
+            },
+        )
+        for p in GRADIENT_PARAMETERS
+    }
+    ranges = crossover_ranges(case, combinations)
+    crossovers = {
+        vary: {
+            p: find_crossovers(derivation, vary, low, high, fixed, p) for p in GRADIENT_PARAMETERS
+        }
+        for vary, (low, high, fixed) in ranges.items()
+    }
+    result = check_case(
+        case, samples=settings.samples, seed=settings.seed, family_size=settings.family_size
+    )
+    return CaseReport(
+        case,
+        derivation,
+        combinations,
+        reference,
+        maps,
+        mu_values,
+        sigma_values,
+        verdicts,
+        crossovers,
+        ranges,
+        result.to_json(),
+        result.failed,
+        settings,
+    )
+
+
+def infinite_map(
+    derivation: Derivation,
+    parameter: str,
+    combination: dict[str, float],
+    mu_values: np.ndarray,
+    sigma_values: np.ndarray,
+) -> np.ndarray:
+    """Where the score or pathwise variance is infinite: some re(b) >= 1/2 of E[g^2]."""
+    mu_grid, sigma_grid = np.meshgrid(mu_values, sigma_values)
+    infinite = np.zeros(mu_grid.shape, dtype=bool)
+    fixed = {parameter_symbol(n): v for n, v in combination.items()}
+    for estimator in CLASSIC_ESTIMATORS:
+        for b in derivation.raw_moment(estimator, parameter, 2).divergence:
+            condition = sympy.re(b.subs(fixed))
+            function = sympy.lambdify((MU, SIGMA), condition, modules="numpy")
+            values = np.broadcast_to(
+                np.asarray(function(mu_grid, sigma_grid), dtype=float), mu_grid.shape
+            )
+            infinite |= values >= 0.5
+    return infinite
+
+
+def crossover_ranges(
+    case: Case, combinations: list[dict[str, float]]
+) -> dict[str, tuple[float, float, dict[str, float]]]:
+    """What the report varies: each multi-valued parameter over its listed range, and sigma
+    over the domain, with everything else at the reference point and first combination."""
+    first = combinations[0] if combinations else {}
+    ranges: dict[str, tuple[float, float, dict[str, float]]] = {}
+    for name in case.parameter_names:
+        values = case.parameters[name]
+        if len(set(values)) > 1:
+            fixed = {**case.reference, **{k: v for k, v in first.items() if k != name}}
+            ranges[name] = (min(values), max(values), fixed)
+    fixed_sigma = {"mu": case.reference["mu"], **first}
+    ranges["sigma"] = (case.domain.sigma[0], case.domain.sigma[1], fixed_sigma)
+    return ranges
+
+
+def fingerprint(case: Case, settings: ReportSettings) -> str:
+    """sha256 of the case file, every source file of the package, and the settings."""
+    digest = hashlib.sha256()
+    digest.update(Path(case.path).read_bytes())
+    for source in sorted(PACKAGE_DIRECTORY.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    digest.update(repr(settings).encode())
+    return digest.hexdigest()

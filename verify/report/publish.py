@@ -1,0 +1,53 @@
+"""Writing reports: every file atomically, every path from a validated case name.
+
+The contract: :func:`write_case_report` gathers (:mod:`verify.report.gather`), renders
+(:mod:`verify.report.markdown`, :mod:`verify.report.plots`) and writes ``reports/<case>.md``
+and ``reports/<case>/map-<i>.png``.  Each file is written to a temporary file in the
+same directory and renamed over the old one, so a failure (a crash, a time-out that
+kills the process) never leaves another report, or this one, half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from verify.cases.case_files import Case
+from verify.report.gather import (
+    CaseReport,
+    ReportSettings,
+    combination_label,
+    fingerprint,
+    gather_report,
+    map_file_name,
+)
+from verify.report.markdown import render_case_markdown
+from verify.report.plots import render_ratio_map
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_case_report(
+    case: Case, directory: Path, settings: ReportSettings, combinations: list[dict[str, float]]
+) -> tuple[CaseReport, str]:
+    """Gather, render and atomically write the report and maps of ``case``."""
+    report = gather_report(case, settings, combinations)
+    for index, (combination, ratios) in enumerate(zip(combinations, report.maps, strict=True)):
+        title = f"{case.title}: {combination_label(combination)}"
+        image = render_ratio_map(report.mu_values, report.sigma_values, ratios, title)
+        write_atomic(directory / case.name / map_file_name(index), image)
+    markdown = render_case_markdown(report, fingerprint(case, settings))
+    write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
+    return report, markdown
