@@ -109,5 +109,14 @@ ESTIMATORS: dict[str, Estimator] = {
     )
 }
 ESTIMATOR_NAMES: tuple[str, ...] = tuple(ESTIMATORS)
+
+
+def family_members(family: Family) -> tuple[str, ...]:
+    """The estimators of one family, in table order."""
+    return tuple(name for name, e in ESTIMATORS.items() if e.family == family)
+
+
+BASELINE_ESTIMATORS = family_members("baseline")
+MEASURE_VALUED_ESTIMATORS = family_members("measure_valued")
 # The comparison the project exists to settle; maps, crossovers and verdicts are about it.
 CLASSIC_ESTIMATORS: tuple[str, str] = ("score", "pathwise")

@@ -29,28 +29,21 @@ and 24 (sigma):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import sympy
 
+from verify.cases.estimators import SCORE
 from verify.exact.compound import Compound
 from verify.exact.gaussian import Expectation, gaussian_expectation
-
-if TYPE_CHECKING:
-    from verify.exact.derivation import Derivation
-
-BASELINE_ESTIMATORS = ("score_baseline_mean", "score_baseline_optimal")
+from verify.exact.moment_source import MomentSource
 
 
 def score_weight(parameter: str) -> sympy.Expr:
     """The score of N(mu, sigma**2) for ``parameter``, as a function of eps."""
-    from verify.cases.estimators import SCORE
-
     return SCORE.weights[parameter]
 
 
 def baseline_parts(
-    estimator: str, derivation: Derivation, parameter: str
+    estimator: str, derivation: MomentSource, parameter: str
 ) -> tuple[Expectation, sympy.Expr]:
     """(numerator expectation, denominator) with b = numerator / denominator."""
     if estimator == "score_baseline_mean":
@@ -62,7 +55,7 @@ def baseline_parts(
     return numerator, denominator
 
 
-def raw_moment(estimator: str, derivation: Derivation, parameter: str, order: int) -> Compound:
+def raw_moment(estimator: str, derivation: MomentSource, parameter: str, order: int) -> Compound:
     """E[((r - b) s)**order] as a compound of expectations."""
     numerator, denominator = baseline_parts(estimator, derivation, parameter)
     weight = score_weight(parameter) ** order
@@ -80,7 +73,7 @@ def raw_moment(estimator: str, derivation: Derivation, parameter: str, order: in
     return Compound.of(combine, numerator, *products)
 
 
-def cross_moment(estimator: str, derivation: Derivation) -> Compound:
+def cross_moment(estimator: str, derivation: MomentSource) -> Compound:
     """E[g_mu g_sigma] = E[(r - b_mu)(r - b_sigma) s_mu s_sigma], expanded in powers of r."""
     weight = score_weight("mu") * score_weight("sigma")
     products = [derivation.product_expectation("r", j, weight) for j in range(3)]
@@ -99,13 +92,13 @@ def cross_moment(estimator: str, derivation: Derivation) -> Compound:
     return Compound.of(combine, mu_numerator, sigma_numerator, *products)
 
 
-def baseline_value(estimator: str, derivation: Derivation, parameter: str) -> Compound:
+def baseline_value(estimator: str, derivation: MomentSource, parameter: str) -> Compound:
     """The baseline b itself (reported alongside the estimator)."""
     numerator, denominator = baseline_parts(estimator, derivation, parameter)
     return Compound.of(lambda n: n / denominator, numerator)
 
 
-def variance(estimator: str, derivation: Derivation, parameter: str) -> sympy.Expr | None:
+def variance(estimator: str, derivation: MomentSource, parameter: str) -> sympy.Expr | None:
     """The closed-form variance, or None where a part needs quadrature."""
     first = raw_moment(estimator, derivation, parameter, 1).value
     second = raw_moment(estimator, derivation, parameter, 2).value

@@ -27,13 +27,10 @@ from functools import cached_property, lru_cache
 
 import sympy
 
-from verify.cases.estimators import ESTIMATORS, Estimator
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
-from verify.exact import baselines, measure_valued
-from verify.exact.baselines import BASELINE_ESTIMATORS
-from verify.exact.compound import Compound, Quantity
+from verify.exact import registry
+from verify.exact.compound import Quantity
 from verify.exact.gaussian import Expectation, Method, expectation_of_terms, gaussian_expectation
-from verify.exact.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.exact.terms import NoClosedForm, TermSum, expand_terms, multiply, power
 
 MAX_MOMENT_ORDER = 4
@@ -121,24 +118,11 @@ class Derivation:
         return self._moments[key]
 
     def _raw_moment(self, estimator: str, parameter: str, order: int) -> Quantity:
-        if estimator in BASELINE_ESTIMATORS:
-            return baselines.raw_moment(estimator, self, parameter, order)
-        if estimator in MEASURE_VALUED_ESTIMATORS:
-            return measure_valued.raw_moment(estimator, self, parameter, order)
-        spec: Estimator = ESTIMATORS[estimator]
-        return self.product_expectation(spec.uses, order, spec.weights[parameter] ** order)
+        return registry.raw_moment(self, estimator, parameter, order)
 
     def cross_moment(self, estimator: str) -> Quantity:
         """E[g_mu * g_sigma], for the covariance of the two components."""
-        if estimator in MEASURE_VALUED_ESTIMATORS:
-            # The components are sampled independently: E[g_mu g_sigma] = E[g_mu] E[g_sigma].
-            means = (self.raw_moment(estimator, p, 1) for p in GRADIENT_PARAMETERS)
-            return Compound.of(lambda a, b: a * b, *means)
-        if estimator in BASELINE_ESTIMATORS:
-            return baselines.cross_moment(estimator, self)
-        spec = ESTIMATORS[estimator]
-        weight = spec.weights["mu"] * spec.weights["sigma"]
-        return self.product_expectation(spec.uses, 2, weight)
+        return registry.cross_moment(self, estimator)
 
     def mean_formula(self, estimator: str, parameter: str) -> sympy.Expr | None:
         """The closed-form mean, or None where quadrature is needed."""

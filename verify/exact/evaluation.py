@@ -36,13 +36,13 @@ import mpmath
 import sympy
 from flint import arb
 
+from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 from verify.exact.balls import working_precision
 from verify.exact.certified import closed_form_ball
 from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.gaussian import Method
-from verify.exact.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.exact.quadrature import ball_to_mpf, certified_expectation
 
 WORKING_DIGITS = 50

@@ -29,18 +29,13 @@ the expectation is computed by (nested) quadrature.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import sympy
 
 from verify.cases.symbols import EPS, MU, SIGMA, Z
 from verify.exact.compound import Compound
 from verify.exact.gaussian import Expectation, gaussian_expectation
-
-if TYPE_CHECKING:
-    from verify.exact.derivation import Derivation
-
-MEASURE_VALUED_ESTIMATORS = ("measure_valued", "measure_valued_coupled")
+from verify.exact.moment_source import MomentSource
 
 _U = sympy.Symbol("u", positive=True)
 
@@ -56,7 +51,7 @@ def maxwell_expectation(function_of_eps: sympy.Expr) -> Expectation:
     return gaussian_expectation(EPS**2 * function_of_eps)
 
 
-def raw_moment(estimator: str, derivation: Derivation, parameter: str, order: int) -> Compound:
+def raw_moment(estimator: str, derivation: MomentSource, parameter: str, order: int) -> Compound:
     """E[g**order] of the measure-valued estimator's ``parameter`` component."""
     coupled = estimator == "measure_valued_coupled"
     if parameter == "mu":

@@ -38,10 +38,11 @@ from dataclasses import dataclass
 import mpmath
 from flint import arb
 
+from verify.cases.estimators import BASELINE_ESTIMATORS
 from verify.cases.parameterization import Parameterization
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.balls import working_precision
-from verify.exact.baselines import BASELINE_ESTIMATORS, baseline_value
+from verify.exact.baselines import baseline_value
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import (
     RADIUS_PRECISION,

@@ -31,12 +31,11 @@ from collections.abc import Iterator
 import sympy
 
 from verify.cases.case_files import Case
-from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
+from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES, MEASURE_VALUED_ESTIMATORS
 from verify.cases.points import Point, parameter_combinations
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation, derive
-from verify.exact.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.exact.terms import NoClosedForm, expand_terms
 
 INTERIOR_FRACTIONS = (0.25, 0.75)

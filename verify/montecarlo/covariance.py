@@ -41,9 +41,9 @@ from functools import lru_cache
 import mpmath
 import sympy
 
-from verify.cases.estimators import ESTIMATORS
+from verify.cases.estimators import BASELINE_ESTIMATORS, ESTIMATORS, MEASURE_VALUED_ESTIMATORS
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.baselines import BASELINE_ESTIMATORS, baseline_value, score_weight
+from verify.exact.baselines import baseline_value, score_weight
 from verify.exact.derivation import Derivation, derive
 from verify.exact.evaluation import (
     WORKING_DIGITS,
@@ -53,7 +53,6 @@ from verify.exact.evaluation import (
     evaluate_expectation,
 )
 from verify.exact.gaussian import Expectation, Method
-from verify.exact.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.montecarlo.check_moments import ExactMoments, rule_expectation
 from verify.montecarlo.engine import Pair, PairMoments
 from verify.montecarlo.noise import FloatArray

@@ -27,12 +27,11 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from verify.cases.estimators import ESTIMATORS
+from verify.cases.estimators import BASELINE_ESTIMATORS, ESTIMATORS, MEASURE_VALUED_ESTIMATORS
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
-from verify.exact.baselines import BASELINE_ESTIMATORS, baseline_value, score_weight
+from verify.exact.baselines import baseline_value, score_weight
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, evaluate_expectation
-from verify.exact.measure_valued import MEASURE_VALUED_ESTIMATORS
 from verify.montecarlo.engine import Component, Pair, SampleFunction
 from verify.montecarlo.noise import FloatArray
 
