@@ -41,11 +41,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Static checks: ruff (lint and format) and mypy --strict."""
+    """Static checks: ruff (lint and format), mypy --strict, and the import contracts."""
     install(session, "lint")
     session.run("ruff", "check", "verify", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "verify", "tests", "benchmarks", "noxfile.py")
     session.run("mypy")
+    # Stages import downward only, and no stage has an import cycle (pyproject.toml).
+    session.run("lint-imports")
 
 
 @nox.session

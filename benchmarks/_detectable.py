@@ -21,13 +21,8 @@ from verify.cases.symbols import Z, parameter_symbol
 from verify.exact.derivation import Derivation, derive
 from verify.exact.evaluation import exact_point
 from verify.montecarlo.check_moments import ExactMoments, exact_moments
-from verify.montecarlo.covariance import (
-    ExactCovariance,
-    covariance_robust_reason,
-    covariance_skip,
-    exact_covariance,
-    standard_error,
-)
+from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, standard_error
+from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.engine import DEFAULT_SAMPLES, Component, Pair
 from verify.montecarlo.robust import bound, robust_blocks
 from verify.montecarlo.samplers import component, estimator_pair

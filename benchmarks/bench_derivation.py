@@ -25,7 +25,8 @@ from _baselines import COSTS, QUANTITIES
 from _comparison import comparison_section
 from _timing import REPO_ROOT, Json, markdown_table, measure, median, quick_mode, run_children
 
-from verify.cases.case_files import Case, discover_cases, load_case, load_cases
+from verify.cases.case import Case
+from verify.cases.case_files import discover_cases, load_case, load_cases
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.derivation import Derivation, derive

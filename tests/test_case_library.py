@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import sympy
 
-from verify.cases.case_files import Case, discover_cases, load_case, load_cases
+from verify.cases.case import Case
+from verify.cases.case_files import discover_cases, load_case, load_cases
 from verify.cases.expressions import parse_expression
 from verify.cases.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
 from verify.exact.derivation import derive

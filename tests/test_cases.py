@@ -14,16 +14,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.cases.case_files import (
-    DEFAULT_DOMAIN,
-    QUANTITY_NAMES,
-    Case,
-    CaseError,
-    Domain,
-    discover_cases,
-    load_case,
-    load_cases,
-)
+from verify.cases.case import DEFAULT_DOMAIN, QUANTITY_NAMES, Case, CaseError, Domain
+from verify.cases.case_files import discover_cases, load_case, load_cases
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
 

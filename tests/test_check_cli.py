@@ -13,7 +13,8 @@ from verify.cli import check as check_command
 from verify.cli import main
 from verify.montecarlo import claims
 from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
-from verify.montecarlo.checks import count_checks, json_float
+from verify.montecarlo.check_records import json_float
+from verify.montecarlo.checks import count_checks
 
 DATA = Path(__file__).parent / "data"
 QUADRATIC = str(DATA / "quadratic_claims.toml")

@@ -21,7 +21,8 @@ from verify.cases.symbols import EPS, SIGMA, Z, parameter_symbol
 from verify.exact.derivation import derive
 from verify.exact.evaluation import exact_point
 from verify.montecarlo.check_moments import exact_moments
-from verify.montecarlo.covariance import ExactCovariance, exact_covariance, judge_covariance
+from verify.montecarlo.covariance import judge_covariance
+from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.engine import DEFAULT_SAMPLES, Pair, PairMoments, sample_pair, stream_seed
 from verify.montecarlo.samplers import estimator_pair, exact_baseline
 from verify.montecarlo.significance import threshold

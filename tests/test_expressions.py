@@ -10,12 +10,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verify.cases.expressions import (
-    ALLOWED_FUNCTIONS,
-    CONSTANTS,
-    ExpressionError,
-    parse_expression,
-)
+from verify.cases.expressions import ExpressionError, parse_expression
+from verify.cases.grammar import ALLOWED_FUNCTIONS, CONSTANTS
 from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
 
 K = parameter_symbol("k")

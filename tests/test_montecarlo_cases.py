@@ -29,7 +29,8 @@ import mpmath
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
-from verify.cases.case_files import Case, discover_cases, load_case
+from verify.cases.case import Case
+from verify.cases.case_files import discover_cases, load_case
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.cases.points import points
 from verify.cases.symbols import GRADIENT_PARAMETERS
@@ -38,7 +39,8 @@ from verify.exact.evaluation import evaluate_gradient, exact_point
 from verify.exact.results import evaluate_point, point_json
 from verify.montecarlo.check_moments import exact_moments
 from verify.montecarlo.check_plan import check_points, closed_form_expected
-from verify.montecarlo.covariance import exact_covariance, judge_covariance
+from verify.montecarlo.covariance import judge_covariance
+from verify.montecarlo.covariance_moments import exact_covariance
 from verify.montecarlo.engine import sample_pair, stream_seed
 from verify.montecarlo.samplers import estimator_pair
 from verify.montecarlo.significance import judge, threshold

@@ -20,7 +20,8 @@ from verify.cases.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
 from verify.exact.derivation import derive
 from verify.exact.evaluation import evaluate_gradient, exact_point
 from verify.montecarlo.check_moments import exact_moments
-from verify.montecarlo.covariance import exact_covariance, judge_covariance
+from verify.montecarlo.covariance import judge_covariance
+from verify.montecarlo.covariance_moments import exact_covariance
 from verify.montecarlo.engine import sample_pair, stream_seed
 from verify.montecarlo.samplers import estimator_pair
 from verify.montecarlo.significance import Outcome, judge, threshold

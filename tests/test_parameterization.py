@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from verify.cases.case_files import CaseError, load_case
+from verify.cases.case import CaseError
+from verify.cases.case_files import load_case
 from verify.cases.parameterization import parse_component
 from verify.cli import main
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from hypothesis import given
 
-from verify.cases.case_files import DEFAULT_DOMAIN, Case
+from verify.cases.case import DEFAULT_DOMAIN, Case
 from verify.cases.points import fixed_points, parameter_combinations, points
 from verify.cases.symbols import Z
 

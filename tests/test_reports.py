@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 import sympy
 
+from verify.api.report import parameter_grid
 from verify.cases.case_files import discover_cases, load_case, load_cases
-from verify.cli.run import add_run_parser, parameter_grid
+from verify.cli.run import add_run_parser
 from verify.montecarlo.checks import count_checks
-from verify.report.gather import ReportSettings, fingerprint
-from verify.report.publish import write_atomic, write_case_report
+from verify.reporting.gather import ReportSettings, fingerprint
+from verify.reporting.publish import write_atomic, write_case_report
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
@@ -66,12 +67,17 @@ def test_no_report_without_a_case() -> None:
 
 
 def test_a_changed_case_makes_its_report_stale(tmp_path: Path) -> None:
-    """The staleness check can fail: one changed character changes the fingerprint."""
+    """The staleness check can fail: one changed character of what the case says changes
+    the fingerprint; a comment, which no report shows, does not."""
     source = ROOT / "cases" / "quadratic.toml"
-    changed = tmp_path / "quadratic.toml"
-    changed.write_text(source.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    text = source.read_text(encoding="utf-8")
     settings = default_settings()
-    assert fingerprint(load_case(changed), settings) != fingerprint(load_case(source), settings)
+    original = fingerprint(load_case(source), settings)
+    changed = tmp_path / "quadratic.toml"
+    changed.write_text(text.replace('title = "', 'title = "A', 1), encoding="utf-8")
+    assert fingerprint(load_case(changed), settings) != original
+    changed.write_text(text + "\n# edited\n", encoding="utf-8")
+    assert fingerprint(load_case(changed), settings) == original
 
 
 def small_report(directory: Path) -> tuple[bytes, bytes]:
@@ -100,7 +106,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
     def fail(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("verify.report.publish.os.replace", fail)
+    monkeypatch.setattr("verify.reporting.publish.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_atomic(target, b"new")
     assert target.read_text(encoding="utf-8") == "old"
@@ -114,7 +120,7 @@ def test_infinity_comes_from_divergence_not_from_a_zero_variance() -> None:
     from verify.analysis.verdicts import component_verdict
     from verify.cases.symbols import Z
     from verify.exact.derivation import derive
-    from verify.report.gather import infinite_map
+    from verify.reporting.gather import infinite_map
 
     mu, sigma = np.linspace(-1, 1, 5), np.linspace(0.5, 1.5, 5)
     linear = derive(2 * Z)  # pathwise variance 0 everywhere

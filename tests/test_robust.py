@@ -19,7 +19,8 @@ import pytest
 from verify.cases.expressions import parse_expression
 from verify.cases.symbols import Z, parameter_symbol
 from verify.exact.derivation import derive
-from verify.exact.evaluation import Number, exact_point
+from verify.exact.evaluation import exact_point
+from verify.exact.numbers import Number
 from verify.montecarlo.check_moments import ExactMoments, exact_moments
 from verify.montecarlo.engine import Moments, Pair, sample_pair, stream_seed
 from verify.montecarlo.noise import FloatArray

@@ -6,18 +6,10 @@ what is wrong and what is allowed.  Nothing in the text is ever run: the text on
 goes through ``ast.parse``, and the tree is rebuilt node by node from an allow-list.
 No ``eval``, ``exec``, ``sympify`` or ``parse_expr`` is involved.
 
-Allowed: int and float literals (a float becomes the exact rational of its decimal
-form, so ``0.1`` is ``1/10`` and derivations stay exact), the names in ``names`` and
-the constants ``pi`` and ``E`` (names in ``names`` win), the binary operators
-``+ - * / **``, unary ``+ -``, parentheses, and calls with positional arguments to
-the functions in :data:`ALLOWED_FUNCTIONS`.
-
-Limits, so that hostile text cannot make SymPy (or the derivations after it) explode.
-The first group is checked on the syntax tree before any SymPy object is built:
-at most 2000 characters, tree depth 50, 500 expression nodes, literal exponents
-``|n| <= 64``, literal magnitudes ``<= 1e12``, and at most 2 nested exponentials
-(``exp``, ``sinh``, ``cosh``, or a power with a non-literal exponent).  While building,
-computed exponents are held to the same ``|n| <= 64`` and exact numbers to 4096 bits;
+What is allowed, and the limits that keep hostile text from making SymPy (or the
+derivations after it) explode, are :mod:`verify.cases.grammar`'s.  The tree is checked
+against the allow-list and the syntax-tree limits before any SymPy object is built;
+while building, computed exponents and exact numbers are held to their limits, and
 results that are infinite or undefined (``1/0``) are rejected.
 
 >>> from verify.cases.symbols import Z
@@ -29,23 +21,32 @@ from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from collections.abc import Mapping
 
 import sympy
 
-MAX_TEXT_LENGTH = 2000
-MAX_DEPTH = 50
-MAX_NODES = 500
-MAX_EXPONENT = 64
-MAX_LITERAL = 10**12
-MAX_EXP_NESTING = 2
-MAX_NUMBER_BITS = 4096
+from verify.cases.grammar import (
+    ALLOWED_FUNCTIONS,
+    BINARY_OPERATORS,
+    CONSTANTS,
+    EXPONENTIAL_FUNCTIONS,
+    FUNCTION_ARITY,
+    GRAMMAR,
+    MAX_DEPTH,
+    MAX_EXP_NESTING,
+    MAX_EXPONENT,
+    MAX_LITERAL,
+    MAX_NODES,
+    MAX_NUMBER_BITS,
+    MAX_TEXT_LENGTH,
+    OPERATOR_TEXT,
+    SYNTAX_NAMES,
+    UNARY_OPERATORS,
+)
 
 _EXPONENT_TOO_LARGE = (
     f"exponent {{}} is too large; exponents must be at most {MAX_EXPONENT} in absolute value"
 )
-GRAMMAR = "expressions use numbers, names, + - * / **, parentheses and calls to allowed functions"
 
 
 class ExpressionError(ValueError):
@@ -56,60 +57,6 @@ class ExpressionError(ValueError):
         self.message = " ".join(message.split())
         self.field = field
         super().__init__(self.message)
-
-
-_ONE_ARGUMENT: dict[str, Callable[..., sympy.Expr]] = {
-    "exp": sympy.exp, "sqrt": sympy.sqrt, "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh, "atan": sympy.atan,
-    "erf": sympy.erf, "erfc": sympy.erfc, "Abs": sympy.Abs, "abs": sympy.Abs, "sign": sympy.sign,
-    "Heaviside": sympy.Heaviside, "heaviside": sympy.Heaviside,
-    "sigmoid": lambda x: 1 / (1 + sympy.exp(-x)),
-    "softplus": lambda x: sympy.log(1 + sympy.exp(x)),
-    "relu": lambda x: sympy.Max(x, 0),
-}  # fmt: skip
-_SEVERAL: dict[str, Callable[..., sympy.Expr]] = {
-    "log": sympy.log, "Min": sympy.Min, "min": sympy.Min, "Max": sympy.Max, "max": sympy.Max,
-}  # fmt: skip
-ALLOWED_FUNCTIONS: Mapping[str, Callable[..., sympy.Expr]] = MappingProxyType(
-    dict(sorted({**_ONE_ARGUMENT, **_SEVERAL}.items()))
-)
-# (fewest, most) arguments.  log takes an optional base; Min/Max are capped because
-# SymPy compares their arguments pairwise.
-FUNCTION_ARITY: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {name: (1, 1) for name in _ONE_ARGUMENT}
-    | {"log": (1, 2), "Min": (2, 8), "min": (2, 8), "Max": (2, 8), "max": (2, 8)}
-)
-CONSTANTS: Mapping[str, sympy.Expr] = MappingProxyType({"pi": sympy.pi, "E": sympy.E})
-
-# Functions that grow exponentially: nesting them is what overflows (exp(exp(exp(z)))).
-_EXPONENTIAL = frozenset({"exp", "sinh", "cosh"})
-_BINARY: dict[type[ast.operator], Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a**b,
-}
-_UNARY: dict[type[ast.unaryop], Callable[[sympy.Expr], sympy.Expr]] = {
-    ast.USub: lambda a: -a,
-    ast.UAdd: lambda a: a,
-}
-_OPERATOR_TEXT = {
-    ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
-    ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.Invert: "~", ast.Not: "not",
-}  # fmt: skip
-_SYNTAX_NAMES: tuple[tuple[type[ast.AST] | tuple[type[ast.AST], ...], str], ...] = (
-    (ast.Attribute, "attribute access ('.') is"),
-    (ast.Subscript, "subscripts ('[...]') are"),
-    (ast.Lambda, "lambda functions are"),
-    ((ast.JoinedStr, ast.FormattedValue), "string literals are"),
-    ((ast.Compare, ast.BoolOp), "comparisons and boolean operators are"),
-    ((ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp), "comprehensions are"),
-    ((ast.List, ast.Tuple, ast.Set, ast.Dict), "lists, tuples, sets and dicts are"),
-    (ast.IfExp, "conditional expressions (if/else) are"),
-    (ast.Starred, "starred arguments ('*') are"),
-    (ast.NamedExpr, "assignments (':=') are"),
-)
 
 
 def parse_expression(
@@ -202,7 +149,7 @@ class _Checker:
         elif isinstance(node, ast.Name):
             self.name(node.id)
         elif isinstance(node, ast.UnaryOp):
-            if type(node.op) not in _UNARY:
+            if type(node.op) not in UNARY_OPERATORS:
                 raise self.operator(node.op)
             self.visit(node.operand, depth + 1, exponentials)
         elif isinstance(node, ast.BinOp):
@@ -232,7 +179,7 @@ class _Checker:
         raise self.fail(f"unknown name '{name}'; allowed names: {_allowed_names(self.names)}")
 
     def binop(self, node: ast.BinOp, depth: int, exponentials: int) -> None:
-        if type(node.op) not in _BINARY:
+        if type(node.op) not in BINARY_OPERATORS:
             raise self.operator(node.op)
         exponent_nesting = exponentials
         if isinstance(node.op, ast.Pow):
@@ -264,16 +211,16 @@ class _Checker:
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise self.fail(f"{name} takes {wanted} arguments, got {len(node.args)}")
-        inner = exponentials + (name in _EXPONENTIAL)
+        inner = exponentials + (name in EXPONENTIAL_FUNCTIONS)
         for argument in node.args:
             self.visit(argument, depth + 1, inner)
 
     def operator(self, op: ast.operator | ast.unaryop) -> ExpressionError:
-        text = _OPERATOR_TEXT.get(type(op), type(op).__name__)
+        text = OPERATOR_TEXT.get(type(op), type(op).__name__)
         return self.fail(f"operator '{text}' is not allowed; allowed operators: + - * / **")
 
     def syntax(self, node: ast.expr) -> ExpressionError:
-        what = next((text for kind, text in _SYNTAX_NAMES if isinstance(node, kind)), None)
+        what = next((text for kind, text in SYNTAX_NAMES if isinstance(node, kind)), None)
         what = what or f"'{type(node).__name__}' syntax is"
         return self.fail(f"{what} not allowed; {GRAMMAR}")
 
@@ -306,13 +253,13 @@ class _Builder:
         elif isinstance(node, ast.Name):
             result = self.names[node.id] if node.id in self.names else CONSTANTS[node.id]
         elif isinstance(node, ast.UnaryOp):
-            result = _UNARY[type(node.op)](self.build(node.operand))
+            result = UNARY_OPERATORS[type(node.op)](self.build(node.operand))
         elif isinstance(node, ast.BinOp):
             left, right = self.build(node.left), self.build(node.right)
             if isinstance(node.op, ast.Pow):
                 self.exponent(right)
                 self.power_size(left, right)
-            result = _BINARY[type(node.op)](left, right)
+            result = BINARY_OPERATORS[type(node.op)](left, right)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             result = ALLOWED_FUNCTIONS[node.func.id](*(self.build(a) for a in node.args))
         else:  # Unreachable after _Checker; kept so that a gap fails closed.

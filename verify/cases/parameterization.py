@@ -35,13 +35,8 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from verify.cases.expressions import (
-    ALLOWED_FUNCTIONS,
-    CONSTANTS,
-    MAX_TEXT_LENGTH,
-    ExpressionError,
-    parse_expression,
-)
+from verify.cases.expressions import ExpressionError, parse_expression
+from verify.cases.grammar import ALLOWED_FUNCTIONS, CONSTANTS, MAX_TEXT_LENGTH
 from verify.cases.symbols import GRADIENT_PARAMETERS, RESERVED_NAMES, parameter_symbol
 
 _BRACKET_STEPS = 60

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hypothesis import strategies as st
 
-from verify.cases.case_files import Case
+from verify.cases.case import Case
 
 MAX_COMBINATIONS = 8
 GRID_STEPS = 1000
@@ -60,7 +60,7 @@ def fixed_points(case: Case) -> list[Point]:
 def parameter_combinations(case: Case, cap: int = MAX_COMBINATIONS) -> list[Point]:
     """Combinations of the parameter values, at most ``cap``, evenly spread and in order.
 
-    >>> from verify.cases.case_files import DEFAULT_DOMAIN
+    >>> from verify.cases.case import DEFAULT_DOMAIN
     >>> case = Case("c", None, "c", "", None, "z", None, {"k": (1.0, 2.0, 3.0)},
     ...             DEFAULT_DOMAIN, {"mu": 1.0, "sigma": 1.0}, ())
     >>> parameter_combinations(case, cap=2)

@@ -8,74 +8,25 @@ input (one line on stderr naming the file and the field, no traceback unless
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 
-from verify.cases.assignments import parse_named_numbers
-from verify.cases.case_files import Case, CaseError, load_case
-from verify.cases.estimators import ESTIMATOR_NAMES
-from verify.cases.parameterization import ParameterizationError
+from verify.api.case import Case
+from verify.api.evaluation import evaluate
+from verify.cases.case import CaseError
 from verify.cli.check import add_check_parser
 from verify.cli.crossover import add_crossover_parser
+from verify.cli.inputs import InputError, parse_assignments
 from verify.cli.run import add_run_parser
-from verify.cli.text import evaluation_text
-from verify.exact.derivation import derive
-from verify.exact.evaluation import exact_point
-from verify.exact.results import evaluate_point as evaluate_case_point
-from verify.exact.results import point_json
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-class InputError(Exception):
-    """A problem with the command line or a case file, reported as one line."""
-
-
-def parse_assignments(case: Case, items: Sequence[str], option: str = "--at") -> dict[str, float]:
-    """``["mu=0.3", "k=1"]`` to ``{"mu": 0.3, "k": 1.0}``, checked against the case."""
-    allowed = ("mu", "sigma", *case.parameter_names)
-    try:
-        return parse_named_numbers(items, allowed)
-    except ValueError as error:
-        raise InputError(f"{case.path}: {option} {error}") from None
-
-
-def complete_point(case: Case, values: dict[str, float]) -> dict[str, float]:
-    """Fill single-valued parameters; any other missing name is an error naming it."""
-    point = {**case.single_valued, **values}
-    missing = [n for n in ("mu", "sigma", *case.parameter_names) if n not in point]
-    if missing:
-        raise InputError(f"{case.path}: --at: missing value for {', '.join(missing)}")
-    if point["sigma"] <= 0:
-        raise InputError(f"{case.path}: --at sigma: sigma must be > 0")
-    ordered = ("mu", "sigma", *case.parameter_names)
-    return {name: point[name] for name in ordered}
-
-
-def _load(path: str) -> Case:
-    try:
-        return load_case(path)
-    except CaseError as error:
-        raise InputError(str(error)) from None
-
-
 def command_evaluate(arguments: argparse.Namespace) -> int:
-    """Exact values of one case at one point."""
-    case = _load(arguments.case)
-    at = complete_point(case, parse_assignments(case, arguments.at))
-    derivation = derive(case.r)
-    result = evaluate_case_point(derivation, exact_point(at), ESTIMATOR_NAMES)
-    if arguments.json:
-        try:
-            record = point_json(
-                case.name, at, result, derivation.is_discontinuous, case.parameterization
-            )
-        except ParameterizationError as error:
-            raise InputError(f"{case.path}: {error.field}: {error.message}") from None
-        print(json.dumps(record))
-    else:
-        print(evaluation_text(case, derivation, at, result))
+    """Exact values of one case at one point (:func:`verify.api.evaluation.evaluate`)."""
+    case = Case.from_file(arguments.case)
+    result = evaluate(case, **parse_assignments(case, arguments.at))
+    print(result.to_json() if arguments.json else result.to_text())
     return EXIT_OK
 
 
@@ -108,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = arguments.handler
     try:
         return handler(arguments)
-    except InputError as error:
+    except (InputError, CaseError) as error:
         if arguments.debug:
             raise
         print(str(error), file=sys.stderr)

@@ -1,10 +1,11 @@
 """``verify run``: every case in one go; one bad case never takes the others down.
 
 The contract: load every case file (a bad file is one line on stderr), then process
-each valid case in its own process (:mod:`verify.cli.isolation`, with a time and memory
+each valid case in its own process (:func:`verify.api.report.process_case`,
+:mod:`verify.cli.isolation`, with a time and memory
 limit): derive every formula, evaluate both estimators at the case's reference point
 for each parameter combination, run the Monte Carlo checks and claims, and write
-its report (:mod:`verify.report.publish`); then write the index ``reports/README.md``.
+its report (:mod:`verify.reporting.publish`); then write the index ``reports/README.md``.
 Finish with a summary of what failed and why.  Exit code: 2 if any case file was
 bad input, else 1 if any case failed (a crash, a time-out, a failed check or a
 refuted claim), else 0.  A failed case keeps its previously committed report.
@@ -14,83 +15,20 @@ from __future__ import annotations
 
 import argparse
 import functools
-import itertools
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from verify.cases.case_files import Case, discover_cases, load_cases
-from verify.cases.estimators import ESTIMATOR_NAMES
-from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.api.report import process_case
+from verify.cases.case_files import discover_cases, load_cases
 from verify.cli.isolation import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS, run_isolated
-from verify.exact.derivation import derive
-from verify.exact.evaluation import exact_point
-from verify.exact.results import PointResult, evaluate_point
-from verify.montecarlo.checks import DEFAULT_SEED, check_case, count_checks
-from verify.report.gather import ReportSettings, fingerprint
-from verify.report.index import index_record, render_index
-from verify.report.publish import write_atomic, write_case_report
+from verify.montecarlo.checks import DEFAULT_SEED, count_checks
+from verify.reporting.gather import ReportSettings
+from verify.reporting.index import render_index
+from verify.reporting.publish import write_atomic
 
 CaseRecord = dict[str, Any]
-
-
-def parameter_grid(case: Case) -> list[dict[str, float]]:
-    """Every combination of the case's parameter values, in file order."""
-    names = case.parameter_names
-    combinations = itertools.product(*(case.parameters[n] for n in names))
-    return [dict(zip(names, values, strict=True)) for values in combinations]
-
-
-def lower_variance(result: PointResult, parameter: str) -> str:
-    """Which estimator has the lower variance for ``parameter`` ("tie" within 1e-12 relative)."""
-    score = result.variances["score"][parameter].value
-    pathwise = result.variances["pathwise"][parameter].value
-    if score == pathwise or abs(score - pathwise) <= 1e-12 * max(abs(score), abs(pathwise)):
-        return "tie"
-    return "pathwise" if pathwise < score else "score"
-
-
-def process_case(case: Case, reports: Path | None, settings: ReportSettings) -> CaseRecord:
-    """Derive, evaluate, check and (when ``reports`` is a directory) report one case."""
-    start = time.perf_counter()
-    combinations = parameter_grid(case)
-    record: CaseRecord = {"case": case.name, "points": reference_points(case, combinations)}
-    if reports is not None:
-        report, _ = write_case_report(case, reports, settings, combinations)
-        record["index"] = index_record(report, fingerprint(case, settings))
-        record["failed"] = report.checks_failed
-    else:
-        result = check_case(
-            case, samples=settings.samples, seed=settings.seed, family_size=settings.family_size
-        )
-        record["checks"] = result.to_json()
-        record["failed"] = result.failed
-    record["seconds"] = round(time.perf_counter() - start, 3)
-    return record
-
-
-def reference_points(case: Case, combinations: list[dict[str, float]]) -> list[dict[str, Any]]:
-    """Which estimator has the lower variance at the reference point, per combination."""
-    derivation = derive(case.r)
-    points = []
-    for parameters in combinations:
-        at = {**case.reference, **parameters}
-        result = evaluate_point(derivation, exact_point(at), ESTIMATOR_NAMES)
-        methods = {number.method for number in result.numbers().values()}
-        points.append(
-            {
-                "at": at,
-                "lower": {p: lower_variance(result, p) for p in GRADIENT_PARAMETERS},
-                "pathwise_biased": {
-                    p: result.bias("pathwise", p).as_json() not in (0.0, "nan")
-                    for p in GRADIENT_PARAMETERS
-                },
-                "method": "quadrature" if "quadrature" in methods else "closed-form",
-            }
-        )
-    return points
 
 
 def print_summary(records: list[CaseRecord], failures: dict[str, str], bad_files: int) -> None:

@@ -6,15 +6,11 @@ an ``acb`` ball that contains the exact value of the formula at *every* point of
 argument balls.  The radius is a rigorous error bound, not an estimate: rounding,
 cancellation and the error of each special function are all accounted for by arb.
 
-Kink functions (``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``, ``Piecewise``) on a ball that
-straddles their kink return a ball covering both sides.  With ``analytic=True``
-(the mode :func:`flint.acb.integral` uses to certify its error bounds) they, and
-the branch cuts of ``log``, ``sqrt`` and non-integer powers, return a non-finite
-ball instead, as the integrator requires of a function that is not holomorphic there.
-
 Formulas are compiled once (after common-subexpression elimination) into a list of
-closures, so that evaluating one formula at many points costs no SymPy work.
-Anything outside the supported functions raises :class:`NotCompilable`.
+closures (:mod:`verify.exact.ball_closures`, which also says how kinks, branch cuts and
+``analytic=True`` are handled), so that evaluating one formula at many points costs no
+SymPy work.  Anything outside the supported functions raises
+:class:`~verify.exact.ball_closures.NotCompilable`.
 
 >>> import sympy
 >>> from flint import acb
@@ -28,18 +24,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy
-from flint import acb, arb, ctx
+from flint import acb, ctx
 
-Closure = Callable[[list[acb], bool], acb]
-
-
-class NotCompilable(Exception):
-    """The formula uses a function that has no ball-arithmetic evaluation here."""
+from verify.exact.ball_closures import Closure, Slots, compile_closure
 
 
 @contextmanager
@@ -76,266 +68,14 @@ def compile_balls(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> BallFunc
         replacements, reduced = [], expr
     else:
         replacements, (reduced,) = sympy.cse(expr, optimizations=None)
-    slots: dict[sympy.Basic, int] = {s: i for i, s in enumerate(symbols)}
+    slots: Slots = {s: i for i, s in enumerate(symbols)}
     steps: list[Closure] = []
     for name, definition in replacements:
-        steps.append(_compile(definition, slots))
+        steps.append(compile_closure(definition, slots))
         slots[name] = len(symbols) + len(steps) - 1
-    return BallFunction(len(symbols), tuple(steps), _compile(reduced, slots))
-
-
-def _compile(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    if expr in slots:
-        index = slots[expr]
-        return lambda values, analytic: values[index]
-    if expr.is_Number or expr.is_NumberSymbol or expr is sympy.I:
-        return _constant(expr)
-    if expr.is_Relational:
-        # cse may lift a Piecewise condition into a step of its own: a decision, not a ball.
-        return _condition(expr, slots)  # type: ignore[return-value]
-    handler = _HANDLERS.get(type(expr).__name__) or _HANDLERS.get(expr.func.__name__)
-    if handler is None:
-        raise NotCompilable(f"no ball evaluation of {expr.func.__name__}")
-    return handler(expr, slots)
-
-
-def _constant(number: sympy.Basic) -> Closure:
-    if number is sympy.I:
-        return lambda values, analytic: acb(0, 1)
-    if number is sympy.pi:
-        return lambda values, analytic: acb(arb.pi())
-    if number is sympy.E:
-        return lambda values, analytic: acb(arb.const_e())
-    if isinstance(number, sympy.Rational):
-        numerator, denominator = int(number.p), int(number.q)
-        if denominator == 1:
-            return lambda values, analytic: acb(numerator)
-        return lambda values, analytic: acb(numerator) / denominator
-    if isinstance(number, sympy.Float):
-        sign, mantissa, exponent, _ = number._mpf_
-        exact = arb((-int(mantissa) if sign else int(mantissa), int(exponent)))  # exact
-        return lambda values, analytic: acb(exact)
-    if number.is_infinite or number is sympy.nan:
-        return lambda values, analytic: acb(arb.nan())
-    raise NotCompilable(f"no ball evaluation of the constant {number}")
-
-
-def _arguments(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> list[Closure]:
-    return [_compile(argument, slots) for argument in expr.args]
-
-
-def _add(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    parts = _arguments(expr, slots)
-
-    def add(values: list[acb], analytic: bool) -> acb:
-        total = parts[0](values, analytic)
-        for part in parts[1:]:
-            total = total + part(values, analytic)
-        return total
-
-    return add
-
-
-def _mul(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    parts = _arguments(expr, slots)
-
-    def mul(values: list[acb], analytic: bool) -> acb:
-        product = parts[0](values, analytic)
-        for part in parts[1:]:
-            product = product * part(values, analytic)
-        return product
-
-    return mul
-
-
-def _pow(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    base = _compile(expr.base, slots)
-    exponent = expr.exp
-    if exponent.is_Integer:
-        power = int(exponent)
-        return lambda values, analytic: base(values, analytic) ** power
-    if exponent == sympy.Rational(1, 2):
-        return lambda values, analytic: base(values, analytic).sqrt(analytic=analytic)
-    if exponent == sympy.Rational(-1, 2):
-        return lambda values, analytic: base(values, analytic).rsqrt(analytic=analytic)
-    general = _compile(exponent, slots)
-    return lambda values, analytic: base(values, analytic).pow(
-        general(values, analytic), analytic=analytic
-    )
-
-
-def _unary(method: str, *, takes_analytic: bool = False) -> Callable[..., Closure]:
-    def build(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-        (argument,) = _arguments(expr, slots)
-        if takes_analytic:
-            return lambda values, analytic: getattr(argument(values, analytic), method)(
-                analytic=analytic
-            )
-        return lambda values, analytic: getattr(argument(values, analytic), method)()
-
-    return build
-
-
-def _heaviside(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    argument = _compile(expr.args[0], slots)
-    # SymPy's Heaviside(0) is 1/2 unless a second argument says otherwise; arb's too.
-    at_zero = expr.args[1] if len(expr.args) > 1 else sympy.Rational(1, 2)
-    zero_value = _constant(at_zero)
-
-    def heaviside(values: list[acb], analytic: bool) -> acb:
-        x = argument(values, analytic)
-        if x == 0:
-            return zero_value(values, analytic)
-        return x.real_heaviside(analytic=analytic)
-
-    return heaviside
-
-
-def _extremum(method: str) -> Callable[..., Closure]:
-    def build(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-        parts = _arguments(expr, slots)
-
-        def extremum(values: list[acb], analytic: bool) -> acb:
-            best = parts[0](values, analytic)
-            for part in parts[1:]:
-                best = getattr(best, method)(part(values, analytic), analytic=analytic)
-            return best
-
-        return extremum
-
-    return build
-
-
-def _part(attribute: str) -> Callable[..., Closure]:
-    """``re`` or ``im``: not holomorphic, so no ball passes through them in analytic mode."""
-
-    def build(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-        (argument,) = _arguments(expr, slots)
-
-        def part(values: list[acb], analytic: bool) -> acb:
-            if analytic:
-                return acb(arb.nan())
-            return acb(getattr(argument(values, analytic), attribute))
-
-        return part
-
-    return build
+    return BallFunction(len(symbols), tuple(steps), compile_closure(reduced, slots))
 
 
 def number_ball(number: sympy.Expr) -> acb:
     """A tight ball around an exact constant, at the working precision."""
     return compile_balls(number, ())([])
-
-
-def _integral(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    """A definite integral over fixed finite limits, by acb.integral (nested quadrature)."""
-    if len(expr.limits) != 1 or len(expr.limits[0]) != 3:
-        raise NotCompilable("only one-variable definite integrals have a ball evaluation")
-    variable, lower, upper = expr.limits[0]
-    if not (lower.is_number and upper.is_number):
-        raise NotCompilable("integral limits must be numbers")
-    inner_slots = dict(slots)
-    inner_slots[variable] = -1  # the integration variable rides at the end of the values
-    integrand = _compile(expr.function, inner_slots)
-    low, high = _constant(lower), _constant(upper)
-
-    def integral(values: list[acb], analytic: bool) -> acb:
-        def at(u: acb, inner_analytic: bool) -> acb:
-            return integrand([*values, u], analytic or inner_analytic)
-
-        return acb.integral(at, low(values, analytic), high(values, analytic))
-
-    return integral
-
-
-_RELATIONS = {
-    "StrictGreaterThan": lambda d: (d > 0, d <= 0),
-    "GreaterThan": lambda d: (d >= 0, d < 0),
-    "StrictLessThan": lambda d: (d < 0, d >= 0),
-    "LessThan": lambda d: (d <= 0, d > 0),
-}
-
-
-def _condition(condition: sympy.Basic, slots: dict[sympy.Basic, int]) -> Callable[..., bool | None]:
-    """A relation between real quantities on balls: True, False, or None (undecided)."""
-    if condition is sympy.true:
-        return lambda values, analytic: True
-    if condition in slots:
-        index = slots[condition]
-        return lambda values, analytic: values[index]
-    decide = _RELATIONS.get(type(condition).__name__)
-    if decide is None:
-        raise NotCompilable(f"no ball evaluation of the condition {condition}")
-    difference = _compile(condition.lhs - condition.rhs, slots)
-
-    def holds(values: list[acb], analytic: bool) -> bool | None:
-        real = difference(values, analytic).real
-        certainly, certainly_not = decide(real)
-        return True if certainly else False if certainly_not else None
-
-    return holds
-
-
-def _piecewise(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    """The first branch whose condition holds; the union of candidates where undecided."""
-    branches = [(_compile(e, slots), _condition(c, slots)) for e, c in expr.args]
-
-    def piecewise(values: list[acb], analytic: bool) -> acb:
-        candidates: list[acb] = []
-        for branch, condition in branches:
-            holds = condition(values, analytic)
-            if holds is False:
-                continue
-            candidates.append(branch(values, analytic))
-            if holds:
-                break
-            if analytic:
-                return acb(arb.nan())  # the ball straddles a branch boundary
-        if not candidates:
-            return acb(arb.nan())
-        result = candidates[0]
-        for candidate in candidates[1:]:
-            result = result.union(candidate)
-        return result
-
-    return piecewise
-
-
-def _polylog(expr: sympy.Basic, slots: dict[sympy.Basic, int]) -> Closure:
-    order, argument = _arguments(expr, slots)
-
-    def polylog(values: list[acb], analytic: bool) -> acb:
-        z = argument(values, analytic)
-        if analytic and not z.real < 1:
-            return acb(arb.nan())  # the branch cut [1, oo) may be near: not holomorphic
-        return z.polylog(order(values, analytic))
-
-    return polylog
-
-
-_HANDLERS: dict[str, Callable[[sympy.Basic, dict[sympy.Basic, int]], Closure]] = {
-    "Add": _add,
-    "Mul": _mul,
-    "Pow": _pow,
-    "exp": _unary("exp"),
-    "log": _unary("log", takes_analytic=True),
-    "sin": _unary("sin"),
-    "cos": _unary("cos"),
-    "tan": _unary("tan"),
-    "sinh": _unary("sinh"),
-    "cosh": _unary("cosh"),
-    "tanh": _unary("tanh"),
-    "atan": _unary("atan"),
-    "erf": _unary("erf"),
-    "erfc": _unary("erfc"),
-    "Abs": _unary("real_abs", takes_analytic=True),
-    "sign": _unary("real_sgn", takes_analytic=True),
-    "Heaviside": _heaviside,
-    "Max": _extremum("real_max"),
-    "Min": _extremum("real_min"),
-    "re": _part("real"),
-    "im": _part("imag"),
-    "Integral": _integral,
-    "polylog": _polylog,
-    "Piecewise": _piecewise,
-}

@@ -31,7 +31,8 @@ from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
 from verify.exact import registry
 from verify.exact.compound import Quantity
 from verify.exact.gaussian import Expectation, Method, expectation_of_terms, gaussian_expectation
-from verify.exact.terms import NoClosedForm, TermSum, expand_terms, multiply, power
+from verify.exact.term_sums import TermSum, multiply, power
+from verify.exact.terms import NoClosedForm, expand_terms
 
 MAX_MOMENT_ORDER = 4
 

@@ -1,9 +1,10 @@
 """The formulas of a :class:`~verify.exact.derivation.Derivation` evaluated at one point, certified.
 
-The contract: every number is a :class:`Number`: the value (an mpmath number at
-:data:`WORKING_DIGITS` digits, reported to 30), the method that produced it,
-``"closed-form"`` or ``"quadrature"``, and the ``arb`` ball that provably contains
-the exact value (:attr:`Number.radius` is its rigorous error bound).  A closed form
+The contract: every number is a :class:`~verify.exact.numbers.Number`
+(:mod:`verify.exact.numbers`): the value (an mpmath number at
+:data:`~verify.exact.numbers.WORKING_DIGITS` digits, reported to 30), the method that
+produced it, ``"closed-form"`` or ``"quadrature"``, and the ``arb`` ball that provably
+contains the exact value (its ``radius`` is its rigorous error bound).  A closed form
 is exact, and its evaluation is certified by ball arithmetic
 (:mod:`verify.exact.certified`); an integral is certified quadrature
 (:mod:`verify.exact.quadrature`).  Divergence is decided exactly: the point's coordinates
@@ -28,7 +29,6 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -43,77 +43,10 @@ from verify.exact.certified import closed_form_ball
 from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.gaussian import Method
-from verify.exact.quadrature import ball_to_mpf, certified_expectation
-
-WORKING_DIGITS = 50
-REPORTED_DIGITS = 30
-RADIUS_PRECISION = 512
+from verify.exact.numbers import RADIUS_PRECISION, WORKING_DIGITS, Number
+from verify.exact.quadrature import certified_expectation
 
 ExactPoint = dict[sympy.Symbol, sympy.Expr]
-
-
-@dataclass(frozen=True)
-class Number:
-    """One reported value, how it was obtained, and the ball that certifies it.
-
-    ``ball`` is None where no rigorous enclosure exists (a divergence decided from the
-    tails of an integrand that has no provable growth bound, or a number made
-    outside this module without one).
-    """
-
-    value: mpmath.mpf
-    method: Method
-    ball: arb | None = field(default=None, compare=False)
-
-    @staticmethod
-    def of(ball: arb, method: Method) -> Number:
-        """The number a ball certifies (its midpoint), exactly infinite balls included."""
-        if ball.is_nan():
-            return Number(mpmath.nan, method, None)
-        value = ball_to_mpf(ball)
-        with mpmath.workdps(WORKING_DIGITS):
-            value = +value
-        certified = ball if mpmath.isfinite(value) and ball.rad().is_finite() else None
-        return Number(value, method, certified)
-
-    @staticmethod
-    def exact(value: mpmath.mpf, method: Method) -> Number:
-        """A value known exactly (an infinity decided in rational arithmetic): radius 0."""
-        ball = arb.nan() if mpmath.isnan(value) else arb(0)
-        return Number(value, method, ball)
-
-    @property
-    def radius(self) -> float | None:
-        """The rigorous bound on |exact - value| (0 for exact values; None: uncertified)."""
-        if self.ball is None:
-            return None
-        if not mpmath.isfinite(self.value):
-            return 0.0
-        with working_precision(RADIUS_PRECISION):
-            # The reported value is the midpoint rounded to WORKING_DIGITS: count that too.
-            radius = self.ball.rad() + abs(self.ball.mid() - _exact_arb(self.value))
-            return float(radius.mid() + radius.rad())
-
-    def as_json(self) -> float | str:
-        """A JSON number, or the strings "inf", "-inf", "nan" for non-finite values."""
-        if mpmath.isnan(self.value):
-            return "nan"
-        if mpmath.isinf(self.value):
-            return "inf" if self.value > 0 else "-inf"
-        return float(self.value)
-
-    def as_text(self) -> str:
-        """The value to 30 significant digits (or inf / -inf / nan)."""
-        json_value = self.as_json()
-        if isinstance(json_value, str):
-            return json_value
-        return str(mpmath.nstr(self.value, REPORTED_DIGITS, strip_zeros=False))
-
-
-def _exact_arb(value: mpmath.mpf) -> arb:
-    """A finite mpmath binary float as an exact arb number."""
-    sign, mantissa, exponent, _ = value._mpf_
-    return arb((-int(mantissa) if sign else int(mantissa), int(exponent)))
 
 
 def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:

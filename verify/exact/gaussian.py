@@ -37,7 +37,8 @@ from typing import Literal
 
 import sympy
 
-from verify.exact.terms import NEG_INF, POS_INF, NoClosedForm, TermKey, TermSum, expand_terms
+from verify.exact.term_sums import NEG_INF, POS_INF, TermKey, TermSum
+from verify.exact.terms import NoClosedForm, expand_terms
 
 Method = Literal["closed-form", "quadrature"]
 

@@ -45,11 +45,7 @@ from verify.exact.balls import working_precision
 from verify.exact.baselines import baseline_value
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import (
-    RADIUS_PRECISION,
-    REPORTED_DIGITS,
-    WORKING_DIGITS,
     ExactPoint,
-    Number,
     combined_method,
     difference_of,
     evaluate_covariance,
@@ -58,6 +54,7 @@ from verify.exact.evaluation import (
     evaluate_mean,
     evaluate_variance,
 )
+from verify.exact.numbers import RADIUS_PRECISION, REPORTED_DIGITS, WORKING_DIGITS, Number
 
 JsonValue = float | str
 

@@ -5,8 +5,10 @@ The contract: :func:`expand_terms` rewrites an expression ``f(eps)`` as a finite
     f(eps) = sum_k  C_k * eps**n_k * exp(a_k*eps + b_k*eps**2) * 1{L_k < eps < U_k}
 
 with coefficients ``C_k``, exponents ``a_k, b_k`` and bounds ``L_k, U_k`` free of
-``eps`` (``L = -oo, U = oo`` when there is no truncation).  Each such term has a
-closed-form expectation under ``eps ~ N(0, 1)`` (see :mod:`verify.exact.gaussian`).
+``eps`` (``L = -oo, U = oo`` when there is no truncation), held as a
+:data:`~verify.exact.term_sums.TermSum` (:mod:`verify.exact.term_sums`, with its
+algebra).  Each such term has a closed-form expectation under ``eps ~ N(0, 1)`` (see
+:mod:`verify.exact.gaussian`).
 
 The rules, applied node by node:
 
@@ -30,126 +32,34 @@ falls back to labelled quadrature.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy
 
 from verify.cases.symbols import EPS
-
-NEG_INF = sympy.S.NegativeInfinity
-POS_INF = sympy.S.Infinity
+from verify.exact.term_sums import (
+    NEG_INF,
+    POS_INF,
+    TermKey,
+    TermSum,
+    add,
+    constant,
+    multiply,
+    power,
+    scale,
+)
 
 
 class NoClosedForm(Exception):
     """The integrand has a part the rule-based engine cannot expand."""
 
 
-@dataclass(frozen=True)
-class TermKey:
-    """``eps**power * exp(linear*eps + quadratic*eps**2) * 1{lower < eps < upper}``."""
-
-    power: int
-    linear: sympy.Expr
-    quadratic: sympy.Expr
-    lower: sympy.Expr
-    upper: sympy.Expr
-
-
-TermSum = dict[TermKey, sympy.Expr]
-
 _ZERO = sympy.Integer(0)
-_CONSTANT_KEY = TermKey(0, _ZERO, _ZERO, NEG_INF, POS_INF)
-
-
-def constant(value: sympy.Expr) -> TermSum:
-    """The term sum of an ``eps``-free value."""
-    return {} if value == 0 else {_CONSTANT_KEY: value}
-
-
-def add(left: TermSum, right: TermSum) -> TermSum:
-    """``left + right``, merging equal terms and dropping zeros."""
-    total = dict(left)
-    for key, coefficient in right.items():
-        merged = total.get(key, _ZERO) + coefficient
-        if merged == 0:
-            total.pop(key, None)
-        else:
-            total[key] = merged
-    return total
-
-
-def scale(terms: TermSum, factor: sympy.Expr) -> TermSum:
-    """``factor * terms`` for an ``eps``-free factor."""
-    if factor == 0:
-        return {}
-    return {key: coefficient * factor for key, coefficient in terms.items()}
-
-
-def multiply(left: TermSum, right: TermSum) -> TermSum:
-    """``left * right``: exponents add, truncations intersect."""
-    # Collect each key's products and sum them once: pairwise sums would rebuild
-    # (and re-flatten) a growing SymPy Add for every product.
-    collected: dict[TermKey, list[sympy.Expr]] = {}
-    for key_l, coefficient_l in left.items():
-        for key_r, coefficient_r in right.items():
-            key = _product_key(key_l, key_r)
-            if key is not None:
-                collected.setdefault(key, []).append(coefficient_l * coefficient_r)
-    product = {key: sympy.Add(*parts) for key, parts in collected.items()}
-    return {key: coefficient for key, coefficient in product.items() if coefficient != 0}
-
-
-def power(terms: TermSum, exponent: int) -> TermSum:
-    """``terms**exponent`` for a non-negative integer exponent (binary powering)."""
-    result = constant(sympy.Integer(1))
-    base = terms
-    while exponent:
-        if exponent & 1:
-            result = multiply(result, base)
-        exponent >>= 1
-        if exponent:
-            base = multiply(base, base)
-    return result
 
 
 def times_polynomial(terms: TermSum, polynomial: sympy.Expr) -> TermSum:
     """``terms * polynomial`` where ``polynomial`` is a polynomial in ``eps``."""
     return multiply(terms, expand_terms(polynomial))
-
-
-def _product_key(left: TermKey, right: TermKey) -> TermKey | None:
-    lower = _tighter(left.lower, right.lower, NEG_INF, sympy.Max)
-    upper = _tighter(left.upper, right.upper, POS_INF, sympy.Min)
-    if lower.is_finite and upper.is_finite and (upper - lower).is_nonpositive:
-        return None  # an empty interval: the product vanishes almost surely
-    return TermKey(
-        power=left.power + right.power,
-        linear=_sum(left.linear, right.linear),
-        quadratic=_sum(left.quadratic, right.quadratic),
-        lower=lower,
-        upper=upper,
-    )
-
-
-def _tighter(
-    first: sympy.Expr, second: sympy.Expr, unbounded: sympy.Expr, pick: type
-) -> sympy.Expr:
-    """Max or Min of two bounds, without SymPy's comparisons in the common trivial cases."""
-    if first in (unbounded, second):
-        return second
-    if second == unbounded:
-        return first
-    return pick(first, second)
-
-
-def _sum(first: sympy.Expr, second: sympy.Expr) -> sympy.Expr:
-    """An exponent sum, expanded so that equal exponents give equal keys."""
-    if first == 0:
-        return second
-    if second == 0:
-        return first
-    return sympy.expand(first + second)
 
 
 @lru_cache(maxsize=4096)

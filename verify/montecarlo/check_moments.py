@@ -28,8 +28,9 @@ import numpy as np
 
 from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation
-from verify.exact.evaluation import ExactPoint, Number, central_moments, diverges
+from verify.exact.evaluation import ExactPoint, central_moments, diverges
 from verify.exact.gaussian import Method
+from verify.exact.numbers import Number
 from verify.montecarlo.engine import Component, SampleFunction
 from verify.montecarlo.noise import FloatArray, Noise, tensor_rule
 

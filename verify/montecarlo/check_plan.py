@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 import sympy
 
-from verify.cases.case_files import Case
+from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES, MEASURE_VALUED_ESTIMATORS
 from verify.cases.points import Point, parameter_combinations
 from verify.cases.symbols import GRADIENT_PARAMETERS

@@ -22,18 +22,18 @@ The contract:
   split; by default, this case's own count.
 - **Claims.**  Settled exactly by :mod:`verify.montecarlo.claims`.
 
-``CaseCheckResult.failed`` is true when a check failed or a claim was refuted;
-skipped checks (``passed`` None, with a reason) are not failures.
+The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
+:class:`~verify.montecarlo.check_records.Check` records
+(:mod:`verify.montecarlo.check_records`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from verify.cases.case_files import Case
+from verify.cases.case import Case
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.points import Point
 from verify.cases.symbols import GRADIENT_PARAMETERS
@@ -47,14 +47,10 @@ from verify.montecarlo.check_plan import (
     further_skip,
     planned_estimators,
 )
-from verify.montecarlo.claims import ClaimResult, check_claims
-from verify.montecarlo.covariance import (
-    ExactCovariance,
-    covariance_robust_reason,
-    covariance_skip,
-    exact_covariance,
-    judge_covariance,
-)
+from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
+from verify.montecarlo.claims import check_claims
+from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
+from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.engine import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
@@ -86,8 +82,6 @@ __all__ = [
     "DEFAULT_SAMPLES",
     "DEFAULT_SEED",
     "FAMILY_WISE_ALPHA",
-    "CaseCheckResult",
-    "Check",
     "check_case",
     "check_points",
     "closed_form_expected",
@@ -95,90 +89,6 @@ __all__ = [
     "plan_streams",
     "run_stream",
 ]
-
-JOINT = ",".join(GRADIENT_PARAMETERS)  # the "parameter" of a covariance check
-
-
-def json_float(value: float | None, digits: int | None = None) -> float | str | None:
-    """A JSON-safe number: rounded if asked; "inf", "-inf", "nan" as strings (not JSON).
-
-    >>> json_float(2.5e400), json_float(-1.23456789, 3), json_float(None)
-    ('inf', -1.235, None)
-    """
-    if value is None:
-        return None
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value if digits is None else round(value, digits)
-
-
-@dataclass(frozen=True)
-class Check:
-    """One statistic of one estimator (component, or both for the covariance) at one point."""
-
-    at: Point
-    estimator: str
-    parameter: str  # "mu", "sigma", or "mu,sigma" for the covariance
-    outcome: Outcome
-    threshold: float
-    samples: int
-
-    def to_json(self) -> dict[str, object]:
-        outcome = self.outcome
-        exact = outcome.exact
-        record: dict[str, object] = {
-            "at": self.at,
-            "estimator": self.estimator,
-            "parameter": self.parameter,
-            "statistic": outcome.statistic,
-            "exact": None if exact is None else exact.as_json(),
-            "monte_carlo": json_float(outcome.monte_carlo),
-            "z": json_float(outcome.z, 6),
-            "threshold": round(self.threshold, 6),
-            "passed": outcome.passed,
-            "method": "quadrature" if exact is None else exact.method,
-            "samples": self.samples,
-        }
-        if outcome.bounds is not None:
-            record["bounds"] = [json_float(b, 6) for b in outcome.bounds]
-        if outcome.test is not None:
-            record["test"] = outcome.test
-        if outcome.blocks is not None:
-            record["blocks"] = outcome.blocks
-        if outcome.robust_reason is not None:
-            record["robust_reason"] = outcome.robust_reason
-        if outcome.power is not None:
-            record["power"] = json_float(outcome.power)
-        if outcome.reason is not None:
-            record["reason"] = outcome.reason
-        elif outcome.z is None:
-            record["note"] = "zero variance: compared exactly, up to float64 rounding"
-        return record
-
-
-@dataclass(frozen=True)
-class CaseCheckResult:
-    """The checks and claim verdicts of one case."""
-
-    case: str
-    checks: tuple[Check, ...]
-    claims: tuple[ClaimResult, ...]
-
-    @property
-    def failed(self) -> bool:
-        """A check failed or a claim was refuted (skipped checks are not failures)."""
-        return any(c.outcome.passed is False for c in self.checks) or any(
-            claim.verdict == "refuted" for claim in self.claims
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "case": self.case,
-            "checks": [check.to_json() for check in self.checks],
-            "claims": [claim.to_json() for claim in self.claims],
-        }
 
 
 @dataclass(frozen=True)

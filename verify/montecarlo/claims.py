@@ -40,14 +40,12 @@ import sympy
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
-from verify.cases.case_files import Case, Claim
+from verify.cases.case import Case, Claim
 from verify.cases.formulas import SIMPLIFY_MAX_OPS
 from verify.cases.points import Point, fixed_points, points
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import (
-    WORKING_DIGITS,
     ExactPoint,
-    Number,
     evaluate_expectation,
     evaluate_formula,
     evaluate_gradient,
@@ -55,6 +53,7 @@ from verify.exact.evaluation import (
     evaluate_variance,
     exact_point,
 )
+from verify.exact.numbers import WORKING_DIGITS, Number
 
 RELATIVE_TOLERANCE = mpmath.mpf(10) ** -20
 ABSOLUTE_FLOOR = mpmath.mpf(10) ** -30
@@ -101,7 +100,7 @@ def check_claim(case: Case, derivation: Derivation, claim: Claim) -> ClaimResult
 
 
 def derived_formula(derivation: Derivation, quantity: str) -> sympy.Expr | None:
-    """The closed form of a quantity name (see verify.cases.case_files.QUANTITY_NAMES), or None."""
+    """The closed form of a quantity name (see verify.cases.case.QUANTITY_NAMES), or None."""
     if quantity == "objective":
         return derivation.objective.value
     parts = quantity.split(".")

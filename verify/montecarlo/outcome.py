@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verify.exact.evaluation import Number
+from verify.exact.numbers import Number
 
 # Constant statistics are compared with float64 rounding allowed for.
 ROUNDING = 1e-12

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 import mpmath
 
 from verify.cases.assignments import parse_named_numbers
-from verify.montecarlo.covariance import ExactCovariance
+from verify.montecarlo.covariance_moments import ExactCovariance
 
 PERTURBABLE = ("mean", "variance", "covariance")
 

@@ -53,7 +53,7 @@ from statistics import NormalDist
 import mpmath
 import numpy as np
 
-from verify.exact.evaluation import Number
+from verify.exact.numbers import Number
 from verify.montecarlo.check_moments import ExactMoments
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.outcome import ROUNDING, Outcome

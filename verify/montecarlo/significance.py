@@ -49,7 +49,7 @@ from statistics import NormalDist
 
 import mpmath
 
-from verify.exact.evaluation import WORKING_DIGITS, Number
+from verify.exact.numbers import WORKING_DIGITS, Number
 from verify.montecarlo.check_moments import ExactMoments
 from verify.montecarlo.engine import Moments
 from verify.montecarlo.noise import FloatArray

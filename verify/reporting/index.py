@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.report.gather import CaseReport
+from verify.reporting.gather import CaseReport
 
 IndexRecord = dict[str, Any]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from verify.cases.case_files import Case
+from verify.cases.case import Case
 from verify.cases.formulas import as_text
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.derivation import Derivation

@@ -1,33 +1,28 @@
 """The markdown of one case's report (GitHub renders ``$...$`` and ``$$...$$``).
 
 The contract: :func:`render_case_markdown` is a pure function of a
-:class:`~verify.report.gather.CaseReport` and its fingerprint, so the same inputs give the
+:class:`~verify.reporting.gather.CaseReport` and its fingerprint, so the same inputs give the
 same bytes.  Numbers in tables are exact values (closed form at 30 digits, or
-quadrature, as the "method" column says) rounded to :data:`TABLE_DIGITS`
-significant digits; Monte Carlo figures appear only in the verification section.
+quadrature, as the "method" column says) rounded to
+:data:`~verify.reporting.cells.TABLE_DIGITS` significant digits (:mod:`verify.reporting.cells`);
+Monte Carlo figures appear only in the verification section
+(:mod:`verify.reporting.markdown_verification`).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import mpmath
 
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.formulas import as_latex
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.evaluation import Number
+from verify.exact.numbers import Number
 from verify.exact.results import PointResult, parameterization_json
-from verify.report.gather import CaseReport, combination_label, map_file_name
+from verify.reporting.cells import TABLE_DIGITS, cell, short
+from verify.reporting.gather import CaseReport, combination_label, map_file_name
+from verify.reporting.markdown_verification import verification_section
 
-TABLE_DIGITS = 10
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
-
-
-def short(number: Number) -> str:
-    """A table cell: 10 significant digits, or inf / -inf / nan."""
-    value = number.as_json()
-    return value if isinstance(value, str) else str(mpmath.nstr(number.value, TABLE_DIGITS))
 
 
 def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
@@ -41,7 +36,7 @@ def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
         _parameterization(report),
         _maps(report),
         _crossovers(report),
-        _verification(report),
+        verification_section(report),
         _methods(report),
     ]
     return "\n\n".join(section.rstrip() for section in sections if section) + "\n"
@@ -195,7 +190,7 @@ def _parameterization(report: CaseReport) -> str:
     assert isinstance(estimators, dict)
     for estimator, record in estimators.items():
         variances = record["variance"]
-        cells = [_cell(variances[names[t]]) for t in GRADIENT_PARAMETERS]
+        cells = [cell(variances[names[t]]) for t in GRADIENT_PARAMETERS]
         lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -246,73 +241,6 @@ def _crossovers(report: CaseReport) -> str:
         else:
             lines.append("none in this range.")
     return "\n".join(lines)
-
-
-def _verification(report: CaseReport) -> str:
-    checks: list[dict[str, Any]] = report.checks.get("checks", [])
-    claims: list[dict[str, Any]] = report.checks.get("claims", [])
-    passed = sum(1 for c in checks if c.get("passed") is True)
-    failed = sum(1 for c in checks if c.get("passed") is False)
-    skipped = sum(1 for c in checks if c.get("passed") is None)
-    settings = report.settings
-    lines = [
-        "## Monte Carlo verification",
-        "",
-        f"{len(checks)} checks ({_sample_sizes(settings.samples)}, seed {settings.seed}): "
-        f"{passed} passed, {failed} failed, {skipped} skipped. Thresholds split a family-wise "
-        f"false-alarm rate of 1e-6 over all {settings.family_size} checks of the run; "
-        "standard errors come from the exact second and fourth moments. Statistics too "
-        "skewed for the normal approximation are checked by median of means with the exact "
-        "variance of the statistic (distribution-free); the power column is the probability "
-        "that a variance check flags a 2% error in its formula.",
-        "",
-        "| at | estimator | component | statistic | exact | Monte Carlo | z | threshold | N "
-        "| power | result |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for check in checks:
-        at = ", ".join(f"{k}={v:g}" for k, v in check["at"].items())
-        result = {True: "passed", False: "**FAILED**", None: f"skipped: {check.get('reason')}"}
-        lines.append(
-            f"| {at} | {check['estimator']} | {check['parameter']} | {check['statistic']} | "
-            f"{_cell(check.get('exact'))} | {_cell(check.get('monte_carlo'))} | "
-            f"{_cell(check.get('z'), 3)} | {_cell(check.get('threshold'), 3)} | "
-            f"{check.get('samples', '')} | {_cell(check.get('power'), 3)} | "
-            f"{result[check.get('passed')]}{_test(check)} |"
-        )
-    lines += ["", "### Claims", ""]
-    if not claims:
-        lines.append("The case file states no claims.")
-    for claim in claims:
-        lines.append(f"- claim {claim['index']}: **{claim['verdict']}**" + _counterexample(claim))
-    return "\n".join(lines)
-
-
-def _sample_sizes(samples: int | None) -> str:
-    if samples is None:
-        return "each stream's sample size N planned from its exact moments"
-    return f"{samples:,} samples each"
-
-
-def _test(check: dict[str, Any]) -> str:
-    if check.get("test") == "median_of_means" and check.get("passed") is not None:
-        return f" (median of means, {check.get('blocks')} blocks)"
-    return ""
-
-
-def _cell(value: object, digits: int = 8) -> str:
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return "" if value is None else str(value)
-
-
-def _counterexample(claim: dict[str, Any]) -> str:
-    example = claim.get("counterexample")
-    if not example:
-        return ""
-    at = ", ".join(f"{k}={v:g}" for k, v in example["at"].items())
-    variances = ", ".join(f"{k} {_cell(v)}" for k, v in example["variance"].items())
-    return f" (counterexample at {at}: variances {variances})"
 
 
 def _methods(report: CaseReport) -> str:

@@ -3,7 +3,7 @@
 The contract: :func:`gather_report` computes everything a report shows -- exact
 formulas, the variances at the reference point for each parameter combination,
 the (mu, sigma) maps, per-component verdicts, crossovers and the Monte Carlo
-checks.  Rendering is :mod:`verify.report.markdown`; writing, :mod:`verify.report.publish`.
+checks.  Rendering is :mod:`verify.reporting.markdown`; writing, :mod:`verify.reporting.publish`.
 Each report carries a :func:`fingerprint` of its inputs (the case file, the package
 source and the settings), so a stale committed report is detectable without
 regenerating it.
@@ -11,6 +11,7 @@ regenerating it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import sympy
 from verify.analysis.crossover import Crossover, find_crossovers
 from verify.analysis.maps import log_variance_ratio_grid
 from verify.analysis.verdicts import ComponentVerdict, component_verdict
-from verify.cases.case_files import Case
+from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 from verify.exact.derivation import Derivation, derive
@@ -30,7 +31,7 @@ from verify.exact.evaluation import exact_point
 from verify.exact.results import PointResult, evaluate_point
 from verify.montecarlo.checks import check_case
 
-PACKAGE_DIRECTORY = Path(__file__).resolve().parent
+PACKAGE_DIRECTORY = Path(__file__).resolve().parents[1]  # verify/, every stage
 MAP_POINTS = (41, 36)  # (mu, sigma) grid of each map
 
 
@@ -170,11 +171,17 @@ def crossover_ranges(
 
 
 def fingerprint(case: Case, settings: ReportSettings) -> str:
-    """sha256 of the case file, every source file of the package, and the settings."""
+    """sha256 of the validated case, every source file of the package, and the settings.
+
+    The case enters as its validated fields (not its file, which a case built in Python
+    does not have; nor its path, which depends on the working directory).
+    """
     digest = hashlib.sha256()
-    digest.update(Path(case.path).read_bytes())
-    for source in sorted(PACKAGE_DIRECTORY.glob("*.py")):
-        digest.update(source.name.encode())
+    for field in dataclasses.fields(case):
+        if field.name != "path":
+            digest.update(f"{field.name}={getattr(case, field.name)!r};".encode())
+    for source in sorted(PACKAGE_DIRECTORY.rglob("*.py")):
+        digest.update(source.relative_to(PACKAGE_DIRECTORY).as_posix().encode())
         digest.update(source.read_bytes())
     digest.update(repr(settings).encode())
     return digest.hexdigest()

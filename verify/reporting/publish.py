@@ -1,7 +1,7 @@
 """Writing reports: every file atomically, every path from a validated case name.
 
-The contract: :func:`write_case_report` gathers (:mod:`verify.report.gather`), renders
-(:mod:`verify.report.markdown`, :mod:`verify.report.plots`) and writes ``reports/<case>.md``
+The contract: :func:`write_case_report` gathers (:mod:`verify.reporting.gather`), renders
+(:mod:`verify.reporting.markdown`, :mod:`verify.reporting.plots`) and writes ``reports/<case>.md``
 and ``reports/<case>/map-<i>.png``.  Each file is written to a temporary file in the
 same directory and renamed over the old one, so a failure (a crash, a time-out that
 kills the process) never leaves another report, or this one, half-written.
@@ -13,8 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from verify.cases.case_files import Case
-from verify.report.gather import (
+from verify.cases.case import Case
+from verify.reporting.gather import (
     CaseReport,
     ReportSettings,
     combination_label,
@@ -22,8 +22,8 @@ from verify.report.gather import (
     gather_report,
     map_file_name,
 )
-from verify.report.markdown import render_case_markdown
-from verify.report.plots import render_ratio_map
+from verify.reporting.markdown import render_case_markdown
+from verify.reporting.plots import render_ratio_map
 
 
 def write_atomic(path: Path, content: bytes) -> None:

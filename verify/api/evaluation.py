@@ -1,0 +1,135 @@
+"""``verify.evaluate``: every exact number of one case at one point, for notebooks.
+
+Contract: :func:`evaluate` returns an :class:`Evaluation` whose :meth:`~Evaluation.to_json`
+is, character for character, what ``verify evaluate --json`` prints (the command is
+this function plus argument parsing), whose :meth:`~Evaluation.to_text` is its text
+output, and whose ``_repr_markdown_`` is a table a notebook shows.  Values are exact
+closed forms or certified quadrature, evaluated to 30 digits with a rigorous radius
+(:meth:`~Evaluation.number` has the method and the radius).  Bad input raises
+:class:`~verify.cases.case.CaseError` with the command's one line.
+
+>>> from verify.api.case import Case
+>>> result = evaluate(Case("cos(k*z)", parameters={"k": [2]}), mu=1, sigma=1)
+>>> print(mpmath.nstr(result.variance("pathwise", "mu"), 8), result.lower("mu"))
+1.9398635 score
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import mpmath
+
+from verify.api.case import Case, CaseLike, complete_point
+from verify.api.evaluation_text import evaluation_text
+from verify.cases.case import CaseError
+from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
+from verify.cases.parameterization import ParameterizationError
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.derivation import Derivation, derive
+from verify.exact.evaluation import exact_point
+from verify.exact.numbers import Number
+from verify.exact.results import PointResult, evaluate_point, point_json
+
+TIE_RELATIVE = 1e-12  # variances this close (relative) are reported as a tie
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One case at one point: formulas, exact values, and the JSON record."""
+
+    case: Case
+    at: dict[str, float]
+    derivation: Derivation
+    result: PointResult
+    record: dict[str, object]
+
+    def to_json(self) -> str:
+        """The ``verify evaluate --json`` object, as the command prints it."""
+        return json.dumps(self.record)
+
+    def to_text(self) -> str:
+        """The ``verify evaluate`` text: formulas, then 30-digit values with their methods."""
+        return evaluation_text(self.case, self.derivation, self.at, self.result)
+
+    def number(self, quantity: str) -> Number:
+        """A value with its method and radius, by JSON name (``score.variance.mu``)."""
+        return self._numbers[quantity]
+
+    @cached_property
+    def _numbers(self) -> dict[str, Number]:
+        return self.result.numbers()
+
+    def variance(self, estimator: str, parameter: str) -> mpmath.mpf:
+        """Var[g_parameter] of ``estimator`` (30 digits)."""
+        return self.result.variances[estimator][parameter].value
+
+    def mean(self, estimator: str, parameter: str) -> mpmath.mpf:
+        """E[g_parameter] of ``estimator`` (30 digits)."""
+        return self.result.means[estimator][parameter].value
+
+    def gradient(self, parameter: str) -> mpmath.mpf:
+        """dJ/dparameter (30 digits)."""
+        return self.result.gradient[parameter].value
+
+    def lower(self, parameter: str, among: Sequence[str] = CLASSIC_ESTIMATORS) -> str:
+        """The estimator of ``among`` with the lowest variance, or ``"tie"``.
+
+        By default the comparison the project settles: ``score`` against ``pathwise``.
+        """
+        return lowest_variance(self.result, parameter, among)
+
+    def _repr_markdown_(self) -> str:
+        at = ", ".join(f"{name} = {value:g}" for name, value in self.at.items())
+        lines = [
+            f"**{self.case.name}**: r(z) = `{self.case.r}` at {at}",
+            "",
+            "| estimator | mean mu | mean sigma | variance mu | variance sigma |",
+            "|---|---|---|---|---|",
+        ]
+        for estimator in self.result.means:
+            cells = [
+                self.number(f"{estimator}.{statistic}.{p}").as_text()
+                for statistic in ("mean", "variance")
+                for p in GRADIENT_PARAMETERS
+            ]
+            lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
+        lower = ", ".join(f"{p}: {self.lower(p)}" for p in GRADIENT_PARAMETERS)
+        lines += ["", f"Lower variance, score vs pathwise: {lower}."]
+        return "\n".join(lines)
+
+
+def lowest_variance(
+    result: PointResult, parameter: str, among: Sequence[str] = CLASSIC_ESTIMATORS
+) -> str:
+    """The estimator of ``among`` with the lowest variance ("tie" within 1e-12 relative)."""
+    variances = {e: result.variances[e][parameter].value for e in among}
+    least = min(variances.values())
+    best = [
+        e
+        for e, v in variances.items()
+        if v == least
+        or (mpmath.isfinite(v) and v - least <= TIE_RELATIVE * max(abs(v), abs(least)))
+    ]
+    return best[0] if len(best) == 1 else "tie"
+
+
+def evaluate(case: CaseLike, /, **at: object) -> Evaluation:
+    """Exact values of ``case`` at ``mu``, ``sigma`` and the parameters given as keywords.
+
+    Single-valued parameters may be omitted.  Raises ``CaseError`` for bad input.
+    """
+    case = Case.of(case)
+    point = complete_point(case, at)
+    derivation = derive(case.r)
+    result = evaluate_point(derivation, exact_point(point), ESTIMATOR_NAMES)
+    try:
+        record = point_json(
+            case.name, point, result, derivation.is_discontinuous, case.parameterization
+        )
+    except ParameterizationError as error:
+        raise CaseError(str(case.path), error.field, error.message) from None
+    return Evaluation(case, point, derivation, result, record)
