@@ -18,6 +18,7 @@ import sympy
 from verify.cases.case import Case
 from verify.cases.case_files import discover_cases, load_case, load_cases
 from verify.cases.expressions import parse_expression
+from verify.cases.phi import PhiParameterization
 from verify.cases.symbols import GRADIENT_PARAMETERS, Z, parameter_symbol
 from verify.exact.derivation import derive
 from verify.exact.evaluation import evaluate_variance, exact_point
@@ -90,8 +91,12 @@ def test_case_parameters_and_domain_are_sensible(path: Path) -> None:
     assert 0 < case.domain.sigma[0] < case.domain.sigma[1]
     assert case.domain.mu[0] <= case.reference["mu"] <= case.domain.mu[1]
     assert case.domain.sigma[0] <= case.reference["sigma"] <= case.domain.sigma[1]
-    # The parameters are exactly the free names of r (besides z).
-    assert {s.name for s in case.r.free_symbols - {Z}} == set(case.parameter_names)
+    # The parameters are exactly the free names of r (besides z), the data of a phi map
+    # and the name of a symbolic dimension.
+    form = case.parameterization
+    data = set(form.data) if isinstance(form, PhiParameterization) else set()
+    data |= {case.dimension.parameter} if case.dimension is not None else set()
+    assert {s.name for s in case.r.free_symbols - {Z}} | data == set(case.parameter_names)
 
 
 @pytest.mark.parametrize("name", MOHAMED_ET_AL)

@@ -30,6 +30,7 @@ import sympy
 
 from verify.analysis.floats import closed_form_on_grid, moment_on_grid
 from verify.cases.symbols import EPS, MU, SIGMA, parameter_symbol
+from verify.exact.compound import Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import exact_point
 from verify.exact.gaussian import Expectation, Method
@@ -64,11 +65,16 @@ class _Moment:
     @classmethod
     def build(
         cls,
-        expectation: Expectation,
+        expectation: Quantity,
         fixed: Mapping[sympy.Symbol, sympy.Rational],
         free: tuple[sympy.Symbol, ...],
     ) -> _Moment:
-        integrand = expectation.integrand.subs(fixed)
+        # A compound is only built here with a closed form, which needs no integrand.
+        integrand = (
+            expectation.integrand.subs(fixed)
+            if isinstance(expectation, Expectation)
+            else sympy.S.NaN
+        )
         if expectation.value is None:
             # Quadrature: the integrand is compiled in (eps, free...) for quick scans.
             compiled = sympy.lambdify((EPS, *free), integrand, modules="mpmath")
@@ -106,8 +112,8 @@ class VarianceFunction:
         moments = []
         for order in (1, 2):
             moment = derivation.raw_moment(estimator, parameter, order)
-            if not isinstance(moment, Expectation):
-                # Combinations of expectations (baselines, ...) are not compiled here.
+            if not isinstance(moment, Expectation) and moment.value is None:
+                # Combinations of expectations (baselines, ...) are compiled only when closed.
                 raise ValueError(f"estimator {estimator!r}: E[g**{order}] is not one expectation")
             moments.append(_Moment.build(moment, point, symbols))
         return cls(estimator, parameter, tuple(free), symbols, moments[0], moments[1])

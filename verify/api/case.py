@@ -26,6 +26,10 @@ from typing import Any, SupportsFloat, TypeAlias
 from verify.cases.case import Case as ValidatedCase
 from verify.cases.case import CaseError
 from verify.cases.case_files import case_from_mapping, load_case
+from verify.cases.parameterization import ParameterizationError
+from verify.cases.phi import PhiParameterization
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.phi_point import PhiPoint, phi_point
 
 CaseLike: TypeAlias = "ValidatedCase | str | Path"
 
@@ -95,10 +99,55 @@ def complete_point(case: ValidatedCase, values: Mapping[str, Any]) -> dict[str, 
         point[name] = _finite(case, name, value)
     missing = [n for n in names if n not in point]
     if missing:
-        raise CaseError(str(case.path), "at", f"missing value for {', '.join(missing)}")
+        form = case.parameterization
+        hint = (
+            f" (or give the point in phi: {', '.join(form.phi)})"
+            if isinstance(form, PhiParameterization) and "mu" in missing
+            else ""
+        )
+        raise CaseError(str(case.path), "at", f"missing value for {', '.join(missing)}{hint}")
     if point["sigma"] <= 0:
         raise CaseError(str(case.path), "at", "sigma: sigma must be > 0")
     return {name: point[name] for name in names}
+
+
+def complete_phi_point(case: ValidatedCase, values: Mapping[str, Any]) -> PhiPoint | None:
+    """The point in phi that ``values`` give, or None when they give no phi name.
+
+    Only for a case in the phi form (:mod:`verify.cases.phi`): the phi names and every
+    parameter (single-valued ones filled in); mu and sigma are then computed from phi
+    exactly (:func:`verify.exact.phi_point.phi_point`).  Raises :class:`CaseError`
+    (field ``at``) when mu or sigma is given as well -- a point is given either in
+    (mu, sigma) or in phi, never both -- for an unknown name, a missing or non-finite
+    value, and where sigma(phi) is not > 0.
+    """
+    form = case.parameterization
+    if not isinstance(form, PhiParameterization) or not any(n in values for n in form.phi):
+        return None
+    path = str(case.path)
+    both = [t for t in GRADIENT_PARAMETERS if t in values]
+    if both:
+        raise CaseError(
+            path,
+            "at",
+            f"{both[0]}: give the point either in mu and sigma or in phi "
+            f"({', '.join(form.phi)}), not both",
+        )
+    names = (*form.phi, *case.parameter_names)
+    point = {**case.single_valued}
+    for name, value in values.items():
+        if name not in names:
+            raise CaseError(path, "at", f"{name}: expected one of {', '.join(names)}")
+        point[name] = _finite(case, name, value)
+    missing = [n for n in names if n not in point]
+    if missing:
+        raise CaseError(path, "at", f"missing value for {', '.join(missing)}")
+    try:
+        return phi_point(
+            form, {n: point[n] for n in form.phi}, {n: point[n] for n in case.parameter_names}
+        )
+    except ParameterizationError as error:
+        raise CaseError(path, error.field, error.message) from None
 
 
 def _finite(case: ValidatedCase, name: str, value: object) -> float:

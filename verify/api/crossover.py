@@ -35,7 +35,7 @@ from verify.analysis.crossover import Crossover, CrossoverSearch, search_crossov
 from verify.api.case import Case, CaseLike, complete_point
 from verify.cases.case import CaseError
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.derivation import derive
+from verify.exact.dimension import derive_case
 
 _SOURCES = {
     "closed-form": "the exact formulas at 50 digits",
@@ -136,7 +136,7 @@ def crossover(
     given = {n: v for n, v in (at or {}).items() if n != vary}
     fixed = complete_point(case, {**given, vary: low})  # the varied value is a placeholder
     del fixed[vary]
-    derivation = derive(case.r)
+    derivation = derive_case(case)
     try:
         searches = {
             p: search_crossovers(derivation, vary, low, high, fixed, p, grid_points)

@@ -23,15 +23,18 @@ from functools import cached_property
 
 import mpmath
 
-from verify.api.case import Case, CaseLike, complete_point
+from verify.api.case import Case, CaseLike, complete_phi_point, complete_point
 from verify.api.evaluation_text import evaluation_text
 from verify.cases.case import CaseError
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
-from verify.cases.parameterization import ParameterizationError
+from verify.cases.parameterization import Parameterization, ParameterizationError
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.derivation import Derivation, derive
+from verify.exact.derivation import Derivation
+from verify.exact.dimension import derive_case
+from verify.exact.dimension_results import dimension_json
 from verify.exact.evaluation import exact_point
 from verify.exact.numbers import Number
+from verify.exact.phi_chain import PhiResult, chain, phi_records
 from verify.exact.results import PointResult, evaluate_point, point_json
 
 TIE_RELATIVE = 1e-12  # variances this close (relative) are reported as a tie
@@ -46,6 +49,7 @@ class Evaluation:
     derivation: Derivation
     result: PointResult
     record: dict[str, object]
+    phi: PhiResult | None = None  # at a point given in phi: the numbers in the phi names
 
     def to_json(self) -> str:
         """The ``verify evaluate --json`` object, as the command prints it."""
@@ -53,7 +57,7 @@ class Evaluation:
 
     def to_text(self) -> str:
         """The ``verify evaluate`` text: formulas, then 30-digit values with their methods."""
-        return evaluation_text(self.case, self.derivation, self.at, self.result)
+        return evaluation_text(self.case, self.derivation, self.at, self.result, self.phi)
 
     def number(self, quantity: str) -> Number:
         """A value with its method and radius, by JSON name (``score.variance.mu``)."""
@@ -61,25 +65,39 @@ class Evaluation:
 
     @cached_property
     def _numbers(self) -> dict[str, Number]:
-        return self.result.numbers()
+        numbers = self.result.numbers()
+        if self.phi is not None:  # the phi names too: gradient.w, score.variance.w ...
+            phi = self.phi
+            for name in phi.phi:
+                numbers[f"gradient.{name}"] = phi.gradient[name]
+                for estimator in phi.means:
+                    numbers[f"{estimator}.mean.{name}"] = phi.means[estimator][name]
+                    numbers[f"{estimator}.variance.{name}"] = phi.variance(estimator, name)
+        return numbers
 
     def variance(self, estimator: str, parameter: str) -> mpmath.mpf:
-        """Var[g_parameter] of ``estimator`` (30 digits)."""
-        return self.result.variances[estimator][parameter].value
+        """Var[g_parameter] of ``estimator`` (30 digits); a phi name at a point in phi too."""
+        return self.number(f"{estimator}.variance.{parameter}").value
 
     def mean(self, estimator: str, parameter: str) -> mpmath.mpf:
-        """E[g_parameter] of ``estimator`` (30 digits)."""
-        return self.result.means[estimator][parameter].value
+        """E[g_parameter] of ``estimator`` (30 digits); a phi name at a point in phi too."""
+        return self.number(f"{estimator}.mean.{parameter}").value
 
     def gradient(self, parameter: str) -> mpmath.mpf:
-        """dJ/dparameter (30 digits)."""
-        return self.result.gradient[parameter].value
+        """dJ/dparameter (30 digits); a phi name at a point in phi too."""
+        return self.number(f"gradient.{parameter}").value
 
     def lower(self, parameter: str, among: Sequence[str] = CLASSIC_ESTIMATORS) -> str:
         """The estimator of ``among`` with the lowest variance, or ``"tie"``.
 
         By default the comparison the project settles: ``score`` against ``pathwise``.
+        For a phi name, two estimators are compared on their certified balls
+        (:meth:`verify.exact.phi_chain.PhiResult.lower`).
         """
+        if self.phi is not None and parameter in self.phi.phi:
+            if len(among) == 2:
+                return self.phi.lower(parameter, *among)
+            return least({e: self.variance(e, parameter) for e in among})
         return lowest_variance(self.result, parameter, among)
 
     def _repr_markdown_(self) -> str:
@@ -99,6 +117,9 @@ class Evaluation:
             lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
         lower = ", ".join(f"{p}: {self.lower(p)}" for p in GRADIENT_PARAMETERS)
         lines += ["", f"Lower variance, score vs pathwise: {lower}."]
+        if self.phi is not None:
+            in_phi = ", ".join(f"{n}: {self.lower(n)}" for n in self.phi.phi)
+            lines.append(f"In phi (g_phi = J^T g_theta): {in_phi}.")
         return "\n".join(lines)
 
 
@@ -106,13 +127,17 @@ def lowest_variance(
     result: PointResult, parameter: str, among: Sequence[str] = CLASSIC_ESTIMATORS
 ) -> str:
     """The estimator of ``among`` with the lowest variance ("tie" within 1e-12 relative)."""
-    variances = {e: result.variances[e][parameter].value for e in among}
-    least = min(variances.values())
+    return least({e: result.variances[e][parameter].value for e in among})
+
+
+def least(variances: dict[str, mpmath.mpf]) -> str:
+    """The estimator with the lowest variance ("tie" within 1e-12 relative)."""
+    smallest = min(variances.values())
     best = [
         e
         for e, v in variances.items()
-        if v == least
-        or (mpmath.isfinite(v) and v - least <= TIE_RELATIVE * max(abs(v), abs(least)))
+        if v == smallest
+        or (mpmath.isfinite(v) and v - smallest <= TIE_RELATIVE * max(abs(v), abs(smallest)))
     ]
     return best[0] if len(best) == 1 else "tie"
 
@@ -120,16 +145,34 @@ def lowest_variance(
 def evaluate(case: CaseLike, /, **at: object) -> Evaluation:
     """Exact values of ``case`` at ``mu``, ``sigma`` and the parameters given as keywords.
 
-    Single-valued parameters may be omitted.  Raises ``CaseError`` for bad input.
+    For a case in the phi form (:mod:`verify.cases.phi`) the point may instead be given
+    in the phi names (``w=0.5, b=0.1, ...``, never with mu or sigma): mu and sigma are
+    then computed from phi exactly, and :attr:`Evaluation.phi` and the record's
+    ``"parameterization"`` hold the numbers in phi.  Single-valued parameters may be
+    omitted.  Raises ``CaseError`` for bad input.
     """
     case = Case.of(case)
-    point = complete_point(case, at)
-    derivation = derive(case.r)
-    result = evaluate_point(derivation, exact_point(point), ESTIMATOR_NAMES)
+    in_phi = complete_phi_point(case, at)  # None unless the point is given in phi
+    point = complete_point(case, at) if in_phi is None else in_phi.at
+    derivation = derive_case(case)
+    exact = exact_point(point) if in_phi is None else in_phi.exact  # mu, sigma exact from phi
+    result = evaluate_point(derivation, exact, ESTIMATOR_NAMES)
+    one_name = case.parameterization
     try:
         record = point_json(
-            case.name, point, result, derivation.is_discontinuous, case.parameterization
+            case.name,
+            point,
+            result,
+            derivation.is_discontinuous,
+            one_name if isinstance(one_name, Parameterization) else None,
         )
     except ParameterizationError as error:
         raise CaseError(str(case.path), error.field, error.message) from None
-    return Evaluation(case, point, derivation, result, record)
+    phi = None if in_phi is None else chain(result, in_phi)
+    if phi is not None:
+        record |= phi_records(phi)
+    if case.dimension is not None:
+        record["dimension"] = dimension_json(
+            case.dimension, point[case.dimension.parameter], result
+        )
+    return Evaluation(case, point, derivation, result, record, phi)

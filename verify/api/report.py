@@ -28,7 +28,7 @@ from verify.api.evaluation import lowest_variance
 from verify.cases.case import Case as ValidatedCase
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.derivation import derive
+from verify.exact.dimension import derive_case
 from verify.exact.evaluation import exact_point
 from verify.exact.results import PointResult, evaluate_point
 from verify.montecarlo.checks import check_case, count_checks
@@ -96,7 +96,7 @@ def process_case(case: ValidatedCase, reports: Path | None, settings: ReportSett
         record["index"] = index_record(report, fingerprint(case, settings))
         record["failed"] = report.checks_failed
     else:
-        derivation = derive(case.r)
+        derivation = derive_case(case)
         results = [
             evaluate_point(derivation, exact_point({**case.reference, **c}), ESTIMATOR_NAMES)
             for c in combinations

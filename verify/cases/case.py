@@ -22,8 +22,10 @@ from typing import Literal
 
 import sympy
 
+from verify.cases.dimension import Dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.parameterization import Parameterization
+from verify.cases.phi import PhiParameterization
 from verify.cases.symbols import GRADIENT_PARAMETERS
 
 _STATISTICS = ("mean", "variance")
@@ -75,7 +77,8 @@ class Case:
     domain: Domain
     reference: dict[str, float]
     claims: tuple[Claim, ...]
-    parameterization: Parameterization | None = None
+    parameterization: Parameterization | PhiParameterization | None = None
+    dimension: Dimension | None = None  # r = sum or prod of f over d coordinates
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ import sympy
 
 from verify.cases import fields
 from verify.cases.case import DEFAULT_DOMAIN, QUANTITY_NAMES, Case, CaseError, Claim, Domain
+from verify.cases.dimension import parse_dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.expressions import ExpressionError, parse_expression
 from verify.cases.grammar import ALLOWED_FUNCTIONS, CONSTANTS
@@ -36,6 +37,7 @@ from verify.cases.parameterization import (
     ParameterizationError,
     parse_parameterization,
 )
+from verify.cases.phi import PhiParameterization, parse_phi_parameterization
 from verify.cases.symbols import (
     GRADIENT_PARAMETERS,
     RESERVED_NAMES,
@@ -51,7 +53,7 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PARAMETER_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 TOP_LEVEL_KEYS = (
     "title", "r", "description", "source", "parameters", "domain", "reference", "claims",
-    "parameterization",
+    "parameterization", "dimension", "combine",
 )  # fmt: skip
 
 
@@ -159,14 +161,20 @@ def _case(data: Mapping[str, object], name: str, path: Path) -> Case:
         reference=_reference(data.get("reference"), domain),
         claims=_claims(data.get("claims"), point_symbols(tuple(parameters))),
         parameterization=_parameterization(data.get("parameterization"), tuple(parameters)),
+        dimension=parse_dimension(data.get("dimension"), data.get("combine"), parameters),
     )
 
 
-def _parameterization(value: object, parameters: tuple[str, ...]) -> Parameterization | None:
+def _parameterization(
+    value: object, parameters: tuple[str, ...]
+) -> Parameterization | PhiParameterization | None:
     if value is None:
         return None
+    table = fields.table(value, "parameterization")
     try:
-        return parse_parameterization(fields.table(value, "parameterization"), parameters)
+        if "phi" in table:  # several trainable names (verify.cases.phi)
+            return parse_phi_parameterization(table, parameters)
+        return parse_parameterization(table, parameters)
     except ParameterizationError as error:
         raise fields.Invalid(error.field, error.message) from None
 

@@ -20,6 +20,9 @@ point given as (mu, sigma), the new parameters are found by solving theta(phi) =
 value to 50 digits (bracketing, then a root finder); a value the map cannot reach
 (sigma = exp(s) = -1) is an error.
 
+A table with a ``phi`` key is the other form, several trainable names shared by mu
+and sigma with data held fixed (a full Jacobian): :mod:`verify.cases.phi`.
+
 >>> component = parse_component("sigma", "exp(s)", reserved=frozenset())
 >>> component.name, component.jacobian
 ('s', exp(s))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from verify.cases.assignments import parse_named_numbers
 from verify.cases.case import Case
+from verify.cases.phi import PhiParameterization
 
 
 class InputError(Exception):
@@ -18,8 +19,15 @@ class InputError(Exception):
 
 
 def parse_assignments(case: Case, items: Sequence[str], option: str = "--at") -> dict[str, float]:
-    """``["mu=0.3", "k=1"]`` to ``{"mu": 0.3, "k": 1.0}``, checked against the case."""
-    allowed = ("mu", "sigma", *case.parameter_names)
+    """``["mu=0.3", "k=1"]`` to ``{"mu": 0.3, "k": 1.0}``, checked against the case.
+
+    The names are mu, sigma and the parameters, and for a case in the phi form the phi
+    names too (a point in phi; :func:`verify.api.case.complete_phi_point` rejects one
+    that also gives mu or sigma).
+    """
+    form = case.parameterization
+    phi = form.phi if isinstance(form, PhiParameterization) else ()
+    allowed = ("mu", "sigma", *phi, *case.parameter_names)
     try:
         return parse_named_numbers(items, allowed)
     except ValueError as error:

@@ -32,8 +32,8 @@ from __future__ import annotations
 import sympy
 
 from verify.cases.estimators import SCORE
-from verify.exact.compound import Compound
-from verify.exact.gaussian import Expectation, gaussian_expectation
+from verify.exact.compound import Compound, Quantity
+from verify.exact.gaussian import gaussian_expectation
 from verify.exact.moment_source import MomentSource
 
 
@@ -44,7 +44,7 @@ def score_weight(parameter: str) -> sympy.Expr:
 
 def baseline_parts(
     estimator: str, derivation: MomentSource, parameter: str
-) -> tuple[Expectation, sympy.Expr]:
+) -> tuple[Quantity, sympy.Expr]:
     """(numerator expectation, denominator) with b = numerator / denominator."""
     if estimator == "score_baseline_mean":
         return derivation.objective, sympy.Integer(1)

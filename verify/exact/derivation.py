@@ -30,7 +30,7 @@ import sympy
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
 from verify.exact import registry
 from verify.exact.compound import Quantity
-from verify.exact.gaussian import Expectation, Method, expectation_of_terms, gaussian_expectation
+from verify.exact.gaussian import Method, expectation_of_terms, gaussian_expectation
 from verify.exact.term_sums import TermSum, multiply, power
 from verify.exact.terms import NoClosedForm, expand_terms
 
@@ -64,7 +64,7 @@ class Formula:
     via: Quantity | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: derivations are cached, one per cost
 class Derivation:
     """Exact formulas for one cost ``r``; see the module docstring for the contract."""
 
@@ -87,8 +87,16 @@ class Derivation:
         function = self.r if uses == "r" else self.dr
         return function.subs(Z, MU + SIGMA * EPS)
 
+    @property
+    def measure_valued_components_independent(self) -> bool:
+        """Whether a measure-valued estimator's mu and sigma components are independent.
+
+        In one coordinate they are sampled independently, so their covariance is 0.
+        """
+        return True
+
     @cached_property
-    def objective(self) -> Expectation:
+    def objective(self) -> Quantity:
         """J = E[r(mu + sigma*eps)]."""
         return self.product_expectation("r", 1, sympy.Integer(1))
 
@@ -137,7 +145,7 @@ class Derivation:
             return None
         return second - first**2
 
-    def product_expectation(self, uses: str, order: int, weight: sympy.Expr) -> Expectation:
+    def product_expectation(self, uses: str, order: int, weight: sympy.Expr) -> Quantity:
         """E[f(z)**order * weight(eps)] with f = r or r', sharing the expansion of f**order."""
         integrand = self.sample_function(uses) ** order * weight
         sample_terms = self._sample_power(uses, order)

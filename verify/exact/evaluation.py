@@ -182,7 +182,7 @@ def difference_of(
 
 def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoint) -> Number:
     """Cov[g_mu, g_sigma] = E[g_mu g_sigma] - E[g_mu] E[g_sigma], one expression when closed."""
-    if estimator in MEASURE_VALUED_ESTIMATORS:
+    if estimator in MEASURE_VALUED_ESTIMATORS and derivation.measure_valued_components_independent:
         # The two components are sampled independently (see verify.exact.measure_valued): the
         # covariance is exactly 0 wherever both means exist.
         numbers = [evaluate_mean(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS]

@@ -15,7 +15,6 @@ from typing import Protocol
 import sympy
 
 from verify.exact.compound import Quantity
-from verify.exact.gaussian import Expectation
 
 
 class MomentSource(Protocol):
@@ -27,11 +26,11 @@ class MomentSource(Protocol):
         ...
 
     @property
-    def objective(self) -> Expectation:
+    def objective(self) -> Quantity:
         """J = E[r(mu + sigma*eps)]."""
         ...
 
-    def product_expectation(self, uses: str, order: int, weight: sympy.Expr) -> Expectation:
+    def product_expectation(self, uses: str, order: int, weight: sympy.Expr) -> Quantity:
         """E[f(z)**order * weight(eps)] with f = r (``uses="r"``) or r' (``"dr"``)."""
         ...
 

@@ -15,9 +15,31 @@ The JSON shape is a contract other tools depend on; keys are only ever added:
                 "<estimator>.covariance": r, "<estimator>.trace": r, "<estimator>.bias.<theta>": r},
      "bias": {name: {"mu": num, "sigma": num}},
      "discontinuous": bool,
-     "parameterization": {...}}   # only for cases with a [parameterization] table:
+     "parameterization": {...},   # only for cases with a [parameterization] table:
                                   # names, at, jacobian, gradient, estimators in the new
                                   # parameters (see verify.cases.parameterization)
+     "phi": {...}}                # only at a point given in phi (below)
+
+A case in the phi form (``phi = [...]``, :mod:`verify.cases.phi`) evaluated at a point
+given in phi has ``"at"`` with mu and sigma computed from phi exactly (shown rounded;
+every number is evaluated at the exact values) and every case parameter, and a
+``"parameterization"`` block of its own shape (:func:`verify.exact.phi_chain.phi_json`;
+the one-name keys ``names`` and the scalar ``jacobian`` do not apply), names in the
+order of ``phi``:
+
+    {"phi": [name, ...], "mu": str, "sigma": str,      # the map, as the case file gives it
+     "at": {name: float},                               # the phi point
+     "jacobian": {"mu": {name: num}, "sigma": {name: num}},   # d theta / d phi (2 x p)
+     "gradient": {name: num},                           # J^T gradient
+     "estimators": {estimator: {"mean": {name: num}, "variance": {name: num},
+                                "covariance": {"matrix": [[num, ...], ...], "trace": num}}},
+     "lower": {name: "score" | "pathwise" | "tie" | "undefined"},   # lower variance
+     "radius": {"jacobian": ..., "gradient": ..., "estimators": ...}}  # same shapes, radii
+
+and ``"phi": {"gradient": ..., "estimators": ...}``, the same two objects under the key
+issue 11's contract names.  At a point given in (mu, sigma) the phi numbers are not
+determined (several phi points give the same mu and sigma, with different Jacobians), so
+such a record has neither key.
 
 Estimators: score, pathwise, score_baseline_mean, score_baseline_optimal,
 measure_valued and measure_valued_coupled (see :mod:`verify.cases.estimators`).

@@ -32,7 +32,7 @@ from verify.exact.evaluation import ExactPoint, central_moments, diverges
 from verify.exact.gaussian import Method
 from verify.exact.numbers import Number
 from verify.montecarlo.engine import Component, SampleFunction
-from verify.montecarlo.noise import FloatArray, Noise, tensor_rule
+from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
 
 # A variance this small relative to E[g^2] is 50-digit cancellation of an exact zero.
 _ZERO_VARIANCE = mpmath.mpf(10) ** -30
@@ -44,6 +44,7 @@ _TAILS: dict[str, tuple[tuple[float, float], ...]] = {
     "rayleigh": ((30.0, 60.0),),
     "uniform": (),
 }
+MAX_RULE_NODES = 10**6  # a product rule beyond this is too large to build per check
 _TYPICAL = {"normal": 0.5, "maxwell": 1.5, "rayleigh": 1.0, "uniform": 0.5}
 
 
@@ -121,7 +122,14 @@ def standardised_sixth(
 
 
 def rule_expectation(noise: tuple[Noise, ...], integrand: Callable[..., FloatArray]) -> float:
-    """``E[integrand(noise)]`` by the product quadrature rule, in float64."""
+    """``E[integrand(noise)]`` by the product quadrature rule, in float64.
+
+    ``inf`` (unknown) when the rule would exceed :data:`MAX_RULE_NODES` nodes (several
+    coordinates of noise): the sizing then assumes the worst, which sends the check to
+    the median-of-means test (:mod:`verify.montecarlo.robust`) instead of the z-test.
+    """
+    if math.prod(rule(kind)[0].size for kind in noise) > MAX_RULE_NODES:
+        return math.inf
     nodes, weights = tensor_rule(noise)
     with np.errstate(all="ignore"):
         return float(np.sum(weights * integrand(*nodes)))

@@ -35,7 +35,8 @@ from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES, MEASURE
 from verify.cases.points import Point, parameter_combinations
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.compound import Compound, Quantity
-from verify.exact.derivation import Derivation, derive
+from verify.exact.derivation import Derivation
+from verify.exact.dimension import derive_case
 from verify.exact.terms import NoClosedForm, expand_terms
 
 INTERIOR_FRACTIONS = (0.25, 0.75)
@@ -48,7 +49,7 @@ def closed_form_expected(case: Case) -> bool:
 
     Cheap on purpose (one expansion of r and of r', no moment is derived).
     """
-    derivation = derive(case.r)
+    derivation = derive_case(case)
     try:
         for uses in ("r", "dr"):
             expand_terms(derivation.sample_function(uses))

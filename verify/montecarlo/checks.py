@@ -37,7 +37,7 @@ from verify.cases.case import Case
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.points import Point
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.derivation import derive
+from verify.exact.dimension import DimensionDerivation, derive_case
 from verify.exact.evaluation import exact_point
 from verify.montecarlo.check_moments import exact_moments
 from verify.montecarlo.check_plan import (
@@ -51,6 +51,7 @@ from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
 from verify.montecarlo.claims import check_claims
 from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
+from verify.montecarlo.dimension_samplers import dimension_skip, lifted_pair
 from verify.montecarlo.engine import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
@@ -67,7 +68,12 @@ from verify.montecarlo.robust import (
     product_statistic,
     robust_blocks,
 )
-from verify.montecarlo.sample_size import MIN_PLANNED, stream_samples, variance_power
+from verify.montecarlo.sample_size import (
+    MAX_SAMPLES,
+    MIN_PLANNED,
+    stream_samples,
+    variance_power,
+)
 from verify.montecarlo.samplers import estimator_pair
 from verify.montecarlo.significance import (
     FAMILY_WISE_ALPHA,
@@ -108,17 +114,21 @@ class Stream:
 
 def plan_streams(case: Case) -> list[Stream]:
     """Every stream of ``case``, with the exact moments computed (the expensive, exact part)."""
-    derivation = derive(case.r)
+    derivation = derive_case(case)
     streams = []
     for point_index, at in enumerate(check_points(case)):
         point = exact_point(at)
         for estimator in planned_estimators(point_index):
             key = (point_index, ESTIMATOR_NAMES.index(estimator))
-            reason = further_skip(derivation, estimator)
+            reason = dimension_skip(derivation, point) or further_skip(derivation, estimator)
             if reason is not None:
                 streams.append(Stream(at, estimator, key, None, None, reason))
                 continue
-            pair = estimator_pair(derivation, estimator, point)
+            pair = (
+                lifted_pair(derivation, estimator, point)
+                if isinstance(derivation, DimensionDerivation)
+                else estimator_pair(derivation, estimator, point)
+            )
             mu, sigma = (
                 exact_moments(derivation, estimator, parameter, point, component)
                 for parameter, component in zip(
@@ -130,6 +140,16 @@ def plan_streams(case: Case) -> list[Stream]:
     return streams
 
 
+def sample_cap(pair: Pair) -> int:
+    """The most samples a stream is planned for: about the same number of normal draws for
+    every stream, so a stream over d coordinates (d normal lanes per sample; one-coordinate
+    streams have at most one) gets MAX_SAMPLES over d rounded up to a power of two; its
+    power column then says what was given up, as for any capped check."""
+    normals = sum(1 for kind in pair.noise if kind == "normal")
+    divisor = 1 << max(normals - 1, 0).bit_length()
+    return max(MAX_SAMPLES // divisor, MIN_PLANNED)
+
+
 def run_stream(
     case_name: str, stream: Stream, samples: int | None, seed: int, t: float
 ) -> list[Check]:
@@ -138,7 +158,8 @@ def run_stream(
         return _skipped(stream, MIN_PLANNED if samples is None else samples, t)
     exact = stream.exact
     components = (exact.mu, exact.sigma)
-    n = stream_samples(components, t) if samples is None else samples
+    cap = sample_cap(stream.pair)
+    n = stream_samples(components, t, maximum=cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
@@ -217,5 +238,5 @@ def check_case(
     checks = [
         check for stream in streams for check in run_stream(case.name, stream, samples, seed, t)
     ]
-    claims = check_claims(case, derive(case.r))
+    claims = check_claims(case, derive_case(case))
     return CaseCheckResult(case.name, tuple(checks), claims)

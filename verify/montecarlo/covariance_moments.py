@@ -35,9 +35,11 @@ import sympy
 from verify.cases.estimators import BASELINE_ESTIMATORS, ESTIMATORS, MEASURE_VALUED_ESTIMATORS
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.baselines import baseline_value, score_weight
-from verify.exact.derivation import Derivation, derive
+from verify.exact.compound import Quantity
+from verify.exact.derivation import Derivation
+from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint, combined_method, evaluate_expectation
-from verify.exact.gaussian import Expectation, Method
+from verify.exact.gaussian import Method
 from verify.exact.numbers import WORKING_DIGITS
 from verify.montecarlo.check_moments import ExactMoments, rule_expectation
 from verify.montecarlo.engine import Pair
@@ -74,13 +76,16 @@ def exact_covariance(
     method = combined_method(mu.method, sigma.method)
     if mu.is_degenerate or sigma.is_degenerate or not _finite(mu, sigma):
         return ExactCovariance(zero, mpmath.nan, math.nan, mu, sigma, method)
-    if estimator in MEASURE_VALUED_ESTIMATORS:
+    if estimator in MEASURE_VALUED_ESTIMATORS and derivation.measure_valued_components_independent:
         with mpmath.workdps(WORKING_DIGITS):
             mu22 = mu.variance * sigma.variance
             skewness = float(mu.third * sigma.third / mpmath.sqrt(mu22) ** 3)
         return ExactCovariance(zero, mu22, skewness, mu, sigma, method)
     cross = evaluate_expectation(derivation.cross_moment(estimator), point)
-    raw, methods = _raw_cross_moments(derivation, estimator, point)
+    if estimator in MEASURE_VALUED_ESTIMATORS:
+        raw, methods = _lifted_cross_moments(derivation, estimator, point)
+    else:
+        raw, methods = _raw_cross_moments(derivation, estimator, point)
     with mpmath.workdps(WORKING_DIGITS):
         covariance = cross.value - mu.mean * sigma.mean
         raw[(1, 1)] = cross.value
@@ -89,6 +94,19 @@ def exact_covariance(
     return ExactCovariance(
         covariance, mu22, skewness, mu, sigma, combined_method(method, cross.method, *methods)
     )
+
+
+def _lifted_cross_moments(
+    derivation: Derivation, estimator: str, point: ExactPoint
+) -> tuple[dict[tuple[int, int], mpmath.mpf], list[Method]]:
+    """E[g_mu**p g_sigma**q] of a measure-valued estimator whose components share noise
+    (a product in d coordinates, :mod:`verify.exact.dimension`)."""
+    assert isinstance(derivation, DimensionDerivation)
+    numbers = {
+        (p, q): evaluate_expectation(derivation.measure_valued_mixed_moment(estimator, p, q), point)
+        for p, q in ((2, 1), (1, 2), (2, 2))
+    }
+    return {k: n.value for k, n in numbers.items()}, [n.method for n in numbers.values()]
 
 
 def _finite(*moments: ExactMoments) -> bool:
@@ -139,7 +157,7 @@ def _raw_cross_moments(
         for i, j in itertools.product(range(p + 1), range(q + 1)):
             if (offsets[0] == 0 and i < p) or (offsets[1] == 0 and j < q):
                 continue  # a zero power of a zero baseline
-            part = evaluate_expectation(_part(derivation.r, estimator, uses, i + j, p, q), point)
+            part = evaluate_expectation(_part(derivation, estimator, uses, i + j, p, q), point)
             methods.append(part.method)
             with mpmath.workdps(WORKING_DIGITS):
                 coefficient = math.comb(p, i) * math.comb(q, j)
@@ -151,7 +169,9 @@ def _raw_cross_moments(
 
 
 @lru_cache(maxsize=512)
-def _part(r: sympy.Expr, estimator: str, uses: str, order: int, p: int, q: int) -> Expectation:
+def _part(
+    derivation: Derivation, estimator: str, uses: str, order: int, p: int, q: int
+) -> Quantity:
     """E[f**order w_mu**p w_sigma**q], built once per cost (the weights are the score's
     for the baselines)."""
     if estimator in BASELINE_ESTIMATORS:
@@ -159,7 +179,7 @@ def _part(r: sympy.Expr, estimator: str, uses: str, order: int, p: int, q: int) 
     else:
         weights = ESTIMATORS[estimator].weights
         weight = weights["mu"] ** p * weights["sigma"] ** q
-    return derive(r).product_expectation(uses, order, sympy.expand(weight))
+    return derivation.product_expectation(uses, order, sympy.expand(weight))
 
 
 def _skewness_of_product(pair: Pair, mu: ExactMoments, sigma: ExactMoments) -> float:

@@ -112,7 +112,7 @@ def component(
 ) -> Component:
     """One component of any estimator as a sampler of its noise."""
     if estimator in MEASURE_VALUED_ESTIMATORS:
-        return _measure_valued(derivation, estimator, parameter, point)
+        return measure_valued_component(derivation, estimator, parameter, point)
     return Component(("normal",), estimator_function(derivation, estimator, parameter, point))
 
 
@@ -164,7 +164,7 @@ def _centred(sample: SampleFunction, weight: SampleFunction, offset: float) -> S
     return centred
 
 
-def _measure_valued(
+def measure_valued_component(
     derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
 ) -> Component:
     cost = numpy_function(derivation.r.subs(point), Z)

@@ -3,7 +3,9 @@
 The contract: :func:`gather_report` computes everything a report shows -- exact
 formulas, the variances at the reference point for each parameter combination,
 the (mu, sigma) maps, per-component verdicts, crossovers and the Monte Carlo
-checks.  Rendering is :mod:`verify.reporting.markdown`; writing, :mod:`verify.reporting.publish`.
+checks, and for a case in the phi form the numbers in the phi names
+(:mod:`verify.reporting.phi_rows`).  Rendering is :mod:`verify.reporting.markdown`;
+writing, :mod:`verify.reporting.publish`.
 Each report carries a :func:`fingerprint` of its inputs (the case file, the package
 source and the settings), so a stale committed report is detectable without
 regenerating it.
@@ -21,15 +23,18 @@ import numpy as np
 import sympy
 
 from verify.analysis.crossover import Crossover, find_crossovers
+from verify.analysis.dimension_growth import DimensionGrowth, dimension_growth
 from verify.analysis.maps import log_variance_ratio_grid
 from verify.analysis.verdicts import ComponentVerdict, component_verdict
 from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
-from verify.exact.derivation import Derivation, derive
+from verify.exact.derivation import Derivation
+from verify.exact.dimension import derive_case
 from verify.exact.evaluation import exact_point
 from verify.exact.results import PointResult, evaluate_point
 from verify.montecarlo.checks import check_case
+from verify.reporting.phi_rows import PhiRow, gather_phi
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parents[1]  # verify/, every stage
 MAP_POINTS = (41, 36)  # (mu, sigma) grid of each map
@@ -61,6 +66,8 @@ class CaseReport:
     checks: dict[str, Any]
     checks_failed: bool
     settings: ReportSettings
+    phi_rows: list[PhiRow] = dataclasses.field(default_factory=list)  # phi-form cases only
+    dimension: DimensionGrowth | None = None  # symbolic-dimension cases only
 
 
 def combination_label(combination: dict[str, float]) -> str:
@@ -77,7 +84,7 @@ def gather_report(
     case: Case, settings: ReportSettings, combinations: list[dict[str, float]]
 ) -> CaseReport:
     """Compute everything the report of ``case`` shows."""
-    derivation = derive(case.r)
+    derivation = derive_case(case)
     mu_values = np.linspace(*case.domain.mu, MAP_POINTS[0])
     sigma_values = np.linspace(*case.domain.sigma, MAP_POINTS[1])
     reference = [
@@ -128,7 +135,20 @@ def gather_report(
         result.to_json(),
         result.failed,
         settings,
+        phi_rows=gather_phi(case, derivation, combinations),
+        dimension=_dimension_growth(case, derivation, combinations),
     )
+
+
+def _dimension_growth(
+    case: Case, derivation: Derivation, combinations: list[dict[str, float]]
+) -> DimensionGrowth | None:
+    """Variances against d at the reference point and first combination (see the module)."""
+    if case.dimension is None:
+        return None
+    name = case.dimension.parameter
+    fixed = {**case.reference, **(combinations[0] if combinations else {})}
+    return dimension_growth(derivation, case.dimension, fixed, int(max(case.parameters[name])))
 
 
 def infinite_map(

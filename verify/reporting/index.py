@@ -15,6 +15,7 @@ from typing import Any
 
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.reporting.gather import CaseReport
+from verify.reporting.index_dimension import dimension_answer, dimension_record
 
 IndexRecord = dict[str, Any]
 
@@ -44,6 +45,7 @@ def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
         "checks_skipped": sum(1 for c in checks if c.get("passed") is None),
         "claims": [c["verdict"] for c in claims],
         "lowest": _lowest_at_reference(report),
+        "dimension": dimension_record(report),
     }
 
 
@@ -93,6 +95,8 @@ def render_index(records: Sequence[IndexRecord], failures: dict[str, str]) -> st
     for name, reason in sorted(failures.items()):
         lines.append(f"| {name} | | **failed**: {reason} | | | | | |")
     lines += ["", *_answer(ordered)]
+    dimension = dimension_answer(ordered)
+    lines += ["", *dimension] if dimension else []
     return "\n".join(lines) + "\n"
 
 

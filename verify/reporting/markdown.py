@@ -15,11 +15,14 @@ import mpmath
 
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.formulas import as_latex
+from verify.cases.phi import PhiParameterization
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.numbers import Number
 from verify.exact.results import PointResult, parameterization_json
 from verify.reporting.cells import TABLE_DIGITS, cell, short
 from verify.reporting.gather import CaseReport, combination_label, map_file_name
+from verify.reporting.markdown_dimension import dimension_section
+from verify.reporting.markdown_phi import phi_section
 from verify.reporting.markdown_verification import verification_section
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
@@ -34,6 +37,7 @@ def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
         _reference_table(report),
         _all_estimators(report),
         _parameterization(report),
+        dimension_section(report),
         _maps(report),
         _crossovers(report),
         verification_section(report),
@@ -168,6 +172,8 @@ def _lowest(values: dict[str, Number], candidates: list[str]) -> set[str]:
 
 def _parameterization(report: CaseReport) -> str:
     parameterization = report.case.parameterization
+    if isinstance(parameterization, PhiParameterization):
+        return phi_section(report)
     if parameterization is None or not report.reference_results:
         return ""
     at = {**report.case.reference, **report.combinations[0]}

@@ -70,3 +70,32 @@ def render_ratio_map(
     figure.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
+
+
+def render_dimension_plot(
+    grid: np.ndarray, curves: Mapping[str, Mapping[str, np.ndarray]], name: str, title: str
+) -> bytes:
+    """PNG bytes: one panel per component, each estimator's variance against d, log axes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    components = sorted({p for c in curves.values() for p in c}, key=["mu", "sigma"].index)
+    figure, axes = plt.subplots(1, len(components), figsize=(5.2 * len(components), 4.2))
+    for axis, parameter in zip(np.atleast_1d(axes), components, strict=True):
+        for estimator, values in curves.items():
+            positive = np.where(values[parameter] > 0, values[parameter], np.nan)
+            axis.plot(grid, positive, label=estimator, linewidth=1.4)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel(name)
+        axis.set_ylabel("variance (coordinate 1)")
+        axis.set_title(f"gradient wrt {parameter}_1")
+        axis.legend(fontsize=7)
+    figure.suptitle(f"{title}\nexact variances against {name}")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()

@@ -23,7 +23,8 @@ from verify.reporting.gather import (
     map_file_name,
 )
 from verify.reporting.markdown import render_case_markdown
-from verify.reporting.plots import render_ratio_map
+from verify.reporting.markdown_dimension import PLOT_FILE
+from verify.reporting.plots import render_dimension_plot, render_ratio_map
 
 
 def write_atomic(path: Path, content: bytes) -> None:
@@ -48,6 +49,11 @@ def write_case_report(
         title = f"{case.title}: {combination_label(combination)}"
         image = render_ratio_map(report.mu_values, report.sigma_values, ratios, title)
         write_atomic(directory / case.name / map_file_name(index), image)
+    if report.dimension is not None:
+        growth = report.dimension
+        name = growth.dimension.parameter
+        image = render_dimension_plot(growth.grid, growth.curves, name, case.title)
+        write_atomic(directory / case.name / PLOT_FILE, image)
     markdown = render_case_markdown(report, fingerprint(case, settings))
     write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
     return report, markdown

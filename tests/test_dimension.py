@@ -1,0 +1,190 @@
+"""Symbolic dimension (verify.exact.dimension) against brute-force d-dimensional integrals.
+
+The oracle integrates each estimator over all d coordinates at once with a tensor
+Gauss-Hermite rule (numpy's hermegauss, 40 nodes per coordinate: exact for
+polynomials of degree 79 and accurate to ~1e-12 for these smooth integrands), which
+shares nothing with the lifting algebra (cumulants of the sum, powers of the product)
+under test.  Tolerances are relative 1e-9: far above the rule's error, far below any
+mistake in a coefficient of d.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy
+from numpy.polynomial.hermite_e import hermegauss
+
+import verify
+from verify.cases.symbols import parameter_symbol
+from verify.exact.dimension import sum_moment
+from verify.montecarlo.checks import check_case
+
+NODES, WEIGHTS = hermegauss(40)
+WEIGHTS = WEIGHTS / math.sqrt(2 * math.pi)
+
+
+def brute_moments(g, d: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """E[g(eps)] and Var[g(eps)] over eps ~ N(0, I_d), g vectorised over an (n, d) array."""
+    grid = np.array(list(itertools.product(NODES, repeat=d)))
+    weight = np.prod(np.array(list(itertools.product(WEIGHTS, repeat=d))), axis=1)
+    values = g(grid)
+    mean = float(np.sum(weight * values))
+    return mean, float(np.sum(weight * values**2)) - mean**2
+
+
+COSTS = {
+    "cos(k*z)": (lambda z, k: np.cos(k * z), lambda z, k: -k * np.sin(k * z)),
+    "(z - k)**2": (lambda z, k: (z - k) ** 2, lambda z, k: 2 * (z - k)),
+}
+
+
+@pytest.mark.parametrize("text", sorted(COSTS))
+@pytest.mark.parametrize("combine", ["sum", "product"])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_score_and_pathwise_equal_the_d_dimensional_integrals(
+    text: str, combine: str, d: int
+) -> None:
+    mu, sigma, k = 0.3, 0.8, 1.3
+    f, df = COSTS[text]
+    case = verify.Case(text, parameters={"k": [k], "d": [d]}, dimension="d", combine=combine)
+    result = verify.evaluate(case, mu=mu, sigma=sigma)
+
+    def cost(eps: np.ndarray) -> np.ndarray:
+        values = f(mu + sigma * eps, k)
+        return values.sum(axis=1) if combine == "sum" else values.prod(axis=1)
+
+    def first_derivative(eps: np.ndarray) -> np.ndarray:
+        first = df(mu + sigma * eps[:, 0], k)
+        rest = f(mu + sigma * eps[:, 1:], k)
+        return first if combine == "sum" else first * rest.prod(axis=1)
+
+    estimators = {
+        ("score", "mu"): lambda e: cost(e) * e[:, 0] / sigma,
+        ("score", "sigma"): lambda e: cost(e) * (e[:, 0] ** 2 - 1) / sigma,
+        ("pathwise", "mu"): first_derivative,
+        ("pathwise", "sigma"): lambda e: first_derivative(e) * e[:, 0],
+    }
+    for (estimator, parameter), g in estimators.items():
+        mean, variance = brute_moments(g, d)
+        assert float(result.mean(estimator, parameter)) == pytest.approx(mean, rel=1e-9, abs=1e-12)
+        assert float(result.variance(estimator, parameter)) == pytest.approx(
+            variance, rel=1e-9, abs=1e-12
+        )
+    # The score function is unbiased: its mean is coordinate 1's gradient.
+    assert float(result.gradient("mu")) == pytest.approx(
+        float(result.mean("score", "mu")), rel=1e-12, abs=1e-15
+    )
+
+
+def test_baseline_mean_equals_the_integral() -> None:
+    mu, sigma, k, d = 1.0, 1.0, 2.0, 3
+    case = verify.Case("cos(k*z)", parameters={"k": [k], "d": [d]}, dimension="d", combine="sum")
+    result = verify.evaluate(case, mu=mu, sigma=sigma)
+    baseline = d * math.cos(k * mu) * math.exp(-(k**2) * sigma**2 / 2)  # E[r], by hand
+
+    def g(eps: np.ndarray) -> np.ndarray:
+        return (np.cos(k * (mu + sigma * eps)).sum(axis=1) - baseline) * eps[:, 0] / sigma
+
+    _, variance = brute_moments(g, d)
+    assert float(result.variance("score_baseline_mean", "mu")) == pytest.approx(variance, rel=1e-9)
+
+
+def test_sum_moment_equals_the_multinomial_expansion() -> None:
+    m = sympy.symbols("m1:7")
+    for count in range(1, 5):
+        for order in range(7):
+            # E[(X_1 + ... + X_n)**order] by expanding over the independent copies.
+            xs = sympy.symbols(f"x1:{count + 1}")
+            expanded = sympy.Poly(sympy.expand(sum(xs) ** order), *xs)
+            brute = sum(
+                coefficient * sympy.Mul(*(m[e - 1] if e else 1 for e in exponents))
+                for exponents, coefficient in expanded.terms()
+            )
+            assert sympy.expand(sum_moment(order, sympy.Integer(count), m) - brute) == 0
+
+
+def test_the_json_block_traces_the_whole_covariance() -> None:
+    record = json.loads(
+        verify.evaluate("cases/dimension_sum_quadratic.toml", mu=0, sigma=1, d=8).to_json()
+    )
+    block = record["dimension"]
+    assert (block["d"], block["combine"], block["coordinate"]) == (8, "sum", 1)
+    for estimator, values in record["estimators"].items():
+        assert block["trace"][estimator] == pytest.approx(
+            8 * values["covariance"]["trace"], rel=1e-14
+        )
+        assert block["radius"][estimator] is not None
+
+
+def test_growth_in_d_matches_the_independent_statement() -> None:
+    # r = sum (z_i - k)**2 at mu = 0, sigma = 1, k = 1: the pathwise estimator of mu_1 is
+    # 2 (z_1 - k), variance 4 at every d; the score function's variance is quadratic in d.
+    case = verify.Case.from_file("cases/dimension_sum_quadratic.toml")
+    values = [
+        float(verify.evaluate(case, mu=0, sigma=1, d=d).variance("score", "mu"))
+        for d in (1, 2, 3, 4)
+    ]
+    second_differences = np.diff(values, n=2)
+    assert second_differences[0] == pytest.approx(second_differences[1]) != 0  # exactly quadratic
+    assert np.diff(values, n=3)[0] == pytest.approx(0, abs=1e-9)
+    assert {
+        float(verify.evaluate(case, mu=0, sigma=1, d=d).variance("pathwise", "mu"))
+        for d in (1, 512)
+    } == {4.0}
+
+
+def test_the_crossover_in_d_brackets_the_verdicts() -> None:
+    case = verify.Case.from_file("cases/dimension_sum_cosine.toml")
+    crossing = verify.crossover(case, "d", at={"mu": 1, "sigma": 1}, range=(1, 512))
+    (mu,) = crossing.crossovers["mu"]
+    below, above = math.floor(float(mu.at)), math.floor(float(mu.at)) + 1
+    assert verify.evaluate(case, mu=1, sigma=1, d=below).lower("mu") == "score"
+    assert verify.evaluate(case, mu=1, sigma=1, d=above).lower("mu") == "pathwise"
+
+
+@pytest.mark.parametrize(
+    ("keys", "field", "message"),
+    [
+        ({"dimension": 3}, "dimension", "explicit dimension"),
+        ({"dimension": "q"}, "dimension", "must name a parameter"),
+        ({"dimension": "d"}, "combine", "missing"),
+        ({"dimension": "d", "combine": "max"}, "combine", "sum"),
+        ({"combine": "sum"}, "combine", "needs dimension"),
+    ],
+)
+def test_bad_dimension_keys_are_one_line(keys: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(verify.CaseError) as caught:
+        verify.Case("cos(z)", parameters={"d": [1, 2]}, **keys)
+    assert caught.value.field == field
+    assert message in caught.value.message
+
+
+def test_a_dimension_must_be_a_whole_number() -> None:
+    with pytest.raises(verify.CaseError, match=r"parameters.d\[2\]: a dimension must be a whole"):
+        verify.Case("cos(z)", parameters={"d": [1, 2.5]}, dimension="d", combine="sum")
+
+
+@pytest.mark.parametrize("combine", ["sum", "product"])
+def test_monte_carlo_passes_the_lifted_formulas_and_catches_a_wrong_one(combine: str) -> None:
+    case = verify.Case(
+        "cos(k*z)", parameters={"k": [2.0], "d": [3]}, dimension="d", combine=combine
+    )
+    assert not check_case(case, samples=2**17, seed=5).failed
+    # A variance off by 50% in every estimator is caught: at 2^17 samples each variance
+    # check has power above 0.99 against a 50% error (the robust test included).
+    wrong = check_case(case, samples=2**17, seed=5, perturb={"variance": 1.5})
+    assert wrong.failed
+    assert sum(c.outcome.passed is False for c in wrong.checks) >= 6
+
+
+def test_large_dimensions_are_skipped_with_a_reason() -> None:
+    case = verify.Case("cos(z)", parameters={"d": [64]}, dimension="d", combine="sum")
+    result = check_case(case, samples=2**14, seed=1)
+    assert all(c.outcome.passed is None for c in result.checks)
+    assert all("d <= 8" in (c.outcome.reason or "") for c in result.checks)
+    assert parameter_symbol("d").name == "d"
