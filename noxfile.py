@@ -23,10 +23,16 @@ def install(session: nox.Session, *groups: str) -> None:
 
 @nox.session
 def verify(session: nox.Session) -> None:
-    """Derive and check every case in cases/ and regenerate reports/ (fails on any failure)."""
+    """Derive and check every case in cases/ and regenerate reports/, with progress on stderr.
+
+    Fails on any failure.
+    """
     install(session, "test")
     session.env["VERIFY_HYPOTHESIS_PROFILE"] = "thorough"
-    session.run("verify", "run", *session.posargs)
+    # Progress (a line per case as it starts and finishes; a bar on a terminal) is on
+    # stderr: keep it there, where nox would otherwise merge it into stdout, so the bar
+    # draws on the terminal even when the summary is redirected.  `-- --quiet` hides it.
+    session.run("verify", "run", *session.posargs, stderr=None)
 
 
 @nox.session

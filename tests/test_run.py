@@ -56,7 +56,8 @@ def test_a_bad_case_file_is_one_line_and_the_others_still_run(
 ) -> None:
     good = write_case(tmp_path, "good", GOOD)
     bad = write_case(tmp_path, "bad", 'r = "__import__(1)"\n')
-    assert main(["run", "--json", *FAST, str(good), str(bad)]) == 2
+    # --quiet: only the error on stderr (the progress lines: tests/test_progress.py).
+    assert main(["run", "--json", "--quiet", *FAST, str(good), str(bad)]) == 2
     captured = capsys.readouterr()
     assert captured.err.count("\n") == 1
     assert captured.err.startswith(f"{bad}: r: ")

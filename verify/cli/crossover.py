@@ -4,7 +4,7 @@
 varies ``NAME`` (``mu``, ``sigma`` or a case parameter) over [LOW, HIGH] with the
 other values fixed (``--at``; single-valued parameters default to their value) and
 lists, for each gradient component, every crossover (see :mod:`verify.analysis.crossover`).
-A negative LOW needs the ``=`` form: ``--range=-3:3``.
+A negative LOW works as is (``--range -3:3``, or ``--range=-3:3``; :mod:`verify.cli.argv`).
 
 The JSON object is :mod:`verify.api.crossover`'s contract.  Bad input (unknown name, a
 range that is not LOW < HIGH, a sigma range reaching 0) exits with code 2 and one
@@ -30,9 +30,7 @@ def add_crossover_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     parser.add_argument("case", help="a case file, e.g. cases/cosine.toml")
     parser.add_argument("--vary", required=True, metavar="NAME", help="mu, sigma or a parameter")
-    parser.add_argument(
-        "--range", required=True, metavar="LOW:HIGH", help="e.g. 0.1:10 (use --range=-3:3)"
-    )
+    parser.add_argument("--range", required=True, metavar="LOW:HIGH", help="e.g. 0.1:10 or -3:3")
     parser.add_argument(
         "--at", action="append", default=[], metavar="NAME=VALUE", help="the fixed values"
     )

@@ -8,6 +8,13 @@ input order: the (picklable) value, or a one-line error -- the exception's messa
 and reported; the other cases still run.  The limits are the defaults of
 ``verify run`` (:data:`DEFAULT_SECONDS`, :data:`DEFAULT_MEMORY_MIB`) and can be set
 there with ``--case-timeout`` and ``--case-memory``.
+
+Progress is observed in the parent, as it happens: ``on_start(index)`` right after
+item ``index``'s process starts, and ``on_finish(index, outcome)`` as soon as its
+outcome is known (in completion order, not input order); ``verify run`` draws its
+progress from these (:mod:`verify.cli.progress`).  If a callback raises, or the
+parent is interrupted, the children still running are killed before the exception
+propagates.
 """
 
 from __future__ import annotations
@@ -52,28 +59,47 @@ def run_isolated(
     seconds: float = DEFAULT_SECONDS,
     memory_mib: int = DEFAULT_MEMORY_MIB,
     jobs: int = 1,
+    on_start: Callable[[int], None] | None = None,
+    on_finish: Callable[[int, Outcome[Value]], None] | None = None,
 ) -> list[Outcome[Value]]:
-    """``work(item)`` for every item, each in its own process with the given limits."""
+    """``work(item)`` for every item, each in its own process with the given limits.
+
+    ``on_start`` and ``on_finish`` observe progress (see the module docstring).
+    """
     outcomes: dict[int, Outcome[Value]] = {}
     pending = list(enumerate(items))
     running: list[_Running] = []
-    while pending or running:
-        while pending and len(running) < max(jobs, 1):
-            index, item = pending.pop(0)
-            running.append(_start(work, index, item, seconds, memory_mib))
-        deadline = min(child.deadline for child in running)
-        ready = wait([child.receiver for child in running], max(deadline - time.monotonic(), 0))
-        for child in list(running):
-            if child.receiver in ready:
-                outcomes[child.index] = _receive(child, memory_mib)
-            elif time.monotonic() >= child.deadline:
-                child.process.kill()
-                child.process.join()
-                outcomes[child.index] = Outcome(None, f"timed out after {seconds:g} s")
-            else:
-                continue
-            running.remove(child)
+    try:
+        while pending or running:
+            while pending and len(running) < max(jobs, 1):
+                index, item = pending.pop(0)
+                running.append(_start(work, index, item, seconds, memory_mib))
+                if on_start is not None:
+                    on_start(index)
+            deadline = min(child.deadline for child in running)
+            ready = wait([c.receiver for c in running], max(deadline - time.monotonic(), 0))
+            for child in list(running):
+                outcome: Outcome[Value]
+                if child.receiver in ready:
+                    outcome = _receive(child, memory_mib)
+                elif time.monotonic() >= child.deadline:
+                    _stop(child)
+                    outcome = Outcome(None, f"timed out after {seconds:g} s")
+                else:
+                    continue
+                running.remove(child)
+                outcomes[child.index] = outcome
+                if on_finish is not None:
+                    on_finish(child.index, outcome)
+    finally:
+        for child in running:  # only after an exception: no child outlives the call
+            _stop(child)
     return [outcomes[index] for index in range(len(items))]
+
+
+def _stop(child: _Running) -> None:
+    child.process.kill()
+    child.process.join()
 
 
 def _start(

@@ -2,7 +2,9 @@
 
 Exit codes, a contract: 0 success; 1 a check failed or a claim was refuted; 2 bad
 input (one line on stderr naming the file and the field, no traceback unless
-``--debug``).  ``--json`` prints exactly one JSON object on stdout.
+``--debug``).  ``--json`` prints exactly one JSON object on stdout; progress and
+errors go to stderr.  Numbers may be negative wherever one is accepted
+(``--range -3:3``; see :mod:`verify.cli.argv`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from collections.abc import Callable, Sequence
 from verify.api.case import Case
 from verify.api.evaluation import evaluate
 from verify.cases.case import CaseError
+from verify.cli.argv import attach_values
 from verify.cli.check import add_check_parser
 from verify.cli.crossover import add_crossover_parser
 from verify.cli.inputs import InputError, parse_assignments
+from verify.cli.new import add_new_parser
 from verify.cli.run import add_run_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -50,12 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_parser(commands)
     add_crossover_parser(commands)
     add_check_parser(commands)
+    add_new_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``verify`` console script."""
-    arguments = build_parser().parse_args(argv)
+    """Entry point of the ``verify`` console script.
+
+    An option's value may start with '-' (``--range -3:3``, ``--at mu=-1``,
+    ``--r "-z**2"``): :func:`verify.cli.argv.attach_values` joins it to its option.
+    """
+    parser = build_parser()
+    arguments = parser.parse_args(attach_values(parser, sys.argv[1:] if argv is None else argv))
     handler: Callable[[argparse.Namespace], int] = arguments.handler
     try:
         return handler(arguments)

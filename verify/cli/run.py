@@ -9,6 +9,11 @@ its report (:mod:`verify.reporting.publish`); then write the index ``reports/REA
 Finish with a summary of what failed and why.  Exit code: 2 if any case file was
 bad input, else 1 if any case failed (a crash, a time-out, a failed check or a
 refuted claim), else 0.  A failed case keeps its previously committed report.
+
+Progress goes to stderr as the cases run (:mod:`verify.cli.progress`: a line as each
+case starts and finishes, with its seconds and its checks passed, failed and
+skipped, and a bar on a terminal); ``--quiet`` silences it.  Stdout -- the summary,
+or with ``--json`` the one JSON object -- does not change.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from verify.api.check import check_settings
 from verify.api.report import process_case
 from verify.cases.case_files import discover_cases, load_cases
+from verify.cli.inputs import InputError
 from verify.cli.isolation import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS, run_isolated
+from verify.cli.progress import RunProgress
 from verify.montecarlo.checks import DEFAULT_SEED, count_checks
 from verify.reporting.gather import ReportSettings
 from verify.reporting.index import render_index
@@ -51,6 +60,7 @@ def print_summary(records: list[CaseRecord], failures: dict[str, str], bad_files
 
 def run_command(arguments: argparse.Namespace) -> int:
     """Process every case, print a summary, and say in the exit code whether anything failed."""
+    check_options(arguments)
     paths = arguments.cases or discover_cases("cases")
     cases, errors = load_cases(paths)
     for error in errors:
@@ -61,13 +71,16 @@ def run_command(arguments: argparse.Namespace) -> int:
         family_size=sum(count_checks(case) for case in cases),
     )
     reports = None if arguments.no_reports else Path(arguments.reports)
-    outcomes = run_isolated(
-        functools.partial(process_case, reports=reports, settings=settings),
-        cases,
-        seconds=arguments.case_timeout,
-        memory_mib=arguments.case_memory,
-        jobs=arguments.jobs,
-    )
+    with RunProgress([case.name for case in cases], quiet=arguments.quiet) as progress:
+        outcomes = run_isolated(
+            functools.partial(process_case, reports=reports, settings=settings),
+            cases,
+            seconds=arguments.case_timeout,
+            memory_mib=arguments.case_memory,
+            jobs=arguments.jobs,
+            on_start=progress.started,
+            on_finish=progress.finished,
+        )
     records = [o.value for o in outcomes if o.value is not None]
     failures = {c.name: o.error for c, o in zip(cases, outcomes, strict=True) if o.error}
     failures.update(
@@ -84,6 +97,22 @@ def run_command(arguments: argparse.Namespace) -> int:
     if errors:
         return 2
     return 1 if failures else 0
+
+
+def check_options(arguments: argparse.Namespace) -> None:
+    """InputError (``--option: message``) unless the numeric options are usable."""
+    try:
+        check_settings(arguments.samples, arguments.seed)
+    except ValueError as problem:
+        raise InputError(f"--{problem}") from None
+    limits = {
+        "case-timeout": arguments.case_timeout,
+        "case-memory": arguments.case_memory,
+        "jobs": arguments.jobs,
+    }
+    for option, value in limits.items():
+        if not 0 < value < math.inf:  # also catches nan
+            raise InputError(f"--{option}: {value:g} must be a finite number > 0")
 
 
 def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -123,4 +152,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="where reports are written (default reports/)",
     )
     run.add_argument("--no-reports", action="store_true", help="derive and check only")
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress on stderr (the summary still prints)"
+    )
     run.set_defaults(handler=run_command)
