@@ -74,7 +74,7 @@ def case_file_text(name: str, r: str, parameters: ParameterValues | None = None)
 
 # The optional keys, in file order: top-level values must come before the first table.
 _BEFORE_TABLES = ("description", "source", "dimension", "combine")
-_TABLES = ("domain", "reference", "parameterization", "claims")
+_TABLES = ("domain", "reference", "parameterization", "estimate", "cost", "claims")
 
 
 def _examples(name: str, fresh: Mapping[str, str]) -> dict[str, list[str]]:
@@ -106,6 +106,14 @@ def _examples(name: str, fresh: Mapping[str, str]) -> dict[str, list[str]]:
             "# [parameterization]  # gradients in other parameters too (chain rule)",
             f"# mu = {_string(m)}",
             f'# sigma = {_string(f"exp({s})")}  # log-sigma; or softplus: "log(1 + exp({s}))"',
+        ],
+        "estimate": [
+            "# [estimate]  # samples per estimate: M for score_loo, an integer >= 2",
+            "# samples = 4",
+        ],
+        "cost": [
+            "# [cost]  # evaluations of r that one evaluation of r' costs (>= 0)",
+            "# derivative = 2",
         ],
         "claims": [
             "# [[claims]]  # an exact formula you expect, in mu, sigma and the parameters",

@@ -22,6 +22,7 @@ from typing import Literal
 
 import sympy
 
+from verify.cases.budget import NO_BUDGET, Budget
 from verify.cases.dimension import Dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.parameterization import Parameterization
@@ -79,6 +80,7 @@ class Case:
     claims: tuple[Claim, ...]
     parameterization: Parameterization | PhiParameterization | None = None
     dimension: Dimension | None = None  # r = sum or prod of f over d coordinates
+    budget: Budget = NO_BUDGET  # [estimate] samples and [cost] derivative, if given
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

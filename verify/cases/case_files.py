@@ -27,6 +27,7 @@ from pathlib import Path
 import sympy
 
 from verify.cases import fields
+from verify.cases.budget import parse_budget
 from verify.cases.case import DEFAULT_DOMAIN, QUANTITY_NAMES, Case, CaseError, Claim, Domain
 from verify.cases.dimension import parse_dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
@@ -53,7 +54,7 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PARAMETER_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 TOP_LEVEL_KEYS = (
     "title", "r", "description", "source", "parameters", "domain", "reference", "claims",
-    "parameterization", "dimension", "combine",
+    "parameterization", "dimension", "combine", "estimate", "cost",
 )  # fmt: skip
 
 
@@ -162,6 +163,7 @@ def _case(data: Mapping[str, object], name: str, path: Path) -> Case:
         claims=_claims(data.get("claims"), point_symbols(tuple(parameters))),
         parameterization=_parameterization(data.get("parameterization"), tuple(parameters)),
         dimension=parse_dimension(data.get("dimension"), data.get("combine"), parameters),
+        budget=parse_budget(data.get("estimate"), data.get("cost")),
     )
 
 
