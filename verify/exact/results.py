@@ -42,7 +42,9 @@ determined (several phi points give the same mu and sigma, with different Jacobi
 such a record has neither key.
 
 Estimators: score, pathwise, score_baseline_mean, score_baseline_optimal,
-measure_valued and measure_valued_coupled (see :mod:`verify.cases.estimators`).
+measure_valued and measure_valued_coupled (see :mod:`verify.cases.estimators`), and
+in ``verify evaluate`` also ``score_loo`` at M samples with the keys ``"cost"``,
+``"efficiency"``, ``"samples_needed"`` ... that :mod:`verify.api.work` adds.
 ``num`` is a JSON number, or the string "inf", "-inf" or "nan" ("nan": the
 expectation does not exist).  ``method`` is "closed-form" only when every number is.
 ``radius`` has the same keys as ``methods``: ``r`` is a rigorous bound on the distance
