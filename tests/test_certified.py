@@ -184,5 +184,7 @@ def _flatten(record: dict[str, object]) -> dict[str, object]:
         values[f"{estimator}.trace"] = table["covariance"]["trace"]
         for p, v in record["bias"][estimator].items():  # type: ignore[index]
             values[f"{estimator}.bias.{p}"] = v
+    for estimator, table in record["efficiency"].items():  # type: ignore[attr-defined]
+        values |= {f"efficiency.{estimator}.{p}": v for p, v in table.items()}
     assert all(math.isfinite(v) for v in values.values() if isinstance(v, float))
     return values

@@ -25,6 +25,7 @@ import mpmath
 
 from verify.api.case import Case, CaseLike, complete_phi_point, complete_point
 from verify.api.evaluation_text import evaluation_text
+from verify.api.work import budget_of, work_json
 from verify.cases.case import CaseError
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.cases.parameterization import Parameterization, ParameterizationError
@@ -33,6 +34,7 @@ from verify.exact.derivation import Derivation
 from verify.exact.dimension import derive_case
 from verify.exact.dimension_results import dimension_json
 from verify.exact.evaluation import exact_point
+from verify.exact.leave_one_out import with_score_loo
 from verify.exact.numbers import Number
 from verify.exact.phi_chain import PhiResult, chain, phi_records
 from verify.exact.results import PointResult, evaluate_point, point_json
@@ -57,7 +59,12 @@ class Evaluation:
 
     def to_text(self) -> str:
         """The ``verify evaluate`` text: formulas, then 30-digit values with their methods."""
-        return evaluation_text(self.case, self.derivation, self.at, self.result, self.phi)
+        text = evaluation_text(self.case, self.derivation, self.at, self.result, self.phi)
+        costs = ", ".join(f"{e} {c:g}" for e, c in self.record["cost"].items())  # type: ignore[attr-defined]
+        return (
+            f"{text}\n\nscore_loo: one estimate of M = {self.record['samples_per_estimate']}"
+            f" samples; cost per sample (evaluations of r): {costs}"
+        )
 
     def number(self, quantity: str) -> Number:
         """A value with its method and radius, by JSON name (``score.variance.mu``)."""
@@ -142,8 +149,19 @@ def least(variances: dict[str, mpmath.mpf]) -> str:
     return best[0] if len(best) == 1 else "tie"
 
 
-def evaluate(case: CaseLike, /, **at: object) -> Evaluation:
+def evaluate(
+    case: CaseLike,
+    /,
+    *,
+    samples_per_estimate: int | None = None,
+    derivative_cost: float | None = None,
+    **at: object,
+) -> Evaluation:
     """Exact values of ``case`` at ``mu``, ``sigma`` and the parameters given as keywords.
+
+    ``samples_per_estimate`` is M for ``score_loo`` (default: the case's ``[estimate]
+    samples``, else 4) and ``derivative_cost`` the evaluations of r that r' costs
+    (default: the case's ``[cost] derivative``, else 2); see :mod:`verify.api.work`.
 
     For a case in the phi form (:mod:`verify.cases.phi`) the point may instead be given
     in the phi names (``w=0.5, b=0.1, ...``, never with mu or sigma): mu and sigma are
@@ -152,11 +170,14 @@ def evaluate(case: CaseLike, /, **at: object) -> Evaluation:
     omitted.  Raises ``CaseError`` for bad input.
     """
     case = Case.of(case)
+    samples, cost = budget_of(case, samples_per_estimate, derivative_cost)
     in_phi = complete_phi_point(case, at)  # None unless the point is given in phi
     point = complete_point(case, at) if in_phi is None else in_phi.at
     derivation = derive_case(case)
     exact = exact_point(point) if in_phi is None else in_phi.exact  # mu, sigma exact from phi
-    result = evaluate_point(derivation, exact, ESTIMATOR_NAMES)
+    result = with_score_loo(
+        evaluate_point(derivation, exact, ESTIMATOR_NAMES), derivation, exact, samples
+    )
     one_name = case.parameterization
     try:
         record = point_json(
@@ -168,6 +189,7 @@ def evaluate(case: CaseLike, /, **at: object) -> Evaluation:
         )
     except ParameterizationError as error:
         raise CaseError(str(case.path), error.field, error.message) from None
+    record |= work_json(record, result, samples, cost)
     phi = None if in_phi is None else chain(result, in_phi)
     if phi is not None:
         record |= phi_records(phi)

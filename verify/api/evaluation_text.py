@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.case import Case
 from verify.cases.formulas import as_text
 from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact import leave_one_out
 from verify.exact.derivation import Derivation
 from verify.exact.phi_chain import PhiResult
 from verify.exact.results import PointResult
@@ -36,9 +38,11 @@ def evaluation_text(
     for estimator in result.variances:
         for parameter in GRADIENT_PARAMETERS:
             label = f"Var {estimator}[{parameter}]"
-            lines.append(
-                f"  {label:<15} = {as_text(derivation.variance_formula(estimator, parameter))}"
-            )
+            if estimator == LOO_ESTIMATOR:  # symbolic in the sample count M
+                formula = leave_one_out.variance_formula(derivation, parameter)
+            else:
+                formula = derivation.variance_formula(estimator, parameter)
+            lines.append(f"  {label:<15} = {as_text(formula)}")
     lines += ["", f"values at {point}:"]
     for name, number in result.numbers().items():
         lines.append(f"  {name:<24} {number.as_text():>36}  ({number.method})")

@@ -7,11 +7,15 @@ command prints (exit code 2); a bad case file or point raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from verify.cases.assignments import parse_named_numbers
 from verify.cases.case import Case
+from verify.cases.fields import Invalid
 from verify.cases.phi import PhiParameterization
+
+T = TypeVar("T", int, float)
 
 
 class InputError(Exception):
@@ -32,3 +36,20 @@ def parse_assignments(case: Case, items: Sequence[str], option: str = "--at") ->
         return parse_named_numbers(items, allowed)
     except ValueError as error:
         raise InputError(f"{case.path}: {option} {error}") from None
+
+
+def option_value(
+    text: str | None, option: str, kind: type[T], validate: Callable[[object, str], T]
+) -> T | None:
+    """An option's value read as ``kind`` and validated; ``--option: message`` if bad."""
+    if text is None:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        wanted = "an integer" if kind is int else "a number"
+        raise InputError(f"{option}: must be {wanted}, got {text!r}") from None
+    try:
+        return validate(value, option)
+    except Invalid as invalid:
+        raise InputError(f"{option}: {invalid.args[1]}") from None

@@ -15,11 +15,12 @@ from collections.abc import Callable, Sequence
 
 from verify.api.case import Case
 from verify.api.evaluation import evaluate
+from verify.cases import budget
 from verify.cases.case import CaseError
 from verify.cli.argv import attach_values
 from verify.cli.check import add_check_parser
 from verify.cli.crossover import add_crossover_parser
-from verify.cli.inputs import InputError, parse_assignments
+from verify.cli.inputs import InputError, option_value, parse_assignments
 from verify.cli.new import add_new_parser
 from verify.cli.run import add_run_parser
 
@@ -29,7 +30,16 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 def command_evaluate(arguments: argparse.Namespace) -> int:
     """Exact values of one case at one point (:func:`verify.api.evaluation.evaluate`)."""
     case = Case.from_file(arguments.case)
-    result = evaluate(case, **parse_assignments(case, arguments.at))
+    result = evaluate(
+        case,
+        samples_per_estimate=option_value(
+            arguments.samples_per_estimate, "--samples-per-estimate", int, budget.samples
+        ),
+        derivative_cost=option_value(
+            arguments.derivative_cost, "--derivative-cost", float, budget.derivative_cost
+        ),
+        **parse_assignments(case, arguments.at),
+    )
     print(result.to_json() if arguments.json else result.to_text())
     return EXIT_OK
 
@@ -49,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--at", action="append", default=[], metavar="NAME=VALUE", help="mu, sigma, parameters"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--samples-per-estimate",
+        metavar="M",
+        help="samples of score_loo's estimate (default: the case's [estimate] samples, else 4)",
+    )
+    evaluate.add_argument(
+        "--derivative-cost",
+        metavar="C",
+        help="evaluations of r one r' costs (default: the case's [cost] derivative, else 2)",
+    )
     evaluate.set_defaults(handler=command_evaluate)
 
     add_run_parser(commands)
