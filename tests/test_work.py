@@ -145,3 +145,17 @@ def test_the_text_output_has_the_symbolic_formula(
     out = capsys.readouterr().out
     assert "Var score_loo[mu]" in out
     assert "M" in out.split("Var score_loo[mu]")[1].split("\n")[0]
+
+
+def test_the_variance_of_an_m_sample_estimate() -> None:
+    result = verify.evaluate(verify.Case("(z - k)**2", parameters={"k": [1]}), mu=1, sigma=1)
+    # A single-sample estimator's M-sample average: Var / M (pathwise Var_sigma = 8).
+    assert float(result.variance_of_average("pathwise", "sigma", 3).value) == pytest.approx(8 / 3)
+    # score_loo at M: the record's value at its own M, 2 (5M - 4) / (M (M - 1)) at any M.
+    at_four = result.variance_of_average("score_loo", "mu", 4)
+    assert float(at_four.value) == result.record["estimators"]["score_loo"]["variance"]["mu"]  # type: ignore[index]
+    assert float(result.variance_of_average("score_loo", "mu", 10).value) == pytest.approx(
+        2 * 46 / 90, rel=1e-15
+    )
+    with pytest.raises(ValueError, match="M >= 2"):
+        result.variance_of_average("score_loo", "mu", 1)

@@ -12,6 +12,13 @@ closed forms or certified quadrature, evaluated to 30 digits with a rigorous rad
 >>> result = evaluate(Case("cos(k*z)", parameters={"k": [2]}), mu=1, sigma=1)
 >>> print(mpmath.nstr(result.variance("pathwise", "mu"), 8), result.lower("mu"))
 1.9398635 score
+
+The variance of one estimate from M samples: Var / M, or score_loo at M.
+
+>>> mpmath.nstr(result.variance_of_average("pathwise", "mu", 4).value, 8)
+'0.48496587'
+>>> mpmath.nstr(result.variance_of_average("score_loo", "mu", 16).value, 8)
+'0.031276591'
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ import mpmath
 
 from verify.api.case import Case, CaseLike, complete_phi_point, complete_point
 from verify.api.evaluation_text import evaluation_text
-from verify.api.work import budget_of, work_json
+from verify.api.work import budget_of, divided_by, work_json
+from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.case import CaseError
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
 from verify.cases.parameterization import Parameterization, ParameterizationError
@@ -33,8 +41,8 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.derivation import Derivation
 from verify.exact.dimension import derive_case
 from verify.exact.dimension_results import dimension_json
-from verify.exact.evaluation import exact_point
-from verify.exact.leave_one_out import with_score_loo
+from verify.exact.evaluation import ExactPoint, exact_point
+from verify.exact.leave_one_out import loo_variance_at, with_score_loo
 from verify.exact.numbers import Number
 from verify.exact.phi_chain import PhiResult, chain, phi_records
 from verify.exact.results import PointResult, evaluate_point, point_json
@@ -52,6 +60,7 @@ class Evaluation:
     result: PointResult
     record: dict[str, object]
     phi: PhiResult | None = None  # at a point given in phi: the numbers in the phi names
+    exact: ExactPoint | None = None  # the point in exact rationals (mu, sigma exact from phi)
 
     def to_json(self) -> str:
         """The ``verify evaluate --json`` object, as the command prints it."""
@@ -89,6 +98,18 @@ class Evaluation:
     def mean(self, estimator: str, parameter: str) -> mpmath.mpf:
         """E[g_parameter] of ``estimator`` (30 digits); a phi name at a point in phi too."""
         return self.number(f"{estimator}.mean.{parameter}").value
+
+    def variance_of_average(self, estimator: str, parameter: str, samples: int) -> Number:
+        """Var of one estimate from ``samples`` = M draws, certified.
+
+        A single-sample estimator's M-sample average has variance Var / M; ``score_loo``
+        is evaluated at M (:mod:`verify.exact.leave_one_out`; M >= 2).
+        """
+        if estimator != LOO_ESTIMATOR:
+            return divided_by(self.number(f"{estimator}.variance.{parameter}"), samples)
+        if self.exact is None or samples < 2:
+            raise ValueError(f"score_loo needs M >= 2 samples and an exact point, got {samples}")
+        return loo_variance_at(self.derivation, parameter, samples, self.exact)
 
     def gradient(self, parameter: str) -> mpmath.mpf:
         """dJ/dparameter (30 digits); a phi name at a point in phi too."""
@@ -197,4 +218,4 @@ def evaluate(
         record["dimension"] = dimension_json(
             case.dimension, point[case.dimension.parameter], result
         )
-    return Evaluation(case, point, derivation, result, record, phi)
+    return Evaluation(case, point, derivation, result, record, phi, exact)

@@ -61,14 +61,24 @@ def work_costs(estimators: list[str], samples: int, derivative_cost: float) -> d
     return {e: cost_per_sample(e, derivative_cost) for e in estimators}
 
 
-def efficiency(variance: Number, factor: float) -> Number:
-    """``variance * factor`` for an exact factor (a float is exact in arb)."""
+def scaled_by(variance: Number, factor: float) -> Number:
+    """``variance * factor`` for a factor exact in binary (a float is exact in arb)."""
     with mpmath.workdps(WORKING_DIGITS):
         value = variance.value * factor
     if variance.ball is None or not mpmath.isfinite(value):
         return Number(value, variance.method, variance.ball and arb(0))
     with working_precision(RADIUS_PRECISION):
         return Number.of(variance.ball * arb(factor), variance.method)
+
+
+def divided_by(variance: Number, samples: int) -> Number:
+    """``variance / samples``, the variance of an average of ``samples`` estimates."""
+    with mpmath.workdps(WORKING_DIGITS):
+        value = variance.value / samples
+    if variance.ball is None or not mpmath.isfinite(value):
+        return Number(value, variance.method, variance.ball and arb(0))
+    with working_precision(RADIUS_PRECISION):
+        return Number.of(variance.ball / samples, variance.method)
 
 
 def samples_needed(variance: Number, gradient: Number) -> tuple[int | None, str]:
@@ -107,7 +117,7 @@ def work_json(
     costs = work_costs(names, samples, derivative_cost)
     per_estimate = {e: costs[e] * (samples if e == LOO_ESTIMATOR else 1) for e in names}
     efficiencies = {
-        e: {p: efficiency(result.variances[e][p], per_estimate[e]) for p in GRADIENT_PARAMETERS}
+        e: {p: scaled_by(result.variances[e][p], per_estimate[e]) for p in GRADIENT_PARAMETERS}
         for e in names
     }
     needed: dict[str, dict[str, int | None]] = {}

@@ -111,7 +111,10 @@ def variance_formula(source: MomentSource, parameter: str) -> sympy.Expr | None:
     return covariance(source, parameter, parameter).value
 
 
-def _variance_at(source: MomentSource, parameter: str, samples: int, point: ExactPoint) -> Number:
+def loo_variance_at(
+    source: MomentSource, parameter: str, samples: int, point: ExactPoint
+) -> Number:
+    """Var[g_theta] of one estimate from ``samples`` = M draws at ``point``, certified."""
     compound = covariance(source, parameter, parameter)
     second = evaluate_expectation(compound.parts[0][1], point)  # A = E[r**2 s**2]
     if mpmath.isinf(second.value):  # the (1/M) sum r_i s_i term alone has infinite variance
@@ -129,7 +132,7 @@ def with_score_loo(
     treats it like the single-sample estimators.
     """
     means = {p: evaluate_expectation(mean(source, p), point) for p in GRADIENT_PARAMETERS}
-    variances = {p: _variance_at(source, p, samples, point) for p in GRADIENT_PARAMETERS}
+    variances = {p: loo_variance_at(source, p, samples, point) for p in GRADIENT_PARAMETERS}
     cross = evaluate_expectation(at_samples(covariance(source, "mu", "sigma"), samples), point)
     return replace(
         result,
