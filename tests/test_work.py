@@ -159,3 +159,30 @@ def test_the_variance_of_an_m_sample_estimate() -> None:
     )
     with pytest.raises(ValueError, match="M >= 2"):
         result.variance_of_average("score_loo", "mu", 1)
+
+
+@pytest.mark.parametrize("k", [0.6, 1.0, 1.5, 2.0])
+def test_the_crossover_in_m_matches_a_search_along_m(k: float) -> None:
+    # Brute force: the least M in 2..60 with M Var_loo(M) < c Var_pathwise (c = 2).
+    result = verify.evaluate(verify.Case("cos(k*z)", parameters={"k": [k]}), mu=1, sigma=1)
+    reported = result.record["score_loo_beats_pathwise_from"]
+    for p in ("mu", "sigma"):
+        budget = 2 * float(result.variance("pathwise", p))
+        searched = next(
+            (
+                m
+                for m in range(2, 61)
+                if m * float(result.variance_of_average("score_loo", p, m).value) < budget
+            ),
+            None,
+        )
+        assert reported[p] == searched, (k, p)  # type: ignore[index]
+
+
+def test_the_crossover_in_m_search_catches_a_wrong_answer() -> None:
+    # cos(z) at mu = sigma = 1: M = 8 for mu; M = 7 does not yet beat pathwise.
+    result = verify.evaluate(verify.Case("cos(k*z)", parameters={"k": [1]}), mu=1, sigma=1)
+    assert result.record["score_loo_beats_pathwise_from"]["mu"] == 8  # type: ignore[index]
+    budget = 2 * float(result.variance("pathwise", "mu"))
+    assert 7 * float(result.variance_of_average("score_loo", "mu", 7).value) >= budget
+    assert 8 * float(result.variance_of_average("score_loo", "mu", 8).value) < budget

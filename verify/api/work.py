@@ -13,7 +13,8 @@ whose keys are unchanged) with
     "efficiency": {estimator: {"mu": num, "sigma": num}},
     "samples_needed": {estimator: {"mu": n | null, "sigma": n | null}},
     "evaluations_needed": {estimator: {"mu": n | null, "sigma": n | null}},
-    "notes": {"<estimator>.samples_needed.<theta>": str}   # why an n is null (or exact)
+    "notes": {"<estimator>.samples_needed.<theta>": str},  # why an n is null
+    "score_loo_beats_pathwise_from": {"mu": M* | null, "sigma": M* | null}
 
 ``score_loo`` (:mod:`verify.exact.leave_one_out`) is reported at M samples: its
 variance is that of one M-sample estimate, and it also appears in ``"methods"``,
@@ -31,6 +32,14 @@ M times the number of M-sample estimates, ceil(Var_M / (0.01 grad**2)).
 ``evaluations_needed`` is n x cost.  Both are null where the gradient is 0 (any n
 gives an infinite relative error), where the variance is infinite or undefined, or
 where the ball of Var / grad**2 does not decide the ceiling; ``"notes"`` says which.
+
+``score_loo_beats_pathwise_from`` is the crossover in M at equal work: the least
+M >= 2 at which M Var_loo(M) (score_loo's M samples cost M evaluations of r) is below
+c Var_pathwise (pathwise at the same evaluations), or null where no M is.  Exact: from
+the formula, M Var_loo(M) = V + X / (M - 1) with V = score_baseline_mean's variance
+(the limit) and X = D Var[r] + B**2 >= 0, so it decreases in M and
+M* = max(2, floor(X / (c Var_pw - V)) + 2) when c Var_pw > V; X is recovered from the
+reported M as (M Var_loo(M) - V)(M - 1), in balls.
 """
 
 from __future__ import annotations
@@ -145,6 +154,7 @@ def work_json(
         "samples_needed": needed,
         "evaluations_needed": evaluations,
         "notes": notes,
+        "score_loo_beats_pathwise_from": crossover_in_samples(result, samples, costs["pathwise"]),
     }
 
 
@@ -164,3 +174,30 @@ def budget_of(
     except Invalid as invalid:
         raise CaseError(str(case.path), *invalid.args) from None
     return m, c
+
+
+def crossover_in_samples(
+    result: PointResult, samples: int, pathwise_cost: float
+) -> dict[str, int | None]:
+    """The least M at which score_loo beats pathwise at equal work (see the docstring)."""
+    crossings: dict[str, int | None] = {}
+    for p in GRADIENT_PARAMETERS:
+        loo = result.variances[LOO_ESTIMATOR][p]
+        limit = result.variances["score_baseline_mean"][p]
+        pathwise = result.variances["pathwise"][p]
+        finite = all(mpmath.isfinite(n.value) for n in (loo, limit, pathwise))
+        crossings[p] = None
+        loo_ball, limit_ball, pathwise_ball = loo.ball, limit.ball, pathwise.ball
+        if not finite or loo_ball is None or limit_ball is None or pathwise_ball is None:
+            continue
+        with working_precision(RADIUS_PRECISION):
+            excess = (samples * loo_ball - limit_ball) * (samples - 1)
+            gap = pathwise_ball * arb(pathwise_cost) - limit_ball
+            if not gap > 0:  # never (or not decided): M Var_loo(M) > V >= c Var_pw
+                continue
+            quotient = excess / gap
+            low, high = quotient.lower().floor(), quotient.upper().floor()
+            whole = low.unique_fmpz() if low == high and low.is_exact() else None
+            if whole is not None:
+                crossings[p] = max(2, int(whole) + 2)
+    return crossings
