@@ -186,3 +186,27 @@ def test_the_crossover_in_m_search_catches_a_wrong_answer() -> None:
     budget = 2 * float(result.variance("pathwise", "mu"))
     assert 7 * float(result.variance_of_average("score_loo", "mu", 7).value) >= budget
     assert 8 * float(result.variance_of_average("score_loo", "mu", 8).value) < budget
+
+
+def test_a_claim_may_name_score_loo() -> None:
+    from verify.exact.dimension import derive_case
+    from verify.montecarlo.claims import check_claims
+
+    claims = [{"lower": "score_loo", "parameter": p} for p in ("mu", "sigma")]
+    # Far from its minimum the quadratic's cost is large: the baseline pays at M = 4.
+    held = verify.Case("(z - k)**2", parameters={"k": [3]}, claims=claims)
+    assert [c.verdict for c in check_claims(held, derive_case(held))] == ["holds", "holds"]
+    # sin(z) has E[r] near 0 in places: the baseline's noise costs more than it saves.
+    case = verify.Case("sin(z)", claims=claims[:1])
+    (refuted,) = check_claims(case, derive_case(case))
+    assert refuted.verdict == "refuted"
+    assert refuted.counterexample is not None
+    at = refuted.counterexample["at"]
+    result = verify.evaluate(case, **at)  # type: ignore[arg-type]
+    loo = float(result.variance_of_average("score_loo", "mu", 4).value)
+    averaged = float(result.variance("score", "mu")) / 4
+    assert loo > averaged
+    assert refuted.counterexample["variance"] == {  # type: ignore[index]
+        "score_loo": pytest.approx(loo, rel=1e-14),
+        "score": pytest.approx(averaged, rel=1e-14),
+    }

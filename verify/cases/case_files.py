@@ -27,7 +27,7 @@ from pathlib import Path
 import sympy
 
 from verify.cases import fields
-from verify.cases.budget import parse_budget
+from verify.cases.budget import LOO_ESTIMATOR, parse_budget
 from verify.cases.case import DEFAULT_DOMAIN, QUANTITY_NAMES, Case, CaseError, Claim, Domain
 from verify.cases.dimension import parse_dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
@@ -284,7 +284,7 @@ def _claim(index: int, item: object, names: Mapping[str, sympy.Symbol]) -> Claim
         expr = _expression(text, names, f"{where}.equals")
         return Claim(index, "equals", quantity=quantity, equals_text=text, equals=expr)
     fields.no_unknown_keys(item, where, ("lower", "parameter"), required=True)
-    lower = fields.choice(item["lower"], f"{where}.lower", ESTIMATOR_NAMES)
+    lower = fields.choice(item["lower"], f"{where}.lower", (*ESTIMATOR_NAMES, LOO_ESTIMATOR))
     parameter = fields.choice(item["parameter"], f"{where}.parameter", GRADIENT_PARAMETERS)
     return Claim(index, "lower", lower=lower, parameter=parameter)
 

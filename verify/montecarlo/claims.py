@@ -20,7 +20,9 @@ The contract:
   estimator's variance is never higher than the score function's for that gradient
   component (than the pathwise estimator's, when the claim names ``score``).
   A hypothesis search looks for a point where it is higher; the exact variances there
-  confirm the counterexample, which is reported shrunk, with both variances.  Equal
+  confirm the counterexample, which is reported shrunk, with both variances.
+  ``lower = "score_loo"`` compares one estimate of M samples (the case's ``[estimate]
+  samples``, default 4) with the score function's M-sample average (variance / M).  Equal
   variances (ties, up to 50-digit noise) do not refute it.  Surviving the search is
   evidence, not proof, and the note says how many points were searched.
 
@@ -40,6 +42,7 @@ import sympy
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample
 
+from verify.cases.budget import DEFAULT_SAMPLES, LOO_ESTIMATOR
 from verify.cases.case import Case, Claim
 from verify.cases.formulas import SIMPLIFY_MAX_OPS
 from verify.cases.points import Point, fixed_points, points
@@ -53,6 +56,7 @@ from verify.exact.evaluation import (
     evaluate_variance,
     exact_point,
 )
+from verify.exact.leave_one_out import loo_variance_at
 from verify.exact.numbers import WORKING_DIGITS, Number
 
 RELATIVE_TOLERANCE = mpmath.mpf(10) ** -20
@@ -188,15 +192,27 @@ def _check_lower(case: Case, derivation: Derivation, claim: Claim) -> ClaimResul
     lower, parameter = claim.lower, claim.parameter
     other = compared_with(lower)
 
+    samples = case.budget.samples or DEFAULT_SAMPLES
+
     def variances(at: Point) -> dict[str, Number]:
         point = exact_point(at)
+        if lower == LOO_ESTIMATOR:  # per estimate of M samples: score_loo against M averaged
+            score = evaluate_variance(derivation, other, parameter, point)
+            with mpmath.workdps(WORKING_DIGITS):
+                averaged = Number(score.value / samples, score.method)
+            return {lower: loo_variance_at(derivation, parameter, samples, point), other: averaged}
         return {e: evaluate_variance(derivation, e, parameter, point) for e in (lower, other)}
 
     def higher(at: Point) -> bool:
         found = variances(at)
         return is_higher(found[lower].value, found[other].value)
 
-    quadrature = derivation.variance_formula(lower, parameter) is None
+    quadrature = (
+        derivation.variance_formula(
+            "score_baseline_mean" if lower == LOO_ESTIMATOR else lower, parameter
+        )
+        is None
+    )
     quadrature = quadrature or derivation.variance_formula(other, parameter) is None
     examples = QUADRATURE_SEARCH_EXAMPLES if quadrature else SEARCH_EXAMPLES
     at = find_counterexample(case, higher, examples=examples, shrink=not quadrature)
