@@ -64,9 +64,8 @@ from verify.exact.results import PointResult
 INVERSE_SQUARED_ERROR = 100  # 1 / 0.1**2: a relative standard error of 10%
 
 
-def work_costs(estimators: list[str], samples: int, derivative_cost: float) -> dict[str, float]:
-    """Evaluations of r per estimate of one sample (``score_loo``: per sample, too)."""
-    del samples  # the cost per sample does not depend on M
+def work_costs(estimators: list[str], derivative_cost: float) -> dict[str, float]:
+    """Evaluations of r per sample (for ``score_loo`` too: it does not depend on M)."""
     return {e: cost_per_sample(e, derivative_cost) for e in estimators}
 
 
@@ -123,7 +122,7 @@ def work_json(
     assert isinstance(estimators, dict)
     estimators[LOO_ESTIMATOR] = {"samples": samples, **estimators[LOO_ESTIMATOR]}
     names = list(result.means)
-    costs = work_costs(names, samples, derivative_cost)
+    costs = work_costs(names, derivative_cost)
     per_estimate = {e: costs[e] * (samples if e == LOO_ESTIMATOR else 1) for e in names}
     efficiencies = {
         e: {p: scaled_by(result.variances[e][p], per_estimate[e]) for p in GRADIENT_PARAMETERS}
