@@ -30,3 +30,15 @@ def cell(value: object, digits: int = 8) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}g}"
     return "" if value is None else str(value)
+
+
+def lower_cell(score: Number, pathwise: Number) -> str:
+    """Which of the score and pathwise variances is lower: a table cell.
+
+    "equal" when they are the same number, "undefined" when either is nan.
+    """
+    if score.as_json() == pathwise.as_json():
+        return "equal"
+    if mpmath.isnan(score.value) or mpmath.isnan(pathwise.value):
+        return "undefined"
+    return "pathwise" if pathwise.value < score.value else "score"

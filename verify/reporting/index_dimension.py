@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.reporting.cells import lower_cell
 from verify.reporting.gather import CaseReport
-from verify.reporting.markdown_dimension import lower_of, rows
+from verify.reporting.markdown_dimension import rows
 
 DimensionRecord = dict[str, Any]
 _GROWTH_SHOWN = ("score", "pathwise", "score_baseline_mean")
@@ -29,7 +30,7 @@ def dimension_record(report: CaseReport) -> DimensionRecord | None:
     crossings = report.crossovers.get(name, {})
     largest = max(report.case.parameters[name])
     lower = {
-        p: lower_of(*(result.variances[e][p].value for e in ("score", "pathwise")))
+        p: lower_cell(*(result.variances[e][p] for e in ("score", "pathwise")))
         for d, result in rows(report, growth)
         if d == largest
         for p in GRADIENT_PARAMETERS

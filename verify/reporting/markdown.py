@@ -19,7 +19,7 @@ from verify.cases.phi import PhiParameterization
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.numbers import Number
 from verify.exact.results import PointResult, parameterization_json
-from verify.reporting.cells import TABLE_DIGITS, cell, short
+from verify.reporting.cells import TABLE_DIGITS, cell, lower_cell, short
 from verify.reporting.gather import CaseReport, combination_label, map_file_name
 from verify.reporting.markdown_dimension import dimension_section
 from verify.reporting.markdown_phi import phi_section
@@ -124,7 +124,7 @@ def _reference_table(report: CaseReport) -> str:
             method = "quadrature" if "quadrature" in methods else "closed form"
             lines.append(
                 f"| {combination_label(combination)} | {parameter} | {short(score)} | "
-                f"{short(pathwise)} | {_lower(score, pathwise)} | {short(bias)} | {method} |"
+                f"{short(pathwise)} | {lower_cell(score, pathwise)} | {short(bias)} | {method} |"
             )
     return "\n".join(lines)
 
@@ -199,14 +199,6 @@ def _parameterization(report: CaseReport) -> str:
         cells = [cell(variances[names[t]]) for t in GRADIENT_PARAMETERS]
         lines.append(f"| {estimator} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _lower(score: Number, pathwise: Number) -> str:
-    if score.as_json() == pathwise.as_json():
-        return "equal"
-    if mpmath.isnan(score.value) or mpmath.isnan(pathwise.value):
-        return "undefined"
-    return "pathwise" if pathwise.value < score.value else "score"
 
 
 def _maps(report: CaseReport) -> str:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import math
 
-import mpmath
-
 from verify.analysis.crossover import Crossover
 from verify.analysis.dimension_growth import DimensionGrowth
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.results import PointResult, scaled
-from verify.reporting.cells import TABLE_DIGITS, short
+from verify.reporting.cells import TABLE_DIGITS, lower_cell, short
 from verify.reporting.gather import CaseReport
 
 PLOT_FILE = "dimension.png"
@@ -58,7 +56,7 @@ def dimension_section(report: CaseReport) -> str:
             traces = [short(scaled(result.trace(e), d)) for e in ("score", "pathwise")]
             lines.append(
                 f"| {d:g} | {parameter} | {short(score)} | {short(pathwise)} | "
-                f"{lower_of(score.value, pathwise.value)} | {traces[0]} | {traces[1]} |"
+                f"{lower_cell(score, pathwise)} | {traces[0]} | {traces[1]} |"
             )
     lines += ["", *_growth_lines(growth), "", *_crossover_lines(report, name)]
     lines += ["", f"![variance against {name}]({report.case.name}/{PLOT_FILE})"]
@@ -74,13 +72,6 @@ def rows(report: CaseReport, growth: DimensionGrowth) -> list[tuple[float, Point
         if all(growth.fixed.get(k) == v for k, v in others.items()):
             rows.append((combination[name], result))
     return rows
-
-
-def lower_of(score: mpmath.mpf, pathwise: mpmath.mpf) -> str:
-    """Which of the two variances is lower ("tie" when equal)."""
-    if score == pathwise:
-        return "tie"
-    return "pathwise" if pathwise < score else "score"
 
 
 def _growth_lines(growth: DimensionGrowth) -> list[str]:
