@@ -23,14 +23,18 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from verify.cases.estimators import BASELINE_ESTIMATORS, ESTIMATORS, MEASURE_VALUED_ESTIMATORS
-from verify.cases.symbols import EPS, MU, SIGMA, Z
-from verify.exact.baselines import score_weight
+from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
+from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA, Z
 from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint
 from verify.montecarlo.engine import Component, Pair
 from verify.montecarlo.noise import FloatArray, Noise
-from verify.montecarlo.samplers import exact_baseline, measure_valued_component, numpy_function
+from verify.montecarlo.samplers import (
+    measure_valued_component,
+    numpy_function,
+    sample_uses,
+    weight_and_offset,
+)
 
 MAX_CHECKED_DIMENSION = 8
 NORMAL: Noise = "normal"
@@ -93,15 +97,13 @@ def _product_family(
     values: Callable[[Sequence[FloatArray]], list[FloatArray]],
     combine: Combiner,
 ) -> Pair:
-    baseline = estimator in BASELINE_ESTIMATORS
-    uses = "r" if baseline else ESTIMATORS[estimator].uses
+    uses = sample_uses(estimator)
     derivative = numpy_function(derivation.dr.subs(point), Z)
     mu, sigma = float(point[MU]), float(point[SIGMA])
-    weights, offsets = [], []
-    for parameter in ("mu", "sigma"):
-        weight = score_weight(parameter) if baseline else ESTIMATORS[estimator].weights[parameter]
-        weights.append(numpy_function(weight.subs(point), EPS))
-        offsets.append(exact_baseline(derivation, estimator, parameter, point) if baseline else 0.0)
+    weights, offsets = zip(
+        *(weight_and_offset(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS),
+        strict=True,
+    )
 
     def sample(normals: Sequence[FloatArray]) -> FloatArray:
         fs = values(normals)
@@ -114,8 +116,9 @@ def _product_family(
     def both(*normals: FloatArray) -> tuple[FloatArray, FloatArray]:
         f = sample(normals)
         with np.errstate(all="ignore"):
-            return tuple(  # type: ignore[return-value]
-                (f - b) * w(normals[0]) for w, b in zip(weights, offsets, strict=True)
+            (mu_weight, sigma_weight), (mu_offset, sigma_offset) = weights, offsets
+            return (f - mu_offset) * mu_weight(normals[0]), (f - sigma_offset) * sigma_weight(
+                normals[0]
             )
 
     noise = (NORMAL,) * d

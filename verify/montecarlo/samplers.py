@@ -146,12 +146,25 @@ Factors = tuple[SampleFunction, SampleFunction, float]  # f, w and the baseline 
 
 def _factors(derivation: Derivation, estimator: str, parameter: str, point: ExactPoint) -> Factors:
     """``f``, ``w`` and ``b`` of ``g = (f - b) w`` (``b = 0`` for a product estimator)."""
-    baseline = estimator in BASELINE_ESTIMATORS
-    uses = "r" if baseline else ESTIMATORS[estimator].uses
-    weight = score_weight(parameter) if baseline else ESTIMATORS[estimator].weights[parameter]
-    offset = exact_baseline(derivation, estimator, parameter, point) if baseline else 0.0
-    sample = numpy_function(derivation.sample_function(uses).subs(point), EPS)
-    return sample, numpy_function(weight.subs(point), EPS), offset
+    sample = numpy_function(derivation.sample_function(sample_uses(estimator)).subs(point), EPS)
+    return sample, *weight_and_offset(derivation, estimator, parameter, point)
+
+
+def sample_uses(estimator: str) -> str:
+    """What ``f`` of ``g = (f - b) w`` is: ``"r"`` (score and baselines) or ``"dr"``."""
+    return "r" if estimator in BASELINE_ESTIMATORS else ESTIMATORS[estimator].uses
+
+
+def weight_and_offset(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> tuple[SampleFunction, float]:
+    """``w`` and the exact baseline ``b`` of ``g = (f - b) w`` (``b = 0`` without one)."""
+    if estimator in BASELINE_ESTIMATORS:
+        weight = score_weight(parameter)
+        offset = exact_baseline(derivation, estimator, parameter, point)
+    else:
+        weight, offset = ESTIMATORS[estimator].weights[parameter], 0.0
+    return numpy_function(weight.subs(point), EPS), offset
 
 
 def _centred(sample: SampleFunction, weight: SampleFunction, offset: float) -> SampleFunction:
