@@ -47,8 +47,8 @@ def add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         default=None,
         help=(
             "a fixed number of samples for every stream (at least "
-            f"{MIN_SAMPLES:,}; default: planned per stream for {POWER:.0%} power against "
-            f"a {RELATIVE_ERROR:.0%} variance error, {MIN_PLANNED:,} to {MAX_SAMPLES:,})"
+            f"{MIN_SAMPLES:,}; default: planned per stream for {POWER:.0%}% power against "
+            f"a {RELATIVE_ERROR:.0%}% variance error, {MIN_PLANNED:,} to {MAX_SAMPLES:,})"
         ),
     )
     check.add_argument(
