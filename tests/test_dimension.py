@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 
+import mpmath
 import numpy as np
 import pytest
 import sympy
@@ -150,7 +151,8 @@ def test_the_crossover_in_d_brackets_the_verdicts() -> None:
 @pytest.mark.parametrize(
     ("keys", "field", "message"),
     [
-        ({"dimension": 3}, "dimension", "explicit dimension"),
+        ({"dimension": 9}, "dimension", "from 1 to 8"),
+        ({"dimension": 3}, "r", "unknown name 'z'; allowed names: z1, z2, z3"),
         ({"dimension": "q"}, "dimension", "must name a parameter"),
         ({"dimension": "d"}, "combine", "missing"),
         ({"dimension": "d", "combine": "max"}, "combine", "sum"),
@@ -188,3 +190,44 @@ def test_large_dimensions_are_skipped_with_a_reason() -> None:
     assert all(c.outcome.passed is None for c in result.checks)
     assert all("d <= 8" in (c.outcome.reason or "") for c in result.checks)
     assert parameter_symbol("d").name == "d"
+
+
+@pytest.mark.parametrize("d", [1, 3, 50])
+@pytest.mark.parametrize("combine", ["sum", "product"])
+def test_one_coordinate_moments_combined_by_hand(combine: str, d: int) -> None:
+    # The score function's variance for mu_1, from one-coordinate moments m_j = E[f^j] and
+    # a_j = E[f^j eps^2] (1-D quadrature, mpmath) combined by hand: for a sum r = f_1 + S,
+    # E[r^2 eps_1^2] = a_2 + 2 a_1 E[S] + E[S^2] with E[S] = (d-1) m_1 and
+    # E[S^2] = (d-1) m_2 + (d-1)(d-2) m_1^2; for a product, a_2 m_2^(d-1).
+    mu, sigma, k = 0.4, 0.9, 1.7
+    case = verify.Case("cos(k*z)", parameters={"k": [k], "d": [d]}, dimension="d", combine=combine)
+    result = verify.evaluate(case, mu=mu, sigma=sigma)
+    mpmath.mp.dps = 30
+
+    def moment(j: int, weight: int) -> mpmath.mpf:
+        density = lambda e: mpmath.exp(-(e**2) / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+        return mpmath.quad(
+            lambda e: mpmath.cos(k * (mu + sigma * e)) ** j * e**weight * density(e),
+            [-mpmath.inf, 0, mpmath.inf],
+        )
+
+    m1, m2, a1, a2, b1 = moment(1, 0), moment(2, 0), moment(1, 2), moment(2, 2), moment(1, 1)
+    if combine == "sum":
+        second = a2 + 2 * a1 * (d - 1) * m1 + (d - 1) * m2 + (d - 1) * (d - 2) * m1**2
+        mean = b1
+    else:
+        second = a2 * m2 ** (d - 1)
+        mean = b1 * m1 ** (d - 1)
+    variance = (second - mean**2) / sigma**2
+    assert float(result.variance("score", "mu")) == pytest.approx(float(variance), rel=1e-12)
+
+
+def test_a_symbolic_dimension_reports_coordinate_one_under_mu1_and_sigma1() -> None:
+    case = verify.Case("cos(z)", parameters={"d": [3]}, dimension="d", combine="sum")
+    record = json.loads(verify.evaluate(case, mu=0.5, sigma=1.0).to_json())
+    for table in (record["gradient"], record["estimators"]["score"]["variance"]):
+        assert table["mu1"] == table["mu"]
+        assert table["sigma1"] == table["sigma"]
+    assert record["dimension"]["trace"]["score"] == pytest.approx(
+        3 * record["estimators"]["score"]["covariance"]["trace"], rel=1e-14
+    )

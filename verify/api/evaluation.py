@@ -30,8 +30,10 @@ from functools import cached_property
 
 import mpmath
 
+from verify.analysis.verdicts import least
 from verify.api.case import Case, CaseLike, complete_phi_point, complete_point
 from verify.api.evaluation_text import evaluation_text
+from verify.api.explicit import ExplicitEvaluation, evaluate_explicit_case
 from verify.api.work import budget_of, divided_by, work_json
 from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.case import CaseError
@@ -40,14 +42,12 @@ from verify.cases.parameterization import Parameterization, ParameterizationErro
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.derivation import Derivation
 from verify.exact.dimension import derive_case
-from verify.exact.dimension_results import dimension_json
+from verify.exact.dimension_results import dimension_json, with_coordinate_keys
 from verify.exact.evaluation import ExactPoint, exact_point
 from verify.exact.leave_one_out import loo_variance_at, with_score_loo
 from verify.exact.numbers import Number
 from verify.exact.phi_chain import PhiResult, chain, phi_records
 from verify.exact.results import PointResult, evaluate_point, point_json
-
-TIE_RELATIVE = 1e-12  # variances this close (relative) are reported as a tie
 
 
 @dataclass(frozen=True)
@@ -158,18 +158,6 @@ def lowest_variance(
     return least({e: result.variances[e][parameter].value for e in among})
 
 
-def least(variances: dict[str, mpmath.mpf]) -> str:
-    """The estimator with the lowest variance ("tie" within 1e-12 relative)."""
-    smallest = min(variances.values())
-    best = [
-        e
-        for e, v in variances.items()
-        if v == smallest
-        or (mpmath.isfinite(v) and v - smallest <= TIE_RELATIVE * max(abs(v), abs(smallest)))
-    ]
-    return best[0] if len(best) == 1 else "tie"
-
-
 def evaluate(
     case: CaseLike,
     /,
@@ -177,8 +165,12 @@ def evaluate(
     samples_per_estimate: int | None = None,
     derivative_cost: float | None = None,
     **at: object,
-) -> Evaluation:
+) -> Evaluation | ExplicitEvaluation:
     """Exact values of ``case`` at ``mu``, ``sigma`` and the parameters given as keywords.
+
+    A case with an explicit dimension (r in z1..zd) gives an
+    :class:`~verify.api.explicit.ExplicitEvaluation`, by component (``mu2=0.1`` sets one
+    coordinate, ``mu=0.5`` all; the case's reference fills the rest).
 
     ``samples_per_estimate`` is M for ``score_loo`` (default: the case's ``[estimate]
     samples``, else 4) and ``derivative_cost`` the evaluations of r that r' costs
@@ -191,6 +183,8 @@ def evaluate(
     omitted.  Raises ``CaseError`` for bad input.
     """
     case = Case.of(case)
+    if case.coordinates is not None:  # r in z1..zd: per-component numbers
+        return evaluate_explicit_case(case, at)
     samples, cost = budget_of(case, samples_per_estimate, derivative_cost)
     in_phi = complete_phi_point(case, at)  # None unless the point is given in phi
     point = complete_point(case, at) if in_phi is None else in_phi.at
@@ -215,6 +209,7 @@ def evaluate(
     if phi is not None:
         record |= phi_records(phi)
     if case.dimension is not None:
+        with_coordinate_keys(record)
         record["dimension"] = dimension_json(
             case.dimension, point[case.dimension.parameter], result
         )

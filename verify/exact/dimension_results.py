@@ -9,7 +9,10 @@ coordinate 1's 2 x 2 block); this block adds
                   "trace": {estimator: num},    # of the whole 2d x 2d covariance
                   "radius": {estimator: r}}
 
-where the whole trace is d times coordinate 1's (all coordinates are alike), with its
+and :func:`with_coordinate_keys` repeats coordinate 1's ``"mu"`` and ``"sigma"`` under the
+issue's component keys ``"mu1"`` and ``"sigma1"`` in ``gradient`` and every estimator's
+``mean`` and ``variance`` (added beside them: the one-dimensional keys stay).  The
+whole trace is d times coordinate 1's (all coordinates are alike), with its
 rigorous radius (null where uncertified), as every other number of the record.
 """
 
@@ -32,3 +35,15 @@ def dimension_json(dimension: Dimension, d: float, result: PointResult) -> dict[
         "trace": {e: t.as_json() for e, t in traces.items()},
         "radius": {e: t.radius for e, t in traces.items()},
     }
+
+
+def with_coordinate_keys(record: dict[str, object]) -> None:
+    """Add ``mu1``/``sigma1`` beside ``mu``/``sigma`` (coordinate 1's), in place."""
+    tables: list[object] = [record["gradient"]]
+    estimators = record["estimators"]
+    assert isinstance(estimators, dict)
+    for entry in estimators.values():
+        tables += [entry["mean"], entry["variance"]]
+    for table in tables:
+        assert isinstance(table, dict)
+        table |= {f"{key}1": table[key] for key in ("mu", "sigma") if key in table}
