@@ -89,14 +89,21 @@ def test_case_parameters_and_domain_are_sensible(path: Path) -> None:
     combinations = math.prod(len(values) for values in case.parameters.values())
     assert combinations <= 6
     assert 0 < case.domain.sigma[0] < case.domain.sigma[1]
-    assert case.domain.mu[0] <= case.reference["mu"] <= case.domain.mu[1]
-    assert case.domain.sigma[0] <= case.reference["sigma"] <= case.domain.sigma[1]
-    # The parameters are exactly the free names of r (besides z), the data of a phi map
-    # and the name of a symbolic dimension.
+    # The parameters are exactly the free names of r (besides z, or z1..zd), the data of
+    # a phi map and the name of a symbolic dimension.
     form = case.parameterization
     data = set(form.data) if isinstance(form, PhiParameterization) else set()
     data |= {case.dimension.parameter} if case.dimension is not None else set()
-    assert {s.name for s in case.r.free_symbols - {Z}} | data == set(case.parameter_names)
+    samples = {Z} if case.coordinates is None else set(case.coordinates.sample_names().values())
+    assert {s.name for s in case.r.free_symbols - samples} | data == set(case.parameter_names)
+    if case.coordinates is not None:  # no map: the reference is per component
+        means = [v for k, v in case.reference.items() if k.startswith("mu")]
+        scales = [v for k, v in case.reference.items() if k.startswith("sigma")]
+        assert len(means) == len(scales) == case.coordinates.count
+        assert all(s > 0 for s in scales)
+        return
+    assert case.domain.mu[0] <= case.reference["mu"] <= case.domain.mu[1]
+    assert case.domain.sigma[0] <= case.reference["sigma"] <= case.domain.sigma[1]
 
 
 @pytest.mark.parametrize("name", MOHAMED_ET_AL)

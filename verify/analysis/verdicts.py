@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import mpmath
 import numpy as np
 
 # Maps are float64 evaluations of the exact formulas: a log-ratio within this of 0 is
@@ -101,3 +102,32 @@ def component_verdict(
         equal_everywhere=equal,
         biased=biased,
     )
+
+
+TIE_RELATIVE = 1e-12  # variances this close (relative) are reported as a tie
+
+
+def least(variances: Mapping[str, mpmath.mpf]) -> str:
+    """The estimator with the lowest variance ("tie" within 1e-12 relative).
+
+    >>> least({"score": mpmath.mpf(2), "pathwise": mpmath.mpf(1)})
+    'pathwise'
+    """
+    smallest = min(variances.values())
+    best = [
+        e
+        for e, v in variances.items()
+        if v == smallest
+        or (mpmath.isfinite(v) and v - smallest <= TIE_RELATIVE * max(abs(v), abs(smallest)))
+    ]
+    return best[0] if len(best) == 1 else "tie"
+
+
+def lowest_finite(variances: Mapping[str, mpmath.mpf]) -> str:
+    """The lowest finite variance's estimator; "tie (n)" within 1e-12, "none finite"."""
+    finite = {e: v for e, v in variances.items() if mpmath.isfinite(v)}
+    if not finite:
+        return "none finite"
+    smallest = min(finite.values())
+    best = sorted(e for e, v in finite.items() if v <= smallest * (1 + TIE_RELATIVE))
+    return best[0] if len(best) == 1 else f"tie ({len(best)})"

@@ -96,7 +96,7 @@ def complete_point(case: ValidatedCase, values: Mapping[str, Any]) -> dict[str, 
     for name, value in values.items():
         if name not in names:
             raise CaseError(str(case.path), "at", f"{name}: expected one of {', '.join(names)}")
-        point[name] = _finite(case, name, value)
+        point[name] = finite_value(case, name, value)
     missing = [n for n in names if n not in point]
     if missing:
         form = case.parameterization
@@ -138,7 +138,7 @@ def complete_phi_point(case: ValidatedCase, values: Mapping[str, Any]) -> PhiPoi
     for name, value in values.items():
         if name not in names:
             raise CaseError(path, "at", f"{name}: expected one of {', '.join(names)}")
-        point[name] = _finite(case, name, value)
+        point[name] = finite_value(case, name, value)
     missing = [n for n in names if n not in point]
     if missing:
         raise CaseError(path, "at", f"missing value for {', '.join(missing)}")
@@ -150,7 +150,8 @@ def complete_phi_point(case: ValidatedCase, values: Mapping[str, Any]) -> PhiPoi
         raise CaseError(path, error.field, error.message) from None
 
 
-def _finite(case: ValidatedCase, name: str, value: object) -> float:
+def finite_value(case: ValidatedCase, name: str, value: object) -> float:
+    """``value`` as a finite float; CaseError (field ``at``) naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, SupportsFloat):
         raise CaseError(str(case.path), "at", f"{name}: {value!r} is not a number")
     number = float(value)

@@ -127,6 +127,12 @@ def crossover(
 ) -> CrossoverResult:
     """The crossovers along ``vary`` with ``at`` fixed; see the module docstring."""
     case = Case.of(case)
+    if case.coordinates is not None:
+        message = (
+            "crossovers are not available for an explicit dimension (z1..zd) yet; "
+            "use verify evaluate at the points you need"
+        )
+        raise CaseError(str(case.path), "dimension", message)
     low, high = (float(b) for b in (default_range(case, vary) if range is None else range))
     problem = range_problem(case, vary, low, high)
     if problem is not None:

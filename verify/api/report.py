@@ -33,9 +33,14 @@ from verify.exact.evaluation import exact_point
 from verify.exact.results import PointResult, evaluate_point
 from verify.montecarlo.checks import check_case, count_checks
 from verify.montecarlo.engine import DEFAULT_SEED
+from verify.reporting.explicit_report import (
+    explicit_index_record,
+    explicit_points,
+    gather_explicit,
+)
 from verify.reporting.gather import ReportSettings, fingerprint
 from verify.reporting.index import index_record
-from verify.reporting.publish import write_case_report
+from verify.reporting.publish import write_case_report, write_explicit_case_report
 
 CaseRecord = dict[str, Any]
 
@@ -90,7 +95,9 @@ def process_case(case: ValidatedCase, reports: Path | None, settings: ReportSett
     start = time.perf_counter()
     combinations = parameter_grid(case)
     record: CaseRecord = {"case": case.name}
-    if reports is not None:
+    if case.coordinates is not None:  # r in z1..zd: its own page, no maps
+        record |= _explicit_record(case, reports, settings, combinations)
+    elif reports is not None:
         report, _ = write_case_report(case, reports, settings, combinations)
         record["points"] = reference_points(case, combinations, report.reference_results)
         record["index"] = index_record(report, fingerprint(case, settings))
@@ -109,6 +116,28 @@ def process_case(case: ValidatedCase, reports: Path | None, settings: ReportSett
         record["failed"] = result.failed
     record["seconds"] = round(time.perf_counter() - start, 3)
     return record
+
+
+def _explicit_record(
+    case: ValidatedCase,
+    reports: Path | None,
+    settings: ReportSettings,
+    combinations: list[dict[str, float]],
+) -> CaseRecord:
+    """The record of an explicit-dimension case: lower estimator per component."""
+    if reports is not None:
+        report = write_explicit_case_report(case, reports, settings, combinations)
+        return {
+            "points": explicit_points(report.points, report.results),
+            "index": explicit_index_record(report, fingerprint(case, settings)),
+            "failed": report.checks_failed,
+        }
+    report = gather_explicit(case, settings, combinations)
+    return {
+        "points": explicit_points(report.points, report.results),
+        "checks": report.checks,
+        "failed": report.checks_failed,
+    }
 
 
 def reference_points(

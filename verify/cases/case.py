@@ -23,6 +23,7 @@ from typing import Literal
 import sympy
 
 from verify.cases.budget import NO_BUDGET, Budget
+from verify.cases.coordinates import Coordinates
 from verify.cases.dimension import Dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.parameterization import Parameterization
@@ -81,6 +82,7 @@ class Case:
     parameterization: Parameterization | PhiParameterization | None = None
     dimension: Dimension | None = None  # r = sum or prod of f over d coordinates
     budget: Budget = NO_BUDGET  # [estimate] samples and [cost] derivative, if given
+    coordinates: Coordinates | None = None  # dimension = d: r over z1..zd (explicit)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

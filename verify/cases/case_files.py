@@ -23,12 +23,14 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import sympy
 
 from verify.cases import fields
 from verify.cases.budget import LOO_ESTIMATOR, parse_budget
 from verify.cases.case import DEFAULT_DOMAIN, QUANTITY_NAMES, Case, CaseError, Claim, Domain
+from verify.cases.coordinates import Coordinates, parse_coordinates, reference_components
 from verify.cases.dimension import parse_dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.expressions import ExpressionError, parse_expression
@@ -144,25 +146,84 @@ def _case(data: Mapping[str, object], name: str, path: Path) -> Case:
     _name(name)
     fields.no_unknown_keys(data, "", TOP_LEVEL_KEYS)
     parameters = _parameters(data.get("parameters"))
-    symbols = {"z": Z} | {p: parameter_symbol(p) for p in parameters}
+    coordinates = _coordinates(data)
+    samples = {"z": Z} if coordinates is None else coordinates.sample_names()
+    symbols = samples | {p: parameter_symbol(p) for p in parameters}
     if "r" not in data:
         raise fields.Invalid("r", 'missing; give the integrand as a string, e.g. r = "cos(k*z)"')
     r_text = fields.string(data["r"], "r")
     domain = _domain(data.get("domain"))
+    common = _common_fields(data, name, path, r_text, symbols)
+    if coordinates is not None:
+        return _explicit_case(data, common, coordinates, parameters, domain)
     return Case(
-        name=name,
-        path=path,
-        title=_title(data.get("title", name)),
-        description=fields.string(data.get("description", ""), "description"),
-        source=None if data.get("source") is None else fields.string(data["source"], "source"),
-        r_text=r_text,
-        r=_expression(r_text, symbols, "r"),
+        **common,
         parameters=parameters,
         domain=domain,
         reference=_reference(data.get("reference"), domain),
         claims=_claims(data.get("claims"), point_symbols(tuple(parameters))),
         parameterization=_parameterization(data.get("parameterization"), tuple(parameters)),
         dimension=parse_dimension(data.get("dimension"), data.get("combine"), parameters),
+        budget=parse_budget(data.get("estimate"), data.get("cost")),
+    )
+
+
+def _coordinates(data: Mapping[str, object]) -> Coordinates | None:
+    """An integer ``dimension`` (explicit z1..zd), or None for a name or no dimension."""
+    value = data.get("dimension")
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    coordinates = parse_coordinates(value)
+    for key, why in (
+        (
+            "combine",
+            'needs a symbolic dimension, dimension = "d"; an explicit r in z1..zd '
+            "is already combined",
+        ),
+        ("parameterization", "is not supported with an explicit dimension yet"),
+        ("claims", "are not supported with an explicit dimension yet"),
+    ):
+        if key in data:
+            raise fields.Invalid(key, why)
+    return coordinates
+
+
+def _common_fields(
+    data: Mapping[str, object],
+    name: str,
+    path: Path,
+    r_text: str,
+    symbols: Mapping[str, sympy.Symbol],
+) -> dict[str, Any]:
+    """The fields every case has, whatever its dimension: names, texts and r."""
+    return {
+        "name": name,
+        "path": path,
+        "title": _title(data.get("title", name)),
+        "description": fields.string(data.get("description", ""), "description"),
+        "source": None if data.get("source") is None else fields.string(data["source"], "source"),
+        "r_text": r_text,
+        "r": _expression(r_text, symbols, "r"),
+    }
+
+
+def _explicit_case(
+    data: Mapping[str, object],
+    common: dict[str, Any],
+    coordinates: Coordinates,
+    parameters: dict[str, tuple[float, ...]],
+    domain: Domain,
+) -> Case:
+    """A case with ``dimension = d``: r over z1..zd, a reference point per component."""
+    table = fields.table(data.get("reference"), "reference")
+    defaults = {"mu": 1.0, "sigma": 1.0}
+    return Case(
+        **common,
+        parameters=parameters,
+        domain=domain,
+        reference=reference_components(coordinates.count, table, defaults),
+        claims=(),
+        coordinates=coordinates,
         budget=parse_budget(data.get("estimate"), data.get("cost")),
     )
 

@@ -48,12 +48,7 @@ def parse_dimension(
         if combine is not None:
             raise fields.Invalid("combine", 'needs dimension = "d" (a parameter naming d)')
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise fields.Invalid(
-            "dimension",
-            "an explicit dimension (z1..zd) is not supported yet; give the name of a "
-            'parameter, dimension = "d", with combine = "sum" or "product"',
-        )
+    # An integer dimension (explicit z1..zd) is verify.cases.coordinates'.
     name = fields.string(value, "dimension")
     if name not in parameters:
         raise fields.Invalid(

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from verify.cases.assignments import parse_named_numbers
 from verify.cases.case import Case
+from verify.cases.coordinates import component_names
 from verify.cases.fields import Invalid
 from verify.cases.phi import PhiParameterization
 
@@ -31,7 +32,8 @@ def parse_assignments(case: Case, items: Sequence[str], option: str = "--at") ->
     """
     form = case.parameterization
     phi = form.phi if isinstance(form, PhiParameterization) else ()
-    allowed = ("mu", "sigma", *phi, *case.parameter_names)
+    components = () if case.coordinates is None else component_names(case.coordinates.count)
+    allowed = ("mu", "sigma", *components, *phi, *case.parameter_names)
     try:
         return parse_named_numbers(items, allowed)
     except ValueError as error:

@@ -189,7 +189,12 @@ def sum_moment(order: int, count: sympy.Expr, raw: tuple[sympy.Expr, ...]) -> sy
 
 
 def derive_case(case: Case) -> Derivation:
-    """The derivation a case's numbers come from: f's own, or lifted to d coordinates."""
+    """The derivation a case's numbers come from: f's own, or lifted to d coordinates.
+
+    An explicit r(z1..zd) has no one-coordinate derivation (see :mod:`verify.exact.explicit`).
+    """
+    if case.coordinates is not None:
+        raise ValueError(f"{case.name}: an explicit r(z1..zd) is derived by derive_explicit")
     if case.dimension is None:
         return derive(case.r)
     return _lifted(case.r, case.dimension.combine, parameter_symbol(case.dimension.parameter))

@@ -36,6 +36,7 @@ import mpmath
 import sympy
 from flint import arb
 
+from verify.cases.coordinates import scale_symbol, split_component
 from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, parameter_symbol
 from verify.exact.balls import working_precision
@@ -57,11 +58,21 @@ def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
     """
     point: ExactPoint = {}
     for name, value in values.items():
-        symbol = {"mu": MU, "sigma": SIGMA}.get(name) or parameter_symbol(name)
+        symbol = {"mu": MU, "sigma": SIGMA}.get(name) or _coordinate_symbol(name)
         point[symbol] = sympy.Rational(
             str(Fraction(repr(value) if isinstance(value, float) else value))
         )
     return point
+
+
+def _coordinate_symbol(name: str) -> sympy.Symbol:
+    """sigma2 is a positive coordinate scale (verify.cases.coordinates); other names are
+    real parameters (mu2 included: a coordinate mean is real, as a parameter is)."""
+    try:
+        kind, index = split_component(name)
+    except ValueError:
+        return parameter_symbol(name)
+    return scale_symbol(index) if kind == "sigma" else parameter_symbol(name)
 
 
 def evaluate_expectation(expectation: Quantity, point: ExactPoint) -> Number:
@@ -189,14 +200,18 @@ def evaluate_covariance(derivation: Derivation, estimator: str, point: ExactPoin
         method = combined_method(*(n.method for n in numbers))
         finite = all(mpmath.isfinite(n.value) for n in numbers)
         return Number.exact(mpmath.mpf(0) if finite else mpmath.nan, method)
-    cross = derivation.cross_moment(estimator)
     means = [derivation.raw_moment(estimator, p, 1) for p in GRADIENT_PARAMETERS]
-    conditions = tuple(b for q in (cross, *means) for b in q.divergence)
-    values = [q.value for q in (cross, *means)]
+    return covariance_of(derivation.cross_moment(estimator), means[0], means[1], point)
+
+
+def covariance_of(cross: Quantity, first: Quantity, second: Quantity, point: ExactPoint) -> Number:
+    """E[g_a g_b] - E[g_a] E[g_b] from the three expectations, one expression when closed."""
+    conditions = tuple(b for q in (cross, first, second) for b in q.divergence)
+    values = [q.value for q in (cross, first, second)]
     if all(v is not None for v in values) and not diverges(conditions, point):
         covariance = values[0] - values[1] * values[2]  # type: ignore[operator]
         return Number.of(closed_form_ball(covariance, point), "closed-form")
-    numbers = [evaluate_expectation(q, point) for q in (cross, *means)]
+    numbers = [evaluate_expectation(q, point) for q in (cross, first, second)]
     method = combined_method(*(n.method for n in numbers))
     product = difference_of(numbers[1], numbers[2], method, lambda a, b: a * b)
     return difference_of(numbers[0], product, method, lambda a, b: a - b)

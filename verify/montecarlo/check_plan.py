@@ -31,6 +31,7 @@ from collections.abc import Iterator
 import sympy
 
 from verify.cases.case import Case
+from verify.cases.coordinates import component_names
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES, MEASURE_VALUED_ESTIMATORS
 from verify.cases.points import Point, parameter_combinations
 from verify.cases.symbols import GRADIENT_PARAMETERS
@@ -62,6 +63,8 @@ def check_points(case: Case) -> list[Point]:
     """The points of the module docstring, in order, without repeats."""
     combinations = parameter_combinations(case)
     found = [_ordered(case, case.reference | c) for c in combinations]
+    if case.coordinates is not None:  # explicit r(z1..zd): the reference point only
+        return [p for i, p in enumerate(found) if p not in found[:i]]
     for fraction, combination in zip(
         INTERIOR_FRACTIONS, (combinations[0], combinations[-1]), strict=True
     ):
@@ -83,7 +86,10 @@ def _inside(interval: tuple[float, float], fraction: float) -> float:
 
 
 def _ordered(case: Case, point: Point) -> Point:
-    return {name: point[name] for name in ("mu", "sigma", *case.parameter_names)}
+    components = (
+        GRADIENT_PARAMETERS if case.coordinates is None else component_names(case.coordinates.count)
+    )
+    return {name: point[name] for name in (*components, *case.parameter_names)}
 
 
 def planned_estimators(point_index: int) -> tuple[str, ...]:
@@ -95,7 +101,8 @@ def planned_estimators(point_index: int) -> tuple[str, ...]:
 def count_checks(case: Case) -> int:
     """How many checks :func:`.checks.check_case` makes for ``case`` (the family size)."""
     streams = sum(len(planned_estimators(i)) for i in range(len(check_points(case))))
-    return streams * CHECKS_PER_STREAM
+    coordinates = 1 if case.coordinates is None else case.coordinates.count
+    return streams * coordinates * CHECKS_PER_STREAM
 
 
 def further_skip(derivation: Derivation, estimator: str) -> str | None:

@@ -34,11 +34,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from verify.cases.case import Case
+from verify.cases.coordinates import MAX_COORDINATES
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.points import Point
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.dimension import DimensionDerivation, derive_case
 from verify.exact.evaluation import exact_point
+from verify.exact.explicit import derive_explicit
 from verify.montecarlo.check_moments import exact_moments
 from verify.montecarlo.check_plan import (
     check_points,
@@ -59,6 +61,7 @@ from verify.montecarlo.engine import (
     sample_pair,
     stream_seed,
 )
+from verify.montecarlo.explicit_samplers import explicit_pair
 from verify.montecarlo.outcome import Outcome
 from verify.montecarlo.perturb import perturbed
 from verify.montecarlo.robust import (
@@ -110,10 +113,13 @@ class Stream:
     pair: Pair | None
     exact: ExactCovariance | None
     skip: str | None = None
+    coordinate: int | None = None  # explicit r(z1..zd): the checks are of mu_i, sigma_i
 
 
 def plan_streams(case: Case) -> list[Stream]:
     """Every stream of ``case``, with the exact moments computed (the expensive, exact part)."""
+    if case.coordinates is not None:
+        return _explicit_streams(case)
     derivation = derive_case(case)
     streams = []
     for point_index, at in enumerate(check_points(case)):
@@ -137,6 +143,33 @@ def plan_streams(case: Case) -> list[Stream]:
             )
             exact = exact_covariance(derivation, estimator, point, pair, mu, sigma)
             streams.append(Stream(at, estimator, key, pair, exact))
+    return streams
+
+
+def _explicit_streams(case: Case) -> list[Stream]:
+    """One stream per check point, coordinate and estimator of an explicit r(z1..zd).
+
+    The seed key folds the coordinate into the point index, ``point * 8 + (i - 1)``
+    (at most 8 coordinates), so every stream of the run has its own key.
+    """
+    assert case.coordinates is not None
+    derivation = derive_explicit(case.r, case.coordinates.count)
+    streams = []
+    for point_index, at in enumerate(check_points(case)):
+        point = exact_point(at)
+        for index in case.coordinates.indices:
+            view, local = derivation.coordinate(index), derivation.coordinate_point(point, index)
+            for estimator in planned_estimators(point_index):
+                key = (point_index * MAX_COORDINATES + index - 1, ESTIMATOR_NAMES.index(estimator))
+                pair = explicit_pair(view, estimator, local)
+                mu, sigma = (
+                    exact_moments(view, estimator, parameter, local, component)
+                    for parameter, component in zip(
+                        GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True
+                    )
+                )
+                exact = exact_covariance(view, estimator, local, pair, mu, sigma)
+                streams.append(Stream(at, estimator, key, pair, exact, coordinate=index))
     return streams
 
 
@@ -208,7 +241,9 @@ def _skipped(stream: Stream, samples: int, t: float) -> list[Check]:
 
 
 def _checks(stream: Stream, outcomes: list[Outcome], samples: int, t: float) -> list[Check]:
-    parameters = [p for p in GRADIENT_PARAMETERS for _ in STATISTICS] + [JOINT]
+    suffix = "" if stream.coordinate is None else str(stream.coordinate)
+    joint = JOINT if not suffix else ",".join(p + suffix for p in GRADIENT_PARAMETERS)
+    parameters = [p + suffix for p in GRADIENT_PARAMETERS for _ in STATISTICS] + [joint]
     return [
         Check(stream.at, stream.estimator, parameter, outcome, t, samples)
         for parameter, outcome in zip(parameters, outcomes, strict=True)
@@ -238,5 +273,5 @@ def check_case(
     checks = [
         check for stream in streams for check in run_stream(case.name, stream, samples, seed, t)
     ]
-    claims = check_claims(case, derive_case(case))
+    claims = () if case.coordinates is not None else check_claims(case, derive_case(case))
     return CaseCheckResult(case.name, tuple(checks), claims)

@@ -39,6 +39,7 @@ from verify.exact.compound import Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint, combined_method, evaluate_expectation
+from verify.exact.explicit import CoordinateDerivation
 from verify.exact.gaussian import Method
 from verify.exact.numbers import WORKING_DIGITS
 from verify.montecarlo.check_moments import ExactMoments, rule_expectation
@@ -100,8 +101,9 @@ def _lifted_cross_moments(
     derivation: Derivation, estimator: str, point: ExactPoint
 ) -> tuple[dict[tuple[int, int], mpmath.mpf], list[Method]]:
     """E[g_mu**p g_sigma**q] of a measure-valued estimator whose components share noise
-    (a product in d coordinates, :mod:`verify.exact.dimension`)."""
-    assert isinstance(derivation, DimensionDerivation)
+    (a product in d coordinates, :mod:`verify.exact.dimension`; any explicit cost in
+    d > 1 coordinates, :mod:`verify.exact.explicit`)."""
+    assert isinstance(derivation, DimensionDerivation | CoordinateDerivation)
     numbers = {
         (p, q): evaluate_expectation(derivation.measure_valued_mixed_moment(estimator, p, q), point)
         for p, q in ((2, 1), (1, 2), (2, 2))

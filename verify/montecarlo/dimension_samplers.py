@@ -121,13 +121,7 @@ def _product_family(
                 normals[0]
             )
 
-    noise = (NORMAL,) * d
-    return Pair(
-        Component(noise, lambda *n: both(*n)[0]),
-        Component(noise, lambda *n: both(*n)[1]),
-        shared=True,
-        joint=both,
-    )
+    return Pair.joint_of((NORMAL,) * d, both)
 
 
 def _measure_valued(

@@ -92,6 +92,18 @@ class Pair:
     def noise(self) -> tuple[Noise, ...]:
         return self.mu.noise if self.shared else self.mu.noise + self.sigma.noise
 
+    @staticmethod
+    def joint_of(
+        noise: tuple[Noise, ...], both: Callable[..., tuple[FloatArray, FloatArray]]
+    ) -> Pair:
+        """Both components on the same noise, from one function computing the two at once."""
+        return Pair(
+            Component(noise, lambda *n: both(*n)[0]),
+            Component(noise, lambda *n: both(*n)[1]),
+            shared=True,
+            joint=both,
+        )
+
 
 @dataclass(frozen=True)
 class Moments:

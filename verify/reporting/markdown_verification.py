@@ -1,7 +1,8 @@
 """The "Monte Carlo verification" section of a case's report: the checks and the claims.
 
 The contract: :func:`verification_section` is a pure function of a
-:class:`~verify.reporting.gather.CaseReport`: one table row per Monte Carlo check of
+report's check records and settings (a :class:`~verify.reporting.gather.CaseReport` or an
+explicit-dimension report): one table row per Monte Carlo check of
 the run (at, estimator, component, statistic, exact value, Monte Carlo value, z,
 threshold, N, power, result; skipped checks with their reason), then one line per
 claim of the case file with its verdict and any counterexample.  The numbers are the
@@ -11,13 +12,23 @@ the report is :mod:`verify.reporting.markdown`'s.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from verify.reporting.cells import cell
-from verify.reporting.gather import CaseReport
+from verify.reporting.gather import ReportSettings
 
 
-def verification_section(report: CaseReport) -> str:
+class Verified(Protocol):
+    """What the section reads of a report: the checks' JSON and the run's settings."""
+
+    @property
+    def checks(self) -> dict[str, Any]: ...
+
+    @property
+    def settings(self) -> ReportSettings: ...
+
+
+def verification_section(report: Verified) -> str:
     """The "Monte Carlo verification" section: every check, then every claim's verdict."""
     checks: list[dict[str, Any]] = report.checks.get("checks", [])
     claims: list[dict[str, Any]] = report.checks.get("claims", [])

@@ -14,6 +14,11 @@ import tempfile
 from pathlib import Path
 
 from verify.cases.case import Case
+from verify.reporting.explicit_report import (
+    ExplicitReport,
+    gather_explicit,
+    render_explicit_markdown,
+)
 from verify.reporting.gather import (
     CaseReport,
     ReportSettings,
@@ -57,3 +62,13 @@ def write_case_report(
     markdown = render_case_markdown(report, fingerprint(case, settings))
     write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
     return report, markdown
+
+
+def write_explicit_case_report(
+    case: Case, directory: Path, settings: ReportSettings, combinations: list[dict[str, float]]
+) -> ExplicitReport:
+    """Gather, render and atomically write the page of an explicit-dimension case (no maps)."""
+    report = gather_explicit(case, settings, combinations)
+    markdown = render_explicit_markdown(report, fingerprint(case, settings))
+    write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
+    return report
