@@ -13,7 +13,7 @@ import pytest
 import sympy
 
 from verify.cases.symbols import EPS
-from verify.montecarlo.samplers import numpy_function
+from verify.montecarlo.kernels import numpy_function
 
 EXPRESSIONS = [
     EPS**4,
