@@ -152,10 +152,14 @@ def measure_valued_component(
     coupled = estimator == "measure_valued_coupled"
     sigma = point[SIGMA]
     if parameter == "mu":
-        scale = 1 / (sigma * sympy.sqrt(2 * sympy.pi))
-        minus = _FIRST if coupled else _SECOND
-        kernel = _kernel(scale * (cost(_FIRST) - cost(-minus)), coupled)
-        return Component(("rayleigh",) if coupled else ("rayleigh", "rayleigh"), kernel)
+        # c as one float64 factor: SymPy would print (1/2)*sqrt(2)*(...)/sqrt(pi), two passes.
+        scale = float(1 / (sigma * sympy.sqrt(2 * sympy.pi)))
+        difference = _kernel(cost(_FIRST) - cost(-(_FIRST if coupled else _SECOND)), coupled)
+
+        def mu_component(*rayleigh: FloatArray) -> FloatArray:
+            return scale * difference(*rayleigh)
+
+        return Component(("rayleigh",) if coupled else ("rayleigh", "rayleigh"), mu_component)
     kernel = _kernel((cost(_FIRST) - cost(_SECOND)) / sigma, False)
     if not coupled:
         return Component(("maxwell", "normal"), kernel)
@@ -170,9 +174,11 @@ def coupled_maxwell(normal: FloatArray, rayleigh: FloatArray) -> FloatArray:
     """M with ``(M, e)`` distributed as ``(M, M U)``: ``sign(e) sqrt(e**2 + R**2)``.
 
     See the module docstring for why; ``tests/test_noise.py`` checks the joint law.
+    The noise arrays are read, not written; one new array holds M.
     """
-    with np.errstate(all="ignore"):
-        magnitude = np.sqrt(normal * normal + rayleigh * rayleigh)
+    magnitude = np.square(rayleigh)
+    magnitude += np.square(normal)
+    np.sqrt(magnitude, out=magnitude)
     return np.copysign(magnitude, normal, out=magnitude)
 
 
