@@ -3,11 +3,7 @@
 The contract: :func:`section` returns a markdown section whose every number is measured
 (or, for the detectable errors, computed from exact moments) while it runs:
 
-1. throughput of one joint stream (noise, both components of one estimator, their
-   moments and co-moment), in samples/s, for all six estimators, as a fraction of raw
-   ``standard_normal`` generation of as many values, timed in the same run (target
-   >= 50% for the one-eps estimators; the measure-valued ones draw five or six
-   primitive values per sample and evaluate r four times);
+1. (throughput: see ``bench_throughput.py``, its own section);
 2. the tracemalloc peak of one 1e8-sample stream, against the chunk size;
 3. the smallest relative variance error the default sample size detects, from the exact
    standard error and the threshold of a full run (cosine, quadratic, exponential):
@@ -31,16 +27,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
 
-import numpy as np
-from _detectable import THROUGHPUT_K, cost_derivation, detectable, detectable_all, reference, stream
+from _detectable import detectable, detectable_all, stream
 from _power import ISSUE_CASES, perturbation_power
 from _timing import REPO_ROOT, markdown_table, quick_mode
 
 from verify.cases.case_files import discover_cases, load_cases
-from verify.cases.estimators import ESTIMATOR_NAMES
-from verify.exact.evaluation import exact_point
 from verify.montecarlo.checks import count_checks, plan_streams
 from verify.montecarlo.covariance import judge_covariance
 from verify.montecarlo.engine import (
@@ -51,56 +43,9 @@ from verify.montecarlo.engine import (
     stream_seed,
 )
 from verify.montecarlo.sample_size import MAX_SAMPLES, MIN_PLANNED, POWER, RELATIVE_ERROR
-from verify.montecarlo.samplers import estimator_pair
 from verify.montecarlo.significance import judge, threshold
 
 RELAXED = (1e-2, 1e-3)
-
-
-def _best_times(calls: tuple[Callable[[], object], ...], repeats: int) -> list[float]:
-    """The best time of each call, the calls interleaved so that both see the same load."""
-    best = [math.inf] * len(calls)
-    for _ in range(repeats):
-        for index, call in enumerate(calls):
-            start = time.perf_counter()
-            call()
-            best[index] = min(best[index], time.perf_counter() - start)
-    return best  # the least disturbed runs: the machine is shared
-
-
-def _generate(samples: int) -> None:
-    generator = np.random.Generator(np.random.PCG64(1))
-    buffer = np.empty(min(CHUNK_SIZE, samples))
-    for start in range(0, samples, CHUNK_SIZE):
-        generator.standard_normal(out=buffer[: min(CHUNK_SIZE, samples - start)])
-
-
-def throughput(samples: int, repeats: int) -> tuple[str, dict[str, list[float]]]:
-    rows, fractions = [], {"one eps": [], "measure-valued": []}  # type: ignore[var-annotated]
-    for cost, k in THROUGHPUT_K.items():
-        derivation = cost_derivation(cost)
-        point = exact_point(reference(k))
-        for estimator in ESTIMATOR_NAMES:
-            pair = estimator_pair(derivation, estimator, point)
-            raw, full = _best_times(
-                (
-                    lambda: _generate(samples),
-                    lambda p=pair, c=cost: sample_pair(p, stream_seed(1, c, 0, 0), samples),
-                ),
-                repeats,
-            )
-            fractions["one eps" if pair.shared else "measure-valued"].append(raw / full)
-            rows.append(
-                (
-                    f"{cost} (k={k:g})",
-                    estimator,
-                    f"{samples / full / 1e6:.1f}",
-                    f"{samples / raw / 1e6:.1f}",
-                    f"{raw / full:.0%}",
-                )
-            )
-    headers = ("cost", "estimator (both components)", "checked (M samples/s)", "raw normals (M/s)")
-    return markdown_table((*headers, "fraction"), rows), fractions
 
 
 def peak_memory(samples: int) -> tuple[int, float]:
@@ -172,9 +117,6 @@ def section() -> str:
     paths = discover_cases(REPO_ROOT / "cases")
     cases, _ = load_cases(paths)
     family = sum(count_checks(case) for case in cases)
-    repeats = 1 if quick else 5
-    table, fractions = throughput(2**18 if quick else 2**23, repeats)
-    one, multi = fractions["one eps"], fractions["measure-valued"]
     memory_samples = 10**6 if quick else 10**8
     peak, seconds = peak_memory(memory_samples)
     seeds, calibration_samples = (2, 10_000) if quick else (40, 2**15)
@@ -189,18 +131,8 @@ def section() -> str:
         f"per-check alpha is 1e-6/{family} = {1e-6 / family:.2g} and |z| <= "
         f"{threshold(family):.3f} (before the skewness correction).",
         "",
-        "### Throughput",
-        "",
-        "One joint stream per estimator (its noise, both components, their moments and "
-        "co-moment) against raw `standard_normal` generation of as many values, interleaved "
-        f"in the same run (best of {repeats} each; target >= 50% for the estimators of one "
-        f"eps). One eps: median fraction {np.median(one):.0%}, lowest {min(one):.0%}, the "
-        f"target met for {sum(f >= 0.5 for f in one)} of {len(one)}. Measure-valued (five "
-        "or six primitive draws and four evaluations of r per sample): median fraction "
-        f"{np.median(multi):.0%}. Below the target, the estimator's own arithmetic is the "
-        "cost: numpy's float64 `cos` alone takes about as long as drawing the normal.",
-        "",
-        table,
+        'Throughput of every estimator against raw RNG: the section "Monte Carlo '
+        'throughput" (`bench_throughput.py`).',
         "",
         "### Memory",
         "",

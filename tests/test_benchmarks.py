@@ -125,6 +125,36 @@ def test_quick_derivation_benchmark_has_its_tables(tmp_path: Path) -> None:
     assert "| E[r], r = (z-k)**2 |" in text
 
 
+def test_quick_throughput_benchmark_has_a_row_and_a_verdict_per_estimator(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "out.md"
+    done = run_runner("--quick", "--only", "throughput", "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    text = output.read_text()
+    assert "| of raw RNG | of its baseline | target | meets target |" in text
+    rows = re.findall(
+        r"^\| (?:cosine|quadratic|exponential|erf) .*\| (yes|\*\*no\*\*) \|$", text, re.M
+    )
+    assert len(rows) == 4 * 6  # four costs, six estimators: no row left out
+    assert re.search(r"one eps: \d+ of 16 meet the target", text)
+
+
+def test_throughput_verdict_follows_the_family_target(
+    bench_modules: dict[str, ModuleType],
+) -> None:
+    import bench_throughput
+
+    row = bench_throughput.Row("c", "score", True, stream=5.0, raw=20.0, raw_and_cost=10.0)
+    assert row.fraction == 0.5
+    assert row.meets
+    multi = bench_throughput.Row(
+        "c", "measure_valued", False, stream=5.0, raw=20.0, raw_and_cost=10.0
+    )
+    assert multi.fraction == 0.25
+    assert not multi.meets
+
+
 def test_measure_reports_a_timeout(bench_modules: dict[str, ModuleType]) -> None:
     timing = bench_modules["timing"]
     result = timing.measure(

@@ -17,6 +17,7 @@ import pytest
 from verify.montecarlo.check_moments import ExactMoments, tail_grows
 from verify.montecarlo.engine import Component, sample_moments, stream_seed
 from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
+from verify.montecarlo.samplers import coupled_maxwell
 from verify.montecarlo.significance import judge, threshold
 
 T = threshold(4096)
@@ -130,3 +131,45 @@ def test_a_sixth_moment_that_diverges_in_any_noise_variable_is_detected(kind: No
     for scale, diverges in ((4.0, True), (20.0, False)):
         grows = Component(("uniform", kind), lambda u, x, c=scale: u + np.exp(x**2 / c))
         assert tail_grows(grows) is diverges, (kind, scale)
+
+
+def coupled_product(power: int) -> mpmath.mpf:
+    """E[(M E)**power] for E = M U: E[M**(2 power)] E[U**power]."""
+    return maxwell(2 * power) / (power + 1)
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "power"),
+    [
+        (coupled_maxwell, maxwell, 1),  # M is a double-sided Maxwell
+        (coupled_maxwell, maxwell, 2),
+        (coupled_maxwell, maxwell, 3),
+        (lambda e, r: e / coupled_maxwell(e, r), uniform, 1),  # E / M = U is uniform
+        (lambda e, r: e / coupled_maxwell(e, r), uniform, 2),
+        (lambda e, r: e / coupled_maxwell(e, r), uniform, 3),
+        (lambda e, r: e * coupled_maxwell(e, r), coupled_product, 1),  # and E = M U jointly
+    ],
+)
+def test_the_coupled_pair_has_the_law_of_m_and_m_u(
+    variable: Variable, raw: Raw, power: int
+) -> None:
+    """(M, e) from (e, R) has the law of (M, M U), as the exact coupled formulas assume."""
+    assert verdicts(("normal", "rayleigh"), variable, power, exact_of(raw, power)) == [True, True]
+
+
+def unsigned(e: FloatArray, r: FloatArray) -> FloatArray:
+    return np.sqrt(e * e + r * r)
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "power", "what"),
+    [
+        (lambda e, r: e / unsigned(e, r), uniform, 1, "without the sign of e, E / M is not U"),
+        (lambda e, r: e * np.hypot(r, r), coupled_product, 1, "an M with R**2 twice over"),
+        (lambda e, r: e / np.hypot(e, 2 * r), uniform, 1, "nor a chi of the wrong scale"),
+    ],
+)
+def test_a_wrong_coupled_pair_is_caught(
+    variable: Variable, raw: Raw, power: int, what: str
+) -> None:
+    assert False in verdicts(("normal", "rayleigh"), variable, power, exact_of(raw, power)), what

@@ -25,11 +25,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import mpmath
 import numpy as np
 import sympy
 
 from verify.cases.symbols import EPS
+from verify.montecarlo.kernels import SPECIAL_FUNCTIONS
 
 FloatArray = np.ndarray
 
@@ -89,18 +89,10 @@ def magnitude_of(expr: sympy.Expr) -> sympy.Expr:
 def _compiled(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...]) -> Callable[..., FloatArray]:
     key = (expr, symbols)
     if key not in _COMPILED:
-        _COMPILED[key] = sympy.lambdify(symbols, expr, modules=[{"erf": _erf}, "numpy"])
+        # erf and erfc are scipy.special ufuncs (complex arguments included): no Python
+        # call per grid point.
+        _COMPILED[key] = sympy.lambdify(symbols, expr, modules=[SPECIAL_FUNCTIONS, "numpy"])
     return _COMPILED[key]
-
-
-def _erf(x: FloatArray) -> FloatArray:
-    """erf on arrays, complex arguments included (numpy has no erf)."""
-    array = np.asarray(x)
-    if np.iscomplexobj(array) and np.any(np.imag(array) != 0):
-        values = np.vectorize(lambda v: complex(mpmath.erf(v)), otypes=[complex])(array)
-    else:
-        values = np.vectorize(math.erf, otypes=[float])(np.real(array))
-    return np.asarray(values)
 
 
 def _gauss_legendre_rule() -> tuple[FloatArray, FloatArray]:

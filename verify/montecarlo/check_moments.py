@@ -8,7 +8,7 @@ which only sizes the skewness correction of the variance check (see
 :mod:`verify.montecarlo.significance`) and is therefore taken in float64 from the product
 quadrature rule of the component's noise (:func:`verify.montecarlo.noise.tensor_rule`:
 :data:`~verify.montecarlo.noise.HERMITE_NODES`-node Gauss-Hermite for one normal eps, and the
-Rayleigh, Maxwell and uniform rules for the measure-valued samplers) -- a guard
+Rayleigh and Maxwell rules for the measure-valued samplers) -- a guard
 needs a digit or two, not thirty.  Whether that sixth moment is infinite is decided
 exactly where the closed form exists: the Gaussian exponents of ``E[g^6]`` are three
 times those of ``E[g^2]`` (for every estimator here: ``g^6`` is a sum of products of

@@ -28,13 +28,9 @@ from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA, Z
 from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint
 from verify.montecarlo.engine import Component, Pair
+from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.noise import FloatArray, Noise
-from verify.montecarlo.samplers import (
-    measure_valued_component,
-    numpy_function,
-    sample_uses,
-    weight_and_offset,
-)
+from verify.montecarlo.samplers import measure_valued_component, sample_uses, weight_and_offset
 
 MAX_CHECKED_DIMENSION = 8
 NORMAL: Noise = "normal"

@@ -32,8 +32,8 @@ import sympy
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
 from verify.exact.baselines import score_weight
 from verify.exact.evaluation import ExactPoint
+from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.noise import FloatArray
-from verify.montecarlo.samplers import numpy_function
 
 T_MAX = 6.0
 BATCHES = 64

@@ -4,12 +4,14 @@ The contract, for each kind in :data:`NOISE_KINDS`:
 
 - ``"normal"``: eps ~ N(0, 1);
 - ``"rayleigh"``: R with density ``r exp(-r**2/2)`` on r > 0 (Rayleigh of scale 1,
-  so ``E[R**2] = 2``), drawn as ``R = sqrt(2 T)`` with T standard exponential
-  (``P(R > r) = P(T > r**2/2) = exp(-r**2/2)``);
+  so ``E[R**2] = 2``), drawn as ``R = sqrt(-2 log V)`` with ``V = 1 - U`` uniform on
+  (0, 1] (``P(R > r) = P(V < exp(-r**2/2)) = exp(-r**2/2)``; one uniform is cheaper
+  than numpy's ziggurat exponential, and V > 0 keeps the logarithm finite);
 - ``"maxwell"``: the double-sided Maxwell, density ``m**2 phi(m)`` (``E[M**2] = 3``),
-  drawn as ``M = sign(e) sqrt(e**2 + 2 T)`` with e standard normal and T standard
-  exponential: ``M**2 = e**2 + 2T`` is chi-squared with 3 degrees of freedom, and the
-  sign of e is independent of ``e**2`` and of T;
+  a signed chi with 3 degrees of freedom, drawn as ``M = sign(e) sqrt(e**2 + R**2)``
+  with e standard normal and R Rayleigh as above: ``M**2 = e**2 + R**2`` is
+  chi-squared with 3 degrees of freedom (``R**2`` is chi-squared with 2), and the sign
+  of e is independent of ``e**2`` and of R;
 - ``"uniform"``: U uniform on [0, 1).
 
 **Sampling** (:func:`draw`): a kind consumes the primitive lanes :data:`LANES` names,
@@ -38,13 +40,13 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 Noise = Literal["normal", "rayleigh", "maxwell", "uniform"]
-Primitive = Literal["normal", "exponential", "uniform"]
+Primitive = Literal["normal", "uniform"]
 
 NOISE_KINDS: tuple[Noise, ...] = ("normal", "rayleigh", "maxwell", "uniform")
 LANES: dict[Noise, tuple[Primitive, ...]] = {
     "normal": ("normal",),
-    "rayleigh": ("exponential",),
-    "maxwell": ("normal", "exponential"),
+    "rayleigh": ("uniform",),
+    "maxwell": ("normal", "uniform"),
     "uniform": ("uniform",),
 }
 HERMITE_NODES = 200
@@ -61,8 +63,6 @@ def fill(generator: np.random.Generator, primitive: Primitive, out: FloatArray) 
     """Overwrite ``out`` with fresh primitive draws (no allocation)."""
     if primitive == "normal":
         generator.standard_normal(out=out)
-    elif primitive == "exponential":
-        generator.standard_exponential(out=out)
     else:
         generator.random(out=out)
 
@@ -70,14 +70,23 @@ def fill(generator: np.random.Generator, primitive: Primitive, out: FloatArray) 
 def draw(kind: Noise, lanes: list[FloatArray]) -> FloatArray:
     """The noise of ``kind`` from its freshly filled primitive lanes (which it may overwrite)."""
     if kind == "rayleigh":
-        (exponential,) = lanes
-        return np.sqrt(np.multiply(exponential, 2.0, out=exponential), out=exponential)
+        (uniform,) = lanes
+        return np.sqrt(chi_squared_2(uniform), out=uniform)
     if kind == "maxwell":
-        normal, exponential = lanes
-        magnitude = np.sqrt(2.0 * exponential + np.square(normal))
+        normal, uniform = lanes
+        magnitude = chi_squared_2(uniform)
+        magnitude += np.square(normal)
+        np.sqrt(magnitude, out=magnitude)
         return np.copysign(magnitude, normal, out=magnitude)
     (values,) = lanes
     return values
+
+
+def chi_squared_2(uniform: FloatArray) -> FloatArray:
+    """``-2 log(1 - U)`` in place: ``R**2`` of a Rayleigh draw R, per uniform U on [0, 1)."""
+    np.subtract(1.0, uniform, out=uniform)
+    np.log(uniform, out=uniform)
+    return np.multiply(uniform, -2.0, out=uniform)
 
 
 def rule(kind: Noise) -> tuple[FloatArray, FloatArray]:

@@ -10,7 +10,16 @@ The contract (the estimators are defined in :mod:`verify.cases.estimators`):
   ``g_mu = c (r(mu + sigma R1) - r(mu - sigma R2))`` with ``c = 1/(sigma sqrt(2 pi))``
   and R1, R2 Rayleigh, and ``g_sigma = (r(mu + sigma M) - r(mu + sigma E)) / sigma``
   with M double-sided Maxwell; uncoupled, R1, R2, M and E ~ N(0, 1) are independent;
-  coupled, ``R2 = R1`` and ``E = M U`` with U uniform on (0, 1).
+  coupled, ``R2 = R1`` and ``E = M U`` with U uniform on (0, 1).  The coupled pair is
+  drawn from two variables, not three: ``E = e`` standard normal and
+  ``M = sign(e) sqrt(e**2 + R**2)`` with R Rayleigh, independent of e.  Same law: the
+  density of (M, M U) is ``m**2 phi(m) / |m| = |m| phi(m)`` where ``|e| < |m|`` with the
+  sign of e, and so is ``phi(e) |m| exp(-(m**2 - e**2)/2)``, the density of e times that
+  of ``sqrt(e**2 + R**2)`` given e.
+
+Every component is one compiled kernel (:mod:`verify.montecarlo.kernels`): both
+components of a product or baseline estimator share one evaluation of ``f(eps)`` per
+draw, and a measure-valued kernel evaluates ``r(mu + sigma x)`` simplified at the point.
 
 Both components of the product and baseline estimators are functions of the same eps
 (:class:`~verify.montecarlo.engine.Pair` with ``shared``); the measure-valued components draw
@@ -20,83 +29,37 @@ operations give inf or nan samples, which the engine counts; they never raise.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 import sympy
-from sympy.printing.numpy import NumPyPrinter
 
 from verify.cases.estimators import BASELINE_ESTIMATORS, ESTIMATORS, MEASURE_VALUED_ESTIMATORS
-from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, MU, SIGMA, Z
+from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, SIGMA
 from verify.exact.baselines import baseline_value, score_weight
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, evaluate_expectation
 from verify.montecarlo.engine import Component, Pair, SampleFunction
+from verify.montecarlo.kernels import FusedFunction, fused_function, numpy_function
 from verify.montecarlo.noise import FloatArray
 
-
-def _vectorised(function: Callable[[float], float]) -> Callable[[FloatArray], FloatArray]:
-    """A scalar function applied elementwise (numpy has no erf; math.erf is exact to 1 ulp)."""
-    universal = np.frompyfunc(function, 1, 1)
-
-    def apply(values: FloatArray) -> FloatArray:
-        return np.asarray(universal(values), dtype=np.float64)
-
-    return apply
-
-
-_NUMPY_EXTRAS = {"erf": _vectorised(math.erf), "erfc": _vectorised(math.erfc)}
-
-
-class _MultiplyingPrinter(NumPyPrinter):  # type: ignore[misc]
-    """NumPy code with small integer powers written as products.
-
-    ``x**4`` goes through libm's ``pow`` element by element, about 45 times slower
-    than ``x*x*x*x`` on float64 arrays (measured: 2.0 ms against 0.04 ms for 32,768
-    values); the samplers evaluate such powers on every chunk of every stream.
-    """
-
-    def _print_Pow(self, expr: sympy.Expr, rational: bool = False) -> str:
-        exponent = expr.exp
-        if exponent.is_Integer and 2 <= abs(int(exponent)) <= MAX_MULTIPLIED_POWER:
-            base = self.parenthesize(expr.base, sympy.printing.precedence.PRECEDENCE["Mul"])
-            product = "*".join([base] * abs(int(exponent)))
-            return f"({product})" if exponent > 0 else f"(1/({product}))"
-        return str(super()._print_Pow(expr, rational=rational))
-
-
-MAX_MULTIPLIED_POWER = 16
-
-
-def numpy_function(expression: sympy.Expr, symbol: sympy.Symbol) -> SampleFunction:
-    """``expression`` (in ``symbol`` only) as an elementwise float64 numpy function."""
-    # The settings lambdify gives its own printer when none is passed.
-    printer = _MultiplyingPrinter(
-        {
-            "fully_qualified_modules": False,
-            "inline": True,
-            "allow_unknown_functions": True,
-            "user_functions": {name: name for name in _NUMPY_EXTRAS},
-        }
-    )
-    compiled = sympy.lambdify(symbol, expression, modules=[_NUMPY_EXTRAS, "numpy"], printer=printer)
-
-    def evaluate(values: FloatArray) -> FloatArray:
-        with np.errstate(all="ignore"):
-            result = np.asarray(compiled(values), dtype=np.float64)
-        if result.shape != values.shape:  # a constant lambdifies to a scalar
-            result = np.full(values.shape, result, dtype=np.float64)
-        return result
-
-    return evaluate
+# Bound at call time to the exact baselines rounded to float64 (0 for product estimators).
+OFFSETS = {"mu": sympy.Dummy("b_mu"), "sigma": sympy.Dummy("b_sigma")}
+# The noise variables of the measure-valued kernels.
+_FIRST, _SECOND = sympy.Dummy("x1"), sympy.Dummy("x2")
 
 
 def estimator_function(
     derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
 ) -> SampleFunction:
     """``g(eps) = (f(eps) - b) w(eps)`` of a product or baseline estimator, in float64."""
-    return _centred(*_factors(derivation, estimator, parameter, point))
+    expression, offsets = _centred(derivation, estimator, parameter, point)
+    fused = fused_function((expression,), (EPS,), offsets)
+
+    def centred(eps: FloatArray) -> FloatArray:
+        return fused(eps)[0]
+
+    return centred
 
 
 def exact_baseline(
@@ -119,35 +82,47 @@ def component(
 def estimator_pair(derivation: Derivation, estimator: str, point: ExactPoint) -> Pair:
     """Both components, for the joint stream of the mean, variance and covariance checks.
 
-    For a product or baseline estimator, ``joint`` computes ``f(eps)`` once for both.
+    For a product or baseline estimator, ``joint`` is one compiled kernel: ``f(eps)``
+    (r or r', and whatever else the two components share) is evaluated once per draw.
     """
     if estimator in MEASURE_VALUED_ESTIMATORS:
         mu, sigma = (component(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS)
         return Pair(mu, sigma, shared=False)
-    (sample, mu_weight, mu_offset), (_, sigma_weight, sigma_offset) = (
-        _factors(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS
+    expressions, offsets = zip(
+        *(_centred(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS), strict=True
     )
+    fused = fused_function(expressions, (EPS,), {k: v for o in offsets for k, v in o.items()})
 
     def both(eps: FloatArray) -> tuple[FloatArray, FloatArray]:
-        f = sample(eps)
-        with np.errstate(all="ignore"):
-            return (f - mu_offset) * mu_weight(eps), (f - sigma_offset) * sigma_weight(eps)
+        mu, sigma = fused(eps)
+        return mu, sigma
 
     return Pair(
-        Component(("normal",), _centred(sample, mu_weight, mu_offset)),
-        Component(("normal",), _centred(sample, sigma_weight, sigma_offset)),
+        Component(("normal",), lambda eps: both(eps)[0]),
+        Component(("normal",), lambda eps: both(eps)[1]),
         shared=True,
         joint=both,
     )
 
 
-Factors = tuple[SampleFunction, SampleFunction, float]  # f, w and the baseline b
+def _centred(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+) -> tuple[sympy.Expr, dict[sympy.Symbol, float]]:
+    """``(f - b) w`` in eps at the point, with ``b`` a symbol bound to its float64 value."""
+    sample = derivation.sample_function(sample_uses(estimator)).subs(point)
+    weight = sympy.sympify(_weight(estimator, parameter)).subs(point)
+    if estimator not in BASELINE_ESTIMATORS:
+        return sample * weight, {}
+    offset = OFFSETS[parameter]
+    value = exact_baseline(derivation, estimator, parameter, point)
+    return (sample - offset) * weight, {offset: value}
 
 
-def _factors(derivation: Derivation, estimator: str, parameter: str, point: ExactPoint) -> Factors:
-    """``f``, ``w`` and ``b`` of ``g = (f - b) w`` (``b = 0`` for a product estimator)."""
-    sample = numpy_function(derivation.sample_function(sample_uses(estimator)).subs(point), EPS)
-    return sample, *weight_and_offset(derivation, estimator, parameter, point)
+def _weight(estimator: str, parameter: str) -> sympy.Expr:
+    """``w`` of ``g = (f - b) w``: the score for a baseline estimator, else the estimator's."""
+    if estimator in BASELINE_ESTIMATORS:
+        return score_weight(parameter)
+    return ESTIMATORS[estimator].weights[parameter]
 
 
 def sample_uses(estimator: str) -> str:
@@ -159,43 +134,59 @@ def weight_and_offset(
     derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
 ) -> tuple[SampleFunction, float]:
     """``w`` and the exact baseline ``b`` of ``g = (f - b) w`` (``b = 0`` without one)."""
+    offset = 0.0
     if estimator in BASELINE_ESTIMATORS:
-        weight = score_weight(parameter)
         offset = exact_baseline(derivation, estimator, parameter, point)
-    else:
-        weight, offset = ESTIMATORS[estimator].weights[parameter], 0.0
-    return numpy_function(weight.subs(point), EPS), offset
-
-
-def _centred(sample: SampleFunction, weight: SampleFunction, offset: float) -> SampleFunction:
-    """``(f(eps) - b) w(eps)``."""
-
-    def centred(eps: FloatArray) -> FloatArray:
-        with np.errstate(all="ignore"):
-            return (sample(eps) - offset) * weight(eps)
-
-    return centred
+    return numpy_function(sympy.sympify(_weight(estimator, parameter)).subs(point), EPS), offset
 
 
 def measure_valued_component(
     derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
 ) -> Component:
-    cost = numpy_function(derivation.r.subs(point), Z)
-    mu, sigma = float(point[MU]), float(point[SIGMA])
-    coupled = estimator == "measure_valued_coupled"
-    if parameter == "mu":
-        scale = 1 / (sigma * math.sqrt(2 * math.pi))
+    """One measure-valued component: one compiled kernel of its noise (module docstring)."""
+    at = derivation.sample_function("r").subs(point)  # r(mu + sigma x) as a function of x
 
-        def mu_component(plus: FloatArray, minus: FloatArray | None = None) -> FloatArray:
-            other = plus if minus is None else minus
-            with np.errstate(all="ignore"):
-                return scale * (cost(mu + sigma * plus) - cost(mu - sigma * other))
+    def cost(x: sympy.Expr) -> sympy.Expr:
+        return at.subs(EPS, x)
+
+    coupled = estimator == "measure_valued_coupled"
+    sigma = point[SIGMA]
+    if parameter == "mu":
+        # c as one float64 factor: SymPy would print (1/2)*sqrt(2)*(...)/sqrt(pi), two passes.
+        scale = float(1 / (sigma * sympy.sqrt(2 * sympy.pi)))
+        difference = _kernel(cost(_FIRST) - cost(-(_FIRST if coupled else _SECOND)), coupled)
+
+        def mu_component(*rayleigh: FloatArray) -> FloatArray:
+            return scale * difference(*rayleigh)
 
         return Component(("rayleigh",) if coupled else ("rayleigh", "rayleigh"), mu_component)
+    kernel = _kernel((cost(_FIRST) - cost(_SECOND)) / sigma, False)
+    if not coupled:
+        return Component(("maxwell", "normal"), kernel)
 
-    def sigma_component(maxwell: FloatArray, other: FloatArray) -> FloatArray:
-        normal = maxwell * other if coupled else other  # E = M U is standard normal
-        with np.errstate(all="ignore"):
-            return (cost(mu + sigma * maxwell) - cost(mu + sigma * normal)) / sigma
+    def coupled_sigma(normal: FloatArray, rayleigh: FloatArray) -> FloatArray:
+        return kernel(coupled_maxwell(normal, rayleigh), normal)
 
-    return Component(("maxwell", "uniform") if coupled else ("maxwell", "normal"), sigma_component)
+    return Component(("normal", "rayleigh"), coupled_sigma)
+
+
+def coupled_maxwell(normal: FloatArray, rayleigh: FloatArray) -> FloatArray:
+    """M with ``(M, e)`` distributed as ``(M, M U)``: ``sign(e) sqrt(e**2 + R**2)``.
+
+    See the module docstring for why; ``tests/test_noise.py`` checks the joint law.
+    The noise arrays are read, not written; one new array holds M.
+    """
+    magnitude = np.square(rayleigh)
+    magnitude += np.square(normal)
+    np.sqrt(magnitude, out=magnitude)
+    return np.copysign(magnitude, normal, out=magnitude)
+
+
+def _kernel(expression: sympy.Expr, single: bool) -> Callable[..., FloatArray]:
+    """The compiled kernel of one noise variable (``single``) or of two."""
+    fused: FusedFunction = fused_function((expression,), (_FIRST,) if single else (_FIRST, _SECOND))
+
+    def kernel(*noise: FloatArray) -> FloatArray:
+        return fused(*noise)[0]
+
+    return kernel
