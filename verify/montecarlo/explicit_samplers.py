@@ -29,6 +29,7 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.evaluation import ExactPoint
 from verify.exact.explicit import CoordinateDerivation
 from verify.montecarlo.engine import Component, Pair
+from verify.montecarlo.kernels import fused_function
 from verify.montecarlo.noise import FloatArray, Noise
 from verify.montecarlo.samplers import sample_uses, weight_and_offset
 
@@ -37,14 +38,12 @@ VectorFunction = Callable[[Sequence[FloatArray]], FloatArray]
 
 
 def vector_function(expression: sympy.Expr, count: int) -> VectorFunction:
-    """``expression`` in z1..z{count} as a float64 numpy function of the d sample arrays."""
-    symbols = [sample_symbol(i) for i in range(1, count + 1)]
-    compiled = sympy.lambdify(symbols, expression, modules=["numpy"])
+    """``expression`` in z1..z{count} as a float64 function of the d sample arrays
+    (:func:`verify.montecarlo.kernels.fused_function`: whole-array ufuncs only)."""
+    fused = fused_function((expression,), [sample_symbol(i) for i in range(1, count + 1)])
 
     def evaluate(samples: Sequence[FloatArray]) -> FloatArray:
-        with np.errstate(all="ignore"):
-            result = np.asarray(compiled(*samples), dtype=np.float64)
-        return np.broadcast_to(result, samples[0].shape).astype(np.float64, copy=False)
+        return fused(*samples)[0]
 
     return evaluate
 
