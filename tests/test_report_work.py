@@ -118,3 +118,28 @@ def test_the_report_has_the_work_section(tmp_path: Path) -> None:
     image = tmp_path / "shifted" / "efficiency-map-1.png"
     assert image.read_bytes().startswith(b"\x89PNG")
     assert image.read_bytes() != (tmp_path / "shifted" / "map-1.png").read_bytes()
+
+
+def test_the_index_answers_both_questions(tmp_path: Path) -> None:
+    from verify.reporting.index import render_index
+
+    quadratic = verify.Case("(z - k)**2", name="quadratic", parameters={"k": [1]})
+    record = verify.report(quadratic, tmp_path, samples=2**10).record["index"]
+    assert record["work"]["efficient"] == {
+        "mu": "measure_valued_coupled",
+        "sigma": "pathwise = measure_valued_coupled",
+    }
+    page = render_index([record], {})
+    assert "| most efficient at reference (mu / sigma) |" in page
+    assert "| measure_valued_coupled / pathwise = measure_valued_coupled |" in page
+    assert "## Lowest variance per sample, and per unit of work" in page
+    # Per sample measure_valued_coupled wins sigma alone; per unit of work it ties pathwise.
+    assert "| pathwise | 0 / 0 | 0 / 1 |" in page
+    assert "| measure_valued_coupled | 1 / 1 | 1 / 1 |" in page
+    assert "differ in 1 (case, component) pairs" in page
+    ranking = next(line for line in page.splitlines() if line.startswith("| k=1 | sigma |"))
+    assert ranking.index("pathwise 16.0") < ranking.index("score_loo 58.66666667")
+    assert ranking.endswith("score 74.0 |")
+    # A case of another name gets no ranking section.
+    other = dict(record, case="other")
+    assert "Efficiency ranking" not in render_index([other], {})

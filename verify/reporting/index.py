@@ -16,6 +16,7 @@ from typing import Any
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.reporting.gather import CaseReport
 from verify.reporting.index_dimension import dimension_answer, dimension_record
+from verify.reporting.index_work import efficient_cell, work_answer, work_record
 
 IndexRecord = dict[str, Any]
 
@@ -46,6 +47,7 @@ def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
         "claims": [c["verdict"] for c in claims],
         "lowest": _lowest_at_reference(report),
         "dimension": dimension_record(report),
+        "work": work_record(report),
     }
 
 
@@ -85,18 +87,21 @@ def render_index(records: Sequence[IndexRecord], failures: dict[str, str]) -> st
         "formulas, tables, maps, crossovers and Monte Carlo verification. The verdict columns "
         "compare the pathwise and score-function estimators over the whole domain; 'lowest at "
         "reference' names, among all six estimators (with baselines and measure-valued), the "
-        "unbiased one with the lowest variance at the case's reference point.",
+        "unbiased one with the lowest variance at the case's reference point, and 'most "
+        "efficient' the one with the lowest variance x cost (per unit of work, see below).",
         "",
         "| case | r(z) | gradient wrt mu | gradient wrt sigma | lowest at reference (mu / sigma) "
-        "| method | Monte Carlo checks | claims |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| most efficient at reference (mu / sigma) | method | Monte Carlo checks | claims |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_row(record) for record in ordered]
     for name, reason in sorted(failures.items()):
-        lines.append(f"| {name} | | **failed**: {reason} | | | | | |")
+        lines.append(f"| {name} | | **failed**: {reason} | | | | | | |")
     lines += ["", *_answer(ordered)]
     dimension = dimension_answer(ordered)
     lines += ["", *dimension] if dimension else []
+    work = work_answer(ordered)
+    lines += ["", *work] if work else []
     return "\n".join(lines) + "\n"
 
 
@@ -111,7 +116,7 @@ def _row(record: IndexRecord) -> str:
         f"| [{record['case']}]({record['case']}.md) | `{record['r']}` | "
         f"{record['verdicts']['mu']} | {record['verdicts']['sigma']} | "
         f"{record['lowest'].get('mu', '')} / {record['lowest'].get('sigma', '')} | "
-        f"{record['method']} | "
+        f"{efficient_cell(record)} | {record['method']} | "
         f"{checks} | {claims} |"
     )
 
