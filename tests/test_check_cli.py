@@ -40,16 +40,20 @@ def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> No
     assert document["samples"] == 10_000
     assert document["seed"] == 20200101
     assert document["family_wise_alpha"] == 1e-6
-    assert document["checks_made"] == document["family_size"] == len(document["cases"][0]["checks"])
+    checks = document["cases"][0]["checks"]
+    # score_loo's five checks have their own threshold, outside the Bonferroni family.
+    assert document["checks_made"] == len(checks) == document["family_size"] + 5
+    assert sum(c["estimator"] == "score_loo" for c in checks) == 5
     assert document["sample_size"]["planned"] is False  # --samples fixes N
     assert document["perturb"] == {}
     [case] = document["cases"]
     assert case["case"] == "quadratic_claims"
-    assert len(case["checks"]) == count_checks(load_case(QUADRATIC))
+    family = [c for c in case["checks"] if c["estimator"] != "score_loo"]
+    assert len(family) == count_checks(load_case(QUADRATIC))
     for check in case["checks"]:
         assert set(check) >= CHECK_KEYS
         assert set(check["at"]) == {"mu", "sigma", "k"}
-        assert check["estimator"] in ESTIMATOR_NAMES
+        assert check["estimator"] in (*ESTIMATOR_NAMES, "score_loo")
         if check["statistic"] == "covariance":
             assert check["parameter"] == "mu,sigma"
         else:
@@ -63,6 +67,9 @@ def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> No
         else:
             low, high = check["bounds"]
             assert low <= check["z"] <= high
+            if check["estimator"] == "score_loo":  # its own batch design (loo_check.py)
+                assert (check["threshold"], check["test"]) in ((6.0, "z"), (6.0, "batch_t"))
+                continue
             assert check["threshold"] == pytest.approx(document["threshold"])
             assert check["test"] in ("z", "median_of_means")
             assert check["samples"] == 10_000
@@ -119,7 +126,11 @@ def test_an_infinite_variance_point_gives_skipped_checks_with_reasons(
     code, out, _ = run(capsys, INFINITE, *FAST, "--json")
     assert code == 0  # skipped is not failed
     [case] = json.loads(out)["cases"]
-    at_reference = [c for c in case["checks"] if c["at"] == {"mu": 0.0, "sigma": 1.0}]
+    at_reference = [
+        c
+        for c in case["checks"]
+        if c["at"] == {"mu": 0.0, "sigma": 1.0} and c["estimator"] != "score_loo"
+    ]
     assert len(at_reference) == 5 * len(ESTIMATOR_NAMES)  # all six estimators, 5 checks each
     for check in at_reference:
         assert check["passed"] is None
@@ -135,7 +146,11 @@ def test_every_estimator_is_checked_at_every_point(
     code, out, _ = run(capsys, LINEAR, *FAST, "--json")
     assert code == 0
     [case] = json.loads(out)["cases"]
-    streams = {(json.dumps(c["at"]), c["estimator"]) for c in case["checks"]}
+    streams = {
+        (json.dumps(c["at"]), c["estimator"])
+        for c in case["checks"]
+        if c["estimator"] != "score_loo"  # checked at the reference point only
+    }
     points = {at for at, _ in streams}
     assert len(points) > 1
     assert len(streams) == len(points) * (len(CLASSIC_ESTIMATORS) + len(FURTHER_ESTIMATORS))
@@ -198,7 +213,9 @@ def test_a_two_percent_variance_perturbation_fails_the_planned_variance_checks(
     made = [
         check
         for check in document["cases"][0]["checks"]
-        if check["statistic"] == "variance" and check["passed"] is not None
+        if check["statistic"] == "variance"
+        and check["passed"] is not None
+        and check["estimator"] != "score_loo"  # --perturb leaves score_loo's checks alone
     ]
     assert len(made) >= 30
     assert sum(check["passed"] is False for check in made) >= 0.99 * len(made)

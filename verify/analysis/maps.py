@@ -10,6 +10,9 @@ ratio is not a finite positive number the entry says why:
 - ``+inf``: the score variance is 0 or only the pathwise variance is infinite;
 - ``nan``: the ratio is undefined (both 0, both infinite, or a variance undefined).
 
+:func:`log_efficiency_ratio` is the same map for variance x cost (issue 12's efficiency,
+Glynn and Whitt's work-normalized variance), from :func:`variance_grids`.
+
 The values come from :meth:`verify.analysis.sweep.VarianceFunction.values`: closed forms in
 numpy with mpmath wherever float64 cannot be trusted, and a fixed float64 quadrature
 rule where there is no closed form.  They colour pictures; the numbers the reports
@@ -40,6 +43,17 @@ def log_variance_ratio_grid(
     sigma_values: np.ndarray,
 ) -> np.ndarray:
     """log(Var[pathwise] / Var[score]) for the ``parameter`` component on the grid."""
+    return log_ratio(*variance_grids(derivation, parameter, fixed_params, mu_values, sigma_values))
+
+
+def variance_grids(
+    derivation: Derivation,
+    parameter: str,
+    fixed_params: dict[str, float],
+    mu_values: np.ndarray,
+    sigma_values: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(Var[pathwise], Var[score]) of the ``parameter`` component on the grid."""
     if parameter not in GRADIENT_PARAMETERS:
         raise ValueError(f"unknown gradient component {parameter!r}; use mu or sigma")
     sigmas = np.asarray(sigma_values, dtype=float)
@@ -55,7 +69,20 @@ def log_variance_ratio_grid(
         for estimator in ("pathwise", "score")
     ]
     pathwise, score = (v.values([mu_grid, sigma_grid]) for v in variances)
-    return log_ratio(pathwise, score)
+    return pathwise, score
+
+
+def log_efficiency_ratio(
+    pathwise: np.ndarray, score: np.ndarray, pathwise_cost: float, score_cost: float = 1.0
+) -> np.ndarray:
+    """log((c_pw Var[pathwise]) / (c_score Var[score])): the work-normalized ratio (an
+    M-sample average divides both variances by M, so it holds at every M).
+
+    >>> log_efficiency_ratio(np.array([1.0, 0.0]), np.array([2.0, 0.0]), 2.0).tolist()
+    [0.0, 0.0]
+    """
+    with np.errstate(invalid="ignore"):  # 0 * inf = nan: undefined, as it should be
+        return log_ratio(pathwise_cost * pathwise, score_cost * score)
 
 
 def log_ratio(pathwise: np.ndarray, score: np.ndarray) -> np.ndarray:

@@ -76,10 +76,12 @@ def mean(source: MomentSource, parameter: str) -> Quantity:
     return source.product_expectation("r", 1, score_weight(parameter))
 
 
-def covariance(source: MomentSource, first: str, second: str) -> Compound:
-    """Cov[g_first, g_second] of the M-sample estimate, symbolic in :data:`M`."""
+def _single_sample_parts(
+    source: MomentSource, first: str, second: str
+) -> tuple[sympy.Expr, tuple[Quantity, ...]]:
+    """D = E[s t] (a polynomial in eps, always closed) and (A, G, C, F, B_s, B_t)."""
     s, t = score_weight(first), score_weight(second)
-    d = gaussian_expectation(s * t).value  # a polynomial in eps: always closed
+    d = gaussian_expectation(s * t).value
     assert d is not None
     parts = (
         source.product_expectation("r", 2, s * t),  # A
@@ -89,12 +91,37 @@ def covariance(source: MomentSource, first: str, second: str) -> Compound:
         mean(source, first),  # B_s
         mean(source, second),  # B_t
     )
+    return d, parts
+
+
+def covariance(source: MomentSource, first: str, second: str) -> Compound:
+    """Cov[g_first, g_second] of the M-sample estimate, symbolic in :data:`M`."""
+    d, parts = _single_sample_parts(source, first, second)
 
     def build(*values: sympy.Expr) -> sympy.Expr:
         a, g, c, f, b_s, b_t = values
         return loo_covariance_formula(a, g, d, c, f, b_s, b_t)
 
     return Compound.of(build, *parts)
+
+
+def limit_and_excess(source: MomentSource, first: str, second: str) -> tuple[Compound, Compound]:
+    """(V, X) with Cov[g_first, g_second] = V / M + X / (M (M - 1)), the formula above
+    regrouped: V = A - 2 F G + D F**2 - B_s B_t (the limit of M Cov, score_baseline_mean's
+    single-sample covariance) and X = D (C - F**2) + B_s B_t (>= 0 for a variance)."""
+    d, parts = _single_sample_parts(source, first, second)
+
+    def limit(
+        a: sympy.Expr, g: sympy.Expr, c: sympy.Expr, f: sympy.Expr, *b: sympy.Expr
+    ) -> sympy.Expr:
+        return a - 2 * f * g + d * f**2 - b[0] * b[1]
+
+    def excess(
+        a: sympy.Expr, g: sympy.Expr, c: sympy.Expr, f: sympy.Expr, *b: sympy.Expr
+    ) -> sympy.Expr:
+        return d * (c - f**2) + b[0] * b[1]
+
+    return Compound.of(limit, *parts), Compound.of(excess, *parts)
 
 
 def at_samples(quantity: Quantity, samples: int) -> Quantity:

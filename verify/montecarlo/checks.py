@@ -20,6 +20,8 @@ The contract:
 - **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
   :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
   split; by default, this case's own count.
+- **score_loo.**  Five checks at the case's M at the reference point, with the batch
+  design and fixed threshold of :mod:`verify.montecarlo.loo_check` (outside the family).
 - **Claims.**  Settled exactly by :mod:`verify.montecarlo.claims`.
 
 The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
@@ -62,6 +64,7 @@ from verify.montecarlo.engine import (
     stream_seed,
 )
 from verify.montecarlo.explicit_samplers import explicit_pair
+from verify.montecarlo.loo_check import loo_checks
 from verify.montecarlo.outcome import Outcome
 from verify.montecarlo.perturb import perturbed
 from verify.montecarlo.robust import (
@@ -273,5 +276,8 @@ def check_case(
     checks = [
         check for stream in streams for check in run_stream(case.name, stream, samples, seed, t)
     ]
-    claims = () if case.coordinates is not None else check_claims(case, derive_case(case))
+    if case.coordinates is not None:  # explicit r(z1..zd): no claims, no score_loo yet
+        return CaseCheckResult(case.name, tuple(checks), ())
+    checks += loo_checks(case, seed)  # score_loo at the case's M: its own batch design
+    claims = check_claims(case, derive_case(case))
     return CaseCheckResult(case.name, tuple(checks), claims)

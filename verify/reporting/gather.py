@@ -3,7 +3,9 @@
 The contract: :func:`gather_report` computes everything a report shows -- exact
 formulas, the variances at the reference point for each parameter combination,
 the (mu, sigma) maps, per-component verdicts, crossovers and the Monte Carlo
-checks, and for a case in the phi form the numbers in the phi names
+checks, the work-normalized comparison at the reference point (score_loo at the
+case's M, cost, efficiency, :mod:`verify.analysis.reference_work`) with maps of the
+efficiency ratio, and for a case in the phi form the numbers in the phi names
 (:mod:`verify.reporting.phi_rows`).  Rendering is :mod:`verify.reporting.markdown`;
 writing, :mod:`verify.reporting.publish`.
 Each report carries a :func:`fingerprint` of its inputs (the case file, the package
@@ -24,7 +26,8 @@ import sympy
 
 from verify.analysis.crossover import Crossover, find_crossovers
 from verify.analysis.dimension_growth import DimensionGrowth, dimension_growth
-from verify.analysis.maps import log_variance_ratio_grid
+from verify.analysis.maps import log_efficiency_ratio, log_ratio, variance_grids
+from verify.analysis.reference_work import ReferenceWork, reference_work
 from verify.analysis.verdicts import ComponentVerdict, component_verdict
 from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
@@ -68,6 +71,8 @@ class CaseReport:
     settings: ReportSettings
     phi_rows: list[PhiRow] = dataclasses.field(default_factory=list)  # phi-form cases only
     dimension: DimensionGrowth | None = None  # symbolic-dimension cases only
+    work: list[ReferenceWork] = dataclasses.field(default_factory=list)  # per combination
+    efficiency_maps: list[dict[str, np.ndarray]] = dataclasses.field(default_factory=list)
 
 
 def combination_label(combination: dict[str, float]) -> str:
@@ -78,6 +83,11 @@ def combination_label(combination: dict[str, float]) -> str:
 def map_file_name(index: int) -> str:
     """The PNG of the ``index``-th parameter combination, inside ``reports/<case>/``."""
     return f"map-{index + 1}.png"
+
+
+def efficiency_map_file_name(index: int) -> str:
+    """The efficiency map (variance x cost) of the ``index``-th combination, beside its map."""
+    return f"efficiency-map-{index + 1}.png"
 
 
 def gather_report(
@@ -91,12 +101,18 @@ def gather_report(
         evaluate_point(derivation, exact_point({**case.reference, **c}), ESTIMATOR_NAMES)
         for c in combinations
     ]
-    maps = [
-        {
-            p: log_variance_ratio_grid(derivation, p, c, mu_values, sigma_values)
-            for p in GRADIENT_PARAMETERS
-        }
+    grids = [
+        {p: variance_grids(derivation, p, c, mu_values, sigma_values) for p in GRADIENT_PARAMETERS}
         for c in combinations
+    ]
+    maps = [{p: log_ratio(*grid[p]) for p in GRADIENT_PARAMETERS} for grid in grids]
+    work = [
+        reference_work(case, derivation, exact_point({**case.reference, **c}), result)
+        for c, result in zip(combinations, reference, strict=True)
+    ]
+    efficiency_maps = [
+        {p: log_efficiency_ratio(*grid[p], w.work.costs["pathwise"]) for p in GRADIENT_PARAMETERS}
+        for grid, w in zip(grids, work, strict=True)
     ]
     labels = [combination_label(c) for c in combinations]
     verdicts = {
@@ -137,6 +153,8 @@ def gather_report(
         settings,
         phi_rows=gather_phi(case, derivation, combinations),
         dimension=_dimension_growth(case, derivation, combinations),
+        work=work,
+        efficiency_maps=efficiency_maps,
     )
 
 

@@ -17,6 +17,7 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.reporting.gather import CaseReport
 from verify.reporting.index_dimension import dimension_answer, dimension_record
 from verify.reporting.index_explicit import explicit_answer, is_explicit
+from verify.reporting.index_work import efficient_cell, work_answer, work_record
 
 IndexRecord = dict[str, Any]
 
@@ -47,6 +48,7 @@ def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
         "claims": [c["verdict"] for c in claims],
         "lowest": _lowest_at_reference(report),
         "dimension": dimension_record(report),
+        "work": work_record(report),
     }
 
 
@@ -87,18 +89,21 @@ def render_index(records: Sequence[IndexRecord], failures: dict[str, str]) -> st
         "formulas, tables, maps, crossovers and Monte Carlo verification. The verdict columns "
         "compare the pathwise and score-function estimators over the whole domain; 'lowest at "
         "reference' names, among all six estimators (with baselines and measure-valued), the "
-        "unbiased one with the lowest variance at the case's reference point.",
+        "unbiased one with the lowest variance at the case's reference point, and 'most "
+        "efficient' the one with the lowest variance x cost (per unit of work, see below).",
         "",
         "| case | r(z) | gradient wrt mu | gradient wrt sigma | lowest at reference (mu / sigma) "
-        "| method | Monte Carlo checks | claims |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| most efficient at reference (mu / sigma) | method | Monte Carlo checks | claims |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_row(record) for record in ordered]
     for name, reason in sorted(failures.items()):
-        lines.append(f"| {name} | | **failed**: {reason} | | | | | |")
+        lines.append(f"| {name} | | **failed**: {reason} | | | | | | |")
     lines += ["", *_answer(ordered)]
     dimension = dimension_answer(ordered)
     lines += ["", *dimension] if dimension else []
+    work = work_answer(ordered)
+    lines += ["", *work] if work else []
     explicit = explicit_answer(every)
     lines += ["", *explicit] if explicit else []
     return "\n".join(lines) + "\n"
@@ -115,7 +120,7 @@ def _row(record: IndexRecord) -> str:
         f"| [{record['case']}]({record['case']}.md) | `{record['r']}` | "
         f"{record['verdicts']['mu']} | {record['verdicts']['sigma']} | "
         f"{record['lowest'].get('mu', '')} / {record['lowest'].get('sigma', '')} | "
-        f"{record['method']} | "
+        f"{efficient_cell(record)} | {record['method']} | "
         f"{checks} | {claims} |"
     )
 

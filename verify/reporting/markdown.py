@@ -24,6 +24,7 @@ from verify.reporting.gather import CaseReport, combination_label, map_file_name
 from verify.reporting.markdown_dimension import dimension_section
 from verify.reporting.markdown_phi import phi_section
 from verify.reporting.markdown_verification import verification_section
+from verify.reporting.markdown_work import efficiency_maps, work_section
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
 
@@ -36,6 +37,7 @@ def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
         _formulas(report),
         _reference_table(report),
         _all_estimators(report),
+        work_section(report),
         _parameterization(report),
         dimension_section(report),
         _maps(report),
@@ -211,6 +213,7 @@ def _maps(report: CaseReport) -> str:
     for index, combination in enumerate(report.combinations):
         label = combination_label(combination)
         lines += ["", f"![{label}]({report.case.name}/{map_file_name(index)})"]
+    lines += efficiency_maps(report)
     return "\n".join(lines)
 
 

@@ -5,7 +5,9 @@ panel per gradient component of ``log(pathwise variance / score variance)`` over
 the (mu, sigma) domain, with a diverging colour scale centred at 0 (blue: pathwise
 lower; red: score lower), grey where a variance is undefined, and the crossover
 curve -- the zero level set of the exact log-ratio, traced on the grid of exact
-values -- drawn in black.  Infinite ratios are clipped to the ends of the scale.
+values -- drawn in black.  The same drawing serves the efficiency maps (variance x
+cost, :func:`verify.analysis.maps.log_efficiency_ratio`) with their own label.
+Infinite ratios are clipped to the ends of the scale.
 
 Determinism: the Agg backend, fixed size and dpi, and no ``Software`` metadata,
 so the same arrays give the same bytes with the same matplotlib.
@@ -34,8 +36,13 @@ def render_ratio_map(
     sigma_values: np.ndarray,
     ratios: Mapping[str, np.ndarray],
     title: str,
+    label: str = "log(Var pathwise / Var score)",
+    legend: str = "blue: pathwise lower, red: score lower",
 ) -> bytes:
-    """PNG bytes: one panel per component; ``ratios[p][i, j]`` is at (sigma_i, mu_j)."""
+    """PNG bytes: one panel per component; ``ratios[p][i, j]`` is at (sigma_i, mu_j).
+
+    ``label`` names the mapped quantity (the colour bar) and ``legend`` the colours.
+    """
     limit = colour_limit(ratios)
     # Imported here: matplotlib costs 0.3 s to import, and only report writing draws.
     import matplotlib
@@ -60,10 +67,9 @@ def render_ratio_map(
         axis.set_xlabel("mu")
         axis.set_ylabel("sigma")
         axis.set_title(f"gradient wrt {parameter}")
-        figure.colorbar(image, ax=axis, label="log(Var pathwise / Var score)")
+        figure.colorbar(image, ax=axis, label=label)
     figure.suptitle(
-        f"{title}\nblue: pathwise lower, red: score lower, black: crossover, "
-        "grey: undefined; infinite ratios at the scale's ends"
+        f"{title}\n{legend}, black: crossover, grey: undefined; infinite ratios at the scale's ends"
     )
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -2,9 +2,10 @@
 
 The contract: :func:`write_case_report` gathers (:mod:`verify.reporting.gather`), renders
 (:mod:`verify.reporting.markdown`, :mod:`verify.reporting.plots`) and writes ``reports/<case>.md``
-and ``reports/<case>/map-<i>.png``.  Each file is written to a temporary file in the
-same directory and renamed over the old one, so a failure (a crash, a time-out that
-kills the process) never leaves another report, or this one, half-written.
+and ``reports/<case>/map-<i>.png`` and ``efficiency-map-<i>.png``.  Each file is
+written to a temporary file in the same directory and renamed over the old one, so a
+failure (a crash, a time-out that kills the process) never leaves another report, or
+this one, half-written.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from verify.reporting.gather import (
     CaseReport,
     ReportSettings,
     combination_label,
+    efficiency_map_file_name,
     fingerprint,
     gather_report,
     map_file_name,
 )
 from verify.reporting.markdown import render_case_markdown
 from verify.reporting.markdown_dimension import PLOT_FILE
+from verify.reporting.markdown_work import render_efficiency_map
 from verify.reporting.plots import render_dimension_plot, render_ratio_map
 
 
@@ -54,6 +57,9 @@ def write_case_report(
         title = f"{case.title}: {combination_label(combination)}"
         image = render_ratio_map(report.mu_values, report.sigma_values, ratios, title)
         write_atomic(directory / case.name / map_file_name(index), image)
+    for index, ratios in enumerate(report.efficiency_maps):
+        image = render_efficiency_map(report, index, ratios)
+        write_atomic(directory / case.name / efficiency_map_file_name(index), image)
     if report.dimension is not None:
         growth = report.dimension
         name = growth.dimension.parameter

@@ -1,0 +1,91 @@
+"""score_loo's variance and covariance as functions of M at one point, exact.
+
+Contract: :func:`loo_forms` returns, for each of Var[g_mu], Var[g_sigma] and
+Cov[g_mu, g_sigma] of the M-sample leave-one-out estimate
+(:mod:`verify.exact.leave_one_out`), a :class:`LooForm`: the certified numbers V and X
+with
+
+    Cov(M) = V / M + X / (M (M - 1)),
+
+and, where every part has a closed form that simplifies within
+:data:`MAX_OPERATIONS`, the exact expressions of V and X at the point and the
+rational function of M they make (``formula``).  V is the limit of M Cov(M)
+(score_baseline_mean's single-sample value); X >= 0 for a variance, so M Var(M)
+decreases to V.
+
+>>> from verify.exact.derivation import derive
+>>> from verify.exact.evaluation import exact_point
+>>> from verify.cases.symbols import Z
+>>> mu_form = loo_forms(derive((Z - 1) ** 2), exact_point({"mu": 1, "sigma": 1}))[0]
+>>> mu_form.formula, mu_form.limit.value, mu_form.excess.value
+(2*(5*M - 4)/(M*(M - 1)), mpf('10.0'), mpf('2.0'))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from verify.exact.compound import Compound
+from verify.exact.evaluation import ExactPoint, evaluate_expectation
+from verify.exact.leave_one_out import M, limit_and_excess
+from verify.exact.moment_source import MomentSource
+from verify.exact.numbers import Number
+
+MAX_OPERATIONS = 300  # larger closed forms are not simplified (sympy can take minutes)
+PAIRS = (("mu", "mu"), ("sigma", "sigma"), ("mu", "sigma"))
+
+
+@dataclass(frozen=True)
+class LooForm:
+    """Cov[g_first, g_second](M) = V / M + X / (M (M - 1)) at one point."""
+
+    first: str
+    second: str
+    limit: Number  # V, certified
+    excess: Number  # X, certified
+    exact_limit: sympy.Expr | None  # V in closed form at the point (None: not available)
+    exact_excess: sympy.Expr | None
+    formula: sympy.Expr | None  # the rational function of M, when V and X are exact
+
+    @property
+    def is_variance(self) -> bool:
+        return self.first == self.second
+
+
+def exact_at(quantity: Compound, point: ExactPoint) -> sympy.Expr | None:
+    """The closed form of ``quantity`` at ``point``, simplified and real; None if unavailable."""
+    value = quantity.value
+    if value is None:
+        return None
+    value = value.subs(point)
+    if sympy.count_ops(value) > MAX_OPERATIONS:
+        return None
+    if value.has(sympy.I):
+        value = sympy.expand_complex(value)
+    simple = sympy.simplify(value)
+    return None if simple.has(sympy.I) else simple
+
+
+def loo_forms(source: MomentSource, point: ExactPoint) -> list[LooForm]:
+    """The three forms (mu mu, sigma sigma, mu sigma) at ``point``."""
+    forms = []
+    for first, second in PAIRS:
+        limit, excess = limit_and_excess(source, first, second)
+        v, x = exact_at(limit, point), exact_at(excess, point)
+        formula = None
+        if v is not None and x is not None:
+            formula = sympy.factor(sympy.together(v / M + x / (M * (M - 1))))
+        forms.append(
+            LooForm(
+                first,
+                second,
+                evaluate_expectation(limit, point),
+                evaluate_expectation(excess, point),
+                v,
+                x,
+                formula,
+            )
+        )
+    return forms
