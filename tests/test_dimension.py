@@ -188,7 +188,10 @@ def test_large_dimensions_are_skipped_with_a_reason() -> None:
     case = verify.Case("cos(z)", parameters={"d": [64]}, dimension="d", combine="sum")
     result = check_case(case, samples=2**14, seed=1)
     assert all(c.outcome.passed is None for c in result.checks)
-    assert all("d <= 8" in (c.outcome.reason or "") for c in result.checks)
+    # score_loo has its own design (verify.montecarlo.loo_check), one coordinate only.
+    assert all(
+        "d <= 8" in (c.outcome.reason or "") for c in result.checks if c.estimator != "score_loo"
+    )
     assert parameter_symbol("d").name == "d"
 
 

@@ -250,3 +250,48 @@ def test_monte_carlo_passes_the_explicit_formulas_and_catches_a_wrong_one() -> N
 def test_a_crossover_on_an_explicit_case_is_refused_in_one_line() -> None:
     with pytest.raises(verify.CaseError, match="dimension: crossovers are not available"):
         verify.crossover(verify.Case("z1 * z2", dimension=2), "mu", range=(0.0, 1.0))
+
+
+def test_three_coordinates_share_a_base_sample_in_the_measure_valued_covariance() -> None:
+    # d = 3, r = z1 z2 + z2 z3^2 + z1 z3: Cov[g_mu1, g_mu2] of the measure-valued estimator is
+    # E[E[g_mu1 | z3] E[g_mu2 | z3]] - E[g_mu1] E[g_mu2] (the two components share only z3);
+    # each conditional mean is a cubature over its own draws and the other base coordinate.
+    mu, sigma = (0.2, -0.5, 0.7), (0.9, 1.2, 0.6)
+    case = verify.Case("z1*z2 + z2*z3**2 + z1*z3", dimension=3)
+    at = {f"mu{i + 1}": mu[i] for i in range(3)} | {f"sigma{i + 1}": sigma[i] for i in range(3)}
+    record = json.loads(verify.evaluate(case, **at).to_json())
+
+    def r(z1, z2, z3):  # type: ignore[no-untyped-def]
+        return z1 * z2 + z2 * z3**2 + z1 * z3
+
+    def g_mu(i: int, plus, minus, other, base3):  # type: ignore[no-untyped-def]
+        c = 1 / (sigma[i] * math.sqrt(2 * math.pi))
+        j = 1 - i  # the other of coordinates 1 and 2, at its base draw
+        z3 = mu[2] + sigma[2] * base3
+        zj = mu[j] + sigma[j] * other
+        up, down = mu[i] + sigma[i] * plus, mu[i] - sigma[i] * minus
+        if i == 0:
+            return c * (r(up, zj, z3) - r(down, zj, z3))
+        return c * (r(zj, up, z3) - r(zj, down, z3))
+
+    nodes, weights = RULES["normal"]
+    kinds = ("rayleigh", "rayleigh", "normal")
+    conditional = [
+        np.array([cubature(lambda a, b, o: g_mu(i, a, b, o, e3), kinds)[0] for e3 in nodes])  # noqa: B023
+        for i in (0, 1)
+    ]
+    cross = float(np.sum(weights * conditional[0] * conditional[1]))
+    means = [float(np.sum(weights * c)) for c in conditional]
+    matrix = record["estimators"]["measure_valued"]["covariance"]["matrix"]
+    assert matrix[0][1] == pytest.approx(cross - means[0] * means[1], rel=1e-9, abs=1e-12)
+    assert record["estimators"]["measure_valued"]["mean"]["mu1"] == pytest.approx(means[0])
+    # score: the cubature of the definitions over all three coordinates
+    grid = np.array(list(itertools.product(nodes, repeat=3)))
+    weight = np.prod(np.array(list(itertools.product(weights, repeat=3))), axis=1)
+    z = [mu[k] + sigma[k] * grid[:, k] for k in range(3)]
+    g1, g3 = r(*z) * grid[:, 0] / sigma[0], r(*z) * (grid[:, 2] ** 2 - 1) / sigma[2]
+    expected = np.sum(weight * g1 * g3) - np.sum(weight * g1) * np.sum(weight * g3)
+    # ordered mu1 mu2 mu3 sigma1 sigma2 sigma3: (mu1, sigma3) is row 0, column 5
+    assert record["estimators"]["score"]["covariance"]["matrix"][0][5] == pytest.approx(
+        float(expected), rel=1e-9, abs=1e-12
+    )
