@@ -17,6 +17,8 @@ per item, in input order, with the same values and the same one-line errors.
   A case's numbers are seeded by key, so a rerun yields the same value and files.
 - Progress: ``on_start(index)`` when the task starts on a worker (once, even when it is
   rerun), ``on_finish(index, outcome)`` as each finishes, both in this thread.
+- Interrupted here, the client closes and the cluster drops the tasks not yet started;
+  a task already running finishes (or times out) on its worker, unobserved.
 
 This module imports ``distributed`` at its top; :mod:`verify.cli.executor` imports it
 only when ``--scheduler`` is given, so the local pool needs no extra dependency.
