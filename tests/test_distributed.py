@@ -151,12 +151,13 @@ def test_without_the_extra_scheduler_is_one_line_and_exit_2(
     assert capsys.readouterr().err == MISSING_EXTRA + "\n"
 
 
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "no-port"])
 def test_an_unreachable_scheduler_is_bad_input(
-    case_paths: list[str], capsys: pytest.CaptureFixture[str]
+    address: str, case_paths: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
-        assert main(["check", "--scheduler", "tcp://127.0.0.1:1", case_paths[0]]) == 2
-    assert capsys.readouterr().err.startswith("--scheduler: cannot reach tcp://127.0.0.1:1: ")
+        assert main(["check", "--scheduler", address, case_paths[0]]) == 2
+    assert capsys.readouterr().err.startswith(f"--scheduler: cannot reach {address}: ")
 
 
 def test_the_local_pool_does_not_import_dask() -> None:

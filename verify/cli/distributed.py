@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 import distributed
+from distributed.comm.addressing import get_address_host_port
 
 from verify.cli.inputs import InputError
 from verify.cli.isolation import Outcome, run_isolated
@@ -88,8 +89,11 @@ def run_on_cluster(
 def connect(address: str) -> distributed.Client:
     """A client of the scheduler at ``address``; InputError if there is none to reach."""
     try:
+        # Checked first: a Client that fails to parse its address leaves a thread
+        # behind that keeps the process from exiting.
+        get_address_host_port(address)
         return distributed.Client(address, set_as_default=False)
-    except (OSError, ValueError, TypeError) as problem:
+    except (OSError, ValueError) as problem:
         raise InputError(f"--scheduler: cannot reach {address}: {problem}") from None
 
 
