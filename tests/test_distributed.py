@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,22 @@ def test_a_cluster_check_prints_the_local_check(
 
 
 def crash_worker_once(marker: Path, item: int, _directory: Path | None) -> int:
-    """Kill this task's worker the first time (the child's parent is the worker)."""
+    """Kill this task's worker the first time (the child's parent is the worker), and
+    linger, as a runaway case would; the marker holds the lingering child's pid."""
     if not marker.exists():
-        marker.write_text("crashed once", encoding="utf-8")
+        marker.write_text(str(os.getpid()), encoding="utf-8")
         os.kill(os.getppid(), signal.SIGKILL)
-        os._exit(1)
+        time.sleep(120)
     return item * item
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return status.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def test_a_task_on_a_lost_worker_is_rerun_and_nothing_is_lost(
@@ -123,6 +134,8 @@ def test_a_task_on_a_lost_worker_is_rerun_and_nothing_is_lost(
     assert marker.exists()  # a worker did die mid-task
     assert outcomes == [Outcome(1), Outcome(4), Outcome(9)]
     assert sorted(starts) == sorted(finishes) == [0, 1, 2]  # each reported once
+    if sys.platform == "linux":  # the lost worker's child died with it
+        assert not running(int(marker.read_text(encoding="utf-8")))
 
 
 def spin_forever(_: int, _directory: Path | None) -> int:
