@@ -15,10 +15,10 @@ nox.options.reuse_existing_virtualenvs = True
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
-def install(session: nox.Session, *groups: str) -> None:
-    """Install the package and the named dependency groups."""
+def install(session: nox.Session, *groups: str, extras: str = "") -> None:
+    """Install the package (with ``extras``, e.g. ``"distributed"``) and the named groups."""
     requirements = [r for g in groups for r in nox.project.dependency_groups(PYPROJECT, g)]
-    session.install("-e", ".", *requirements)
+    session.install("-e", f".[{extras}]" if extras else ".", *requirements)
 
 
 @nox.session
@@ -37,8 +37,11 @@ def verify(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite in parallel (pytest-xdist), with the derandomised ci profile."""
-    install(session, "test")
+    """Run the test suite in parallel (pytest-xdist), with the derandomised ci profile.
+
+    The distributed extra is installed: tests/test_distributed.py runs a LocalCluster.
+    """
+    install(session, "test", extras="distributed")
     # Derandomised: every run draws the same hypothesis examples, so CI cannot flake.
     session.env.setdefault("VERIFY_HYPOTHESIS_PROFILE", "ci")
     # Long statistical runs (false-alarm measurements) are marked slow: `nox -s tests -- -m slow`.
@@ -48,7 +51,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Static checks: ruff (lint and format), mypy --strict, and the import contracts."""
-    install(session, "lint")
+    install(session, "lint", extras="distributed")  # mypy reads verify/cli/distributed.py
     session.run("ruff", "check", "verify", "tests", "benchmarks", "noxfile.py")
     session.run("ruff", "format", "--check", "verify", "tests", "benchmarks", "noxfile.py")
     session.run("mypy")
@@ -58,6 +61,9 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Measure against baselines run side by side; writes reports/benchmarks.md."""
-    install(session, "test")
+    """Measure against baselines run side by side; writes reports/benchmarks.md.
+
+    The distributed extra is installed: bench_scaleout.py times LocalClusters.
+    """
+    install(session, "test", extras="distributed")
     session.run("python", "benchmarks/run.py", *session.posargs)

@@ -14,7 +14,9 @@ code are as usual.  Exit codes: 0 when every check passed (or was
 skipped, with a reason) and every claim holds; 1 when a check failed, a claim was
 refuted or a case crashed; 2 for bad input: a bad case file is one line on stderr
 (``path: field: message``), the other cases still run, and the exit code is 2 at the
-end.  Output is deterministic for a given seed (no timings), so reports can quote it.
+end.  ``--scheduler ADDRESS`` checks the cases on that Dask cluster
+(:mod:`verify.cli.executor`), with the same output.  Output is deterministic for a
+given seed (no timings), so reports can quote it.
 
 The JSON document is :mod:`verify.api.check`'s contract.
 """
@@ -24,12 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from verify.api.check import Record, check_settings, record_failed, run_document, run_text
 from verify.cases.case import Case
 from verify.cases.case_files import load_cases
+from verify.cli.executor import add_scheduler_option, run_cases
 from verify.cli.inputs import InputError
-from verify.cli.isolation import run_isolated
 from verify.montecarlo.checks import check_case, count_checks
 from verify.montecarlo.engine import DEFAULT_SEED
 from verify.montecarlo.perturb import parse_perturbation
@@ -63,6 +66,7 @@ def add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="check against exact means, variances or covariances times FACTOR",
     )
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    add_scheduler_option(check, "the cases")
     check.set_defaults(handler=command_check)
 
 
@@ -81,7 +85,9 @@ def command_check(arguments: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
     family_size = sum(count_checks(case) for case in cases)
     samples, seed = arguments.samples, arguments.seed
-    records = check_cases(cases, samples, seed, family_size, arguments.jobs, perturb)
+    records = check_cases(
+        cases, samples, seed, family_size, arguments.jobs, perturb, arguments.scheduler
+    )
     document = run_document(records, samples, seed, family_size)
     document["errors"] = [str(error) for error in errors]
     document["perturb"] = perturb
@@ -98,19 +104,21 @@ def check_cases(
     family_size: int,
     jobs: int,
     perturb: dict[str, float] | None = None,
+    scheduler: str | None = None,
 ) -> list[Record]:
     """The JSON record of each case, each checked in its own process (a crash is an error).
 
-    The per-case work is what :func:`verify.api.check.check` does; here it is isolated.
+    The per-case work is what :func:`verify.api.check.check` does; here it is isolated,
+    in a local process or on a worker of ``scheduler``'s Dask cluster.
     """
 
-    def work(case: Case) -> Record:
+    def work(case: Case, _directory: Path | None) -> Record:
         result = check_case(
             case, samples=samples, seed=seed, family_size=family_size, perturb=perturb
         )
         return result.to_json()
 
-    outcomes = run_isolated(work, cases, jobs=jobs)
+    outcomes = run_cases(work, cases, directory=None, scheduler=scheduler, jobs=jobs)
     return [
         outcome.value
         if outcome.value is not None

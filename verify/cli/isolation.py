@@ -14,13 +14,19 @@ item ``index``'s process starts, and ``on_finish(index, outcome)`` as soon as it
 outcome is known (in completion order, not input order); ``verify run`` draws its
 progress from these (:mod:`verify.cli.progress`).  If a callback raises, or the
 parent is interrupted, the children still running are killed before the exception
-propagates.
+propagates.  On Linux a child also dies with its parent (``PR_SET_PDEATHSIG``): a
+killed ``verify run``, or a lost Dask worker (:mod:`verify.cli.distributed`), leaves
+no child running on, unwatched and past its deadline.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import resource
+import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -31,6 +37,7 @@ from typing import Generic, TypeVar
 
 DEFAULT_SECONDS = 900.0
 DEFAULT_MEMORY_MIB = 4096
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 Item = TypeVar("Item")
 Value = TypeVar("Value")
@@ -107,13 +114,17 @@ def _start(
 ) -> _Running:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(work, item, sender, memory_mib))
+    parent = os.getpid()
+    process = context.Process(target=_child, args=(work, item, sender, memory_mib, parent))
     process.start()
     sender.close()  # the child holds the only writer, so its death reads as EOF
     return _Running(index, process, receiver, time.monotonic() + seconds)
 
 
-def _child(work: Callable[[Item], Value], item: Item, sender: Connection, memory_mib: int) -> None:
+def _child(
+    work: Callable[[Item], Value], item: Item, sender: Connection, memory_mib: int, parent: int
+) -> None:
+    _die_with(parent)
     limit = memory_mib * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
@@ -126,6 +137,16 @@ def _child(work: Callable[[Item], Value], item: Item, sender: Connection, memory
         sender.send(Outcome(None, f"{type(error).__name__}: {message} (at {detail.name})"))
     finally:
         sender.close()
+
+
+def _die_with(parent: int) -> None:
+    """Linux: SIGKILL this process when its parent dies; exit now if it already has."""
+    if sys.platform != "linux":
+        return
+    # The signal follows the parent *thread*; run_isolated's thread waits for the child.
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _receive(child: _Running, memory_mib: int) -> Outcome[Value]:

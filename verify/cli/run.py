@@ -2,13 +2,14 @@
 
 The contract: load every case file (a bad file is one line on stderr), then process
 each valid case in its own process (:func:`verify.api.report.process_case`,
-:mod:`verify.cli.isolation`, with a time and memory
-limit): derive every formula, evaluate both estimators at the case's reference point
-for each parameter combination, run the Monte Carlo checks and claims, and write
-its report (:mod:`verify.reporting.publish`); then write the index ``reports/README.md``.
-Finish with a summary of what failed and why.  Exit code: 2 if any case file was
-bad input, else 1 if any case failed (a crash, a time-out, a failed check or a
-refuted claim), else 0.  A failed case keeps its previously committed report.
+:mod:`verify.cli.isolation`, with a time and memory limit; with ``--scheduler ADDRESS``,
+on a worker of that Dask cluster instead, with the same limits, results and reports:
+:mod:`verify.cli.executor`): derive every formula, evaluate both estimators at the
+case's reference point for each parameter combination, run the Monte Carlo checks and
+claims, and write its report (:mod:`verify.reporting.publish`); then write the index
+``reports/README.md``.  Finish with a summary of what failed and why.  Exit code: 2 if
+any case file was bad input, else 1 if any case failed (a crash, a time-out, a failed
+check or a refuted claim), else 0.  A failed case keeps its previously committed report.
 
 Progress goes to stderr as the cases run (:mod:`verify.cli.progress`: a line as each
 case starts and finishes, with its seconds and its checks passed, failed and
@@ -29,8 +30,9 @@ from typing import Any
 from verify.api.check import check_settings
 from verify.api.report import process_case
 from verify.cases.case_files import discover_cases, load_cases
+from verify.cli.executor import add_scheduler_option, run_cases
 from verify.cli.inputs import InputError
-from verify.cli.isolation import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS, run_isolated
+from verify.cli.isolation import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 from verify.cli.progress import RunProgress
 from verify.montecarlo.checks import DEFAULT_SEED, count_checks
 from verify.reporting.gather import ReportSettings
@@ -72,9 +74,11 @@ def run_command(arguments: argparse.Namespace) -> int:
     )
     reports = None if arguments.no_reports else Path(arguments.reports)
     with RunProgress([case.name for case in cases], quiet=arguments.quiet) as progress:
-        outcomes = run_isolated(
-            functools.partial(process_case, reports=reports, settings=settings),
+        outcomes = run_cases(
+            functools.partial(process_case, settings=settings),
             cases,
+            directory=reports,
+            scheduler=arguments.scheduler,
             seconds=arguments.case_timeout,
             memory_mib=arguments.case_memory,
             jobs=arguments.jobs,
@@ -152,6 +156,7 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="where reports are written (default reports/)",
     )
     run.add_argument("--no-reports", action="store_true", help="derive and check only")
+    add_scheduler_option(run, "the cases")
     run.add_argument(
         "--quiet", action="store_true", help="no progress on stderr (the summary still prints)"
     )
