@@ -35,7 +35,9 @@ _LEGENDRE_NODES, _LEGENDRE_WEIGHTS = leggauss(80)
 RAYLEIGH_NODES = 6 * (_LEGENDRE_NODES + 1)  # Gauss-Legendre on [0, 12]: the density
 RAYLEIGH_WEIGHTS = 6 * _LEGENDRE_WEIGHTS * RAYLEIGH_NODES * np.exp(-(RAYLEIGH_NODES**2) / 2)
 MAXWELL_WEIGHTS = NORMAL_WEIGHTS * NORMAL_NODES**2  # density m^2 phi(m)
+UNIFORM_NODES, UNIFORM_WEIGHTS = (_LEGENDRE_NODES + 1) / 2, _LEGENDRE_WEIGHTS / 2
 RULES = {
+    "uniform": (UNIFORM_NODES, UNIFORM_WEIGHTS),
     "normal": (NORMAL_NODES, NORMAL_WEIGHTS),
     "rayleigh": (RAYLEIGH_NODES, RAYLEIGH_WEIGHTS),
     "maxwell": (NORMAL_NODES, MAXWELL_WEIGHTS),
@@ -54,10 +56,10 @@ DERIVATIVES = {
 }
 
 
-def cubature(g, kinds: tuple[str, ...]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def cubature(g, kinds: tuple[str, ...], rules=RULES) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """E[g] and E[g^2] over independent inputs of the given kinds."""
-    nodes = np.array(list(itertools.product(*(RULES[k][0] for k in kinds))))
-    weights = np.prod(np.array(list(itertools.product(*(RULES[k][1] for k in kinds)))), axis=1)
+    nodes = np.array(list(itertools.product(*(rules[k][0] for k in kinds))))
+    weights = np.prod(np.array(list(itertools.product(*(rules[k][1] for k in kinds)))), axis=1)
     values = g(*nodes.T)
     return float(np.sum(weights * values)), float(np.sum(weights * values**2))
 
@@ -87,7 +89,35 @@ def definitions(text: str, i: int):  # type: ignore[no-untyped-def]
 
     c = 1 / (s * math.sqrt(2 * math.pi))
     m = MU[i]
-    return {
+    # The baselines' b, by the same rule: E[r], and per component E[r s^2] / E[s^2].
+    normal2 = ("normal", "normal")
+    mean_baseline = cubature(lambda e1, e2: r(*z(e1, e2)), normal2)[0]
+    optimal = {
+        "mu": cubature(lambda e1, e2: r(*z(e1, e2)) * own(e1, e2) ** 2, normal2)[0],
+        "sigma": cubature(lambda e1, e2: r(*z(e1, e2)) * (own(e1, e2) ** 2 - 1) ** 2, normal2)[0]
+        / 2,
+    }
+    score_weights = {"mu": lambda e: e / s, "sigma": lambda e: (e**2 - 1) / s}
+    baselines = {
+        (name, kind): (
+            lambda e1, e2, b=b, w=score_weights[kind]: (r(*z(e1, e2)) - b) * w(own(e1, e2)),
+            normal2,
+        )
+        for name, table in (
+            ("score_baseline_mean", {"mu": mean_baseline, "sigma": mean_baseline}),
+            ("score_baseline_optimal", optimal),
+        )
+        for kind, b in table.items()
+    }
+    return baselines | {
+        ("measure_valued_coupled", "mu"): (
+            lambda a, base: c * (replaced(m + s * a, base) - replaced(m - s * a, base)),
+            ("rayleigh", "normal"),
+        ),
+        ("measure_valued_coupled", "sigma"): (  # E = M U, U uniform on (0, 1)
+            lambda mx, u, base: (replaced(m + s * mx, base) - replaced(m + s * mx * u, base)) / s,
+            ("maxwell", "uniform", "normal"),
+        ),
         ("score", "mu"): (lambda e1, e2: r(*z(e1, e2)) * own(e1, e2) / s, ("normal", "normal")),
         ("score", "sigma"): (
             lambda e1, e2: r(*z(e1, e2)) * (own(e1, e2) ** 2 - 1) / s,
@@ -274,10 +304,14 @@ def test_three_coordinates_share_a_base_sample_in_the_measure_valued_covariance(
             return c * (r(up, zj, z3) - r(down, zj, z3))
         return c * (r(zj, up, z3) - r(zj, down, z3))
 
-    nodes, weights = RULES["normal"]
+    # r is a polynomial of degree <= 2 in each coordinate: 12 Gauss-Hermite nodes per
+    # normal are exact, and keep the nested cubature small.
+    nodes, weights = hermegauss(12)
+    weights = weights / math.sqrt(2 * math.pi)
+    small = RULES | {"normal": (nodes, weights)}
     kinds = ("rayleigh", "rayleigh", "normal")
     conditional = [
-        np.array([cubature(lambda a, b, o: g_mu(i, a, b, o, e3), kinds)[0] for e3 in nodes])  # noqa: B023
+        np.array([cubature(lambda a, b, o: g_mu(i, a, b, o, e3), kinds, small)[0] for e3 in nodes])  # noqa: B023
         for i in (0, 1)
     ]
     cross = float(np.sum(weights * conditional[0] * conditional[1]))

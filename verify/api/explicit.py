@@ -11,7 +11,7 @@ component name (``mu2``, ``sigma1``) instead of ``mu``/``sigma``.  The JSON is
 >>> from verify.api.case import Case
 >>> case = Case("cos(z1 + 2*z2)", dimension=2)
 >>> result = evaluate_explicit_case(case, {"mu": 0, "sigma": 1})
->>> result.lower("mu2"), result.lower("mu1")
+>>> result.lower("mu2"), result.lower("sigma1")
 ('score', 'pathwise')
 """
 
