@@ -7,9 +7,9 @@ with
 
     Cov(M) = V / M + X / (M (M - 1)),
 
-and, where every part has a closed form that simplifies within
-:data:`MAX_OPERATIONS`, the exact expressions of V and X at the point and the
-rational function of M they make (``formula``).  V is the limit of M Cov(M)
+and, where V and X are rational numbers at the point (polynomial costs at rational
+points), their exact values and the rational function of M they make (``formula``);
+elsewhere the report gives V and X as certified numbers.  V is the limit of M Cov(M)
 (score_baseline_mean's single-sample value); X >= 0 for a variance, so M Var(M)
 decreases to V.
 
@@ -33,7 +33,6 @@ from verify.exact.leave_one_out import M, limit_and_excess
 from verify.exact.moment_source import MomentSource
 from verify.exact.numbers import Number
 
-MAX_OPERATIONS = 300  # larger closed forms are not simplified (sympy can take minutes)
 PAIRS = (("mu", "mu"), ("sigma", "sigma"), ("mu", "sigma"))
 
 
@@ -55,21 +54,16 @@ class LooForm:
 
 
 def exact_at(quantity: Compound, point: ExactPoint) -> sympy.Expr | None:
-    """The closed form of ``quantity`` at ``point``, simplified and real; None if unavailable."""
+    """The exact value of ``quantity`` at ``point`` when it is a rational number (the
+    polynomial costs at rational points); None otherwise, and the report gives the
+    certified number.  Simplifying transcendental closed forms (expand_complex, then
+    simplify or factor) took seconds per case, and over ten minutes for the sine case.
+    """
     value = quantity.value
     if value is None:
         return None
-    value = value.subs(point)
-    if sympy.count_ops(value) > MAX_OPERATIONS:
-        return None
-    if value.has(sympy.I):
-        value = sympy.expand_complex(value)
-    # expand, not simplify: simplify's trigonometric search ran for over ten minutes on
-    # the sine case's closed form, and the reports only need a correct, bounded form.
-    simple = sympy.expand(value)
-    if sympy.count_ops(simple) > MAX_OPERATIONS:
-        return None
-    return None if simple.has(sympy.I) else simple
+    at = value.xreplace(point)
+    return at if at.is_Rational else None
 
 
 def loo_forms(source: MomentSource, point: ExactPoint) -> list[LooForm]:
