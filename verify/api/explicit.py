@@ -118,20 +118,8 @@ def explicit_point(case: Case, values: Mapping[str, object]) -> dict[str, float]
         if name not in names:
             raise CaseError(str(case.path), "at", f"{name}: expected one of {', '.join(names)}")
         given[name] = finite_value(case, name, value)
-    base = {c: case.reference[c] for c in components}
-    for kind in ("mu", "sigma"):  # mu= sets every mu_i, then mu2= one of them
-        if kind in given:
-            base |= {c: given[kind] for c in components if c.startswith(kind)}
-    point = coordinate_point(count, base | {c: v for c, v in given.items() if c in components})
-    parameters = {
-        **case.single_valued,
-        **{
-            k: v
-            for k, v in case.reference.items()
-            if k not in components and k not in ("mu", "sigma")
-        },
-    }
-    parameters |= {k: v for k, v in given.items() if k in case.parameter_names}
+    point = coordinate_point(count, given, defaults=case.reference)
+    parameters = {**case.single_valued, **case.reference, **given}
     missing = [p for p in case.parameter_names if p not in parameters]
     if missing:
         raise CaseError(str(case.path), "at", f"missing value for {', '.join(missing)}")

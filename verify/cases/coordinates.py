@@ -82,10 +82,13 @@ def split_component(name: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
-def coordinate_point(count: int, values: Mapping[str, float]) -> dict[str, float]:
-    """Every mu_i and sigma_i from ``mu``/``sigma`` (all coordinates) and ``mu2`` (one).
+def coordinate_point(
+    count: int, values: Mapping[str, float], defaults: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Every mu_i and sigma_i from ``mu2`` (one), else ``mu``/``sigma`` (all coordinates),
+    else ``defaults[mu2]``.
 
-    KeyError names the first component that neither sets.
+    KeyError names the first component that none of them sets.
     """
     point: dict[str, float] = {}
     for name in component_names(count):
@@ -94,6 +97,8 @@ def coordinate_point(count: int, values: Mapping[str, float]) -> dict[str, float
             point[name] = values[name]
         elif kind in values:
             point[name] = values[kind]
+        elif defaults is not None and name in defaults:
+            point[name] = defaults[name]
         else:
             raise KeyError(name)
     return point

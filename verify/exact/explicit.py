@@ -224,7 +224,7 @@ class CoordinateDerivation(Derivation):
 
     def _conditional_moment(self, estimator: str, parameter: str, order: int) -> sympy.Expr:
         conditional = measure_valued.raw_moment(estimator, self._given_others, parameter, order)
-        return _closed(self.renamed(conditional)).xreplace(self.renaming)
+        return _closed(conditional).xreplace(self.renaming)  # mu, sigma, eps -> coordinate i
 
     @cached_property
     def _given_others(self) -> Derivation:

@@ -40,8 +40,9 @@ from verify.cases.coordinates import MAX_COORDINATES
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.points import Point
 from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.derivation import Derivation
 from verify.exact.dimension import DimensionDerivation, derive_case
-from verify.exact.evaluation import exact_point
+from verify.exact.evaluation import ExactPoint, exact_point
 from verify.exact.explicit import derive_explicit
 from verify.montecarlo.check_moments import exact_moments
 from verify.montecarlo.check_plan import (
@@ -138,13 +139,7 @@ def plan_streams(case: Case) -> list[Stream]:
                 if isinstance(derivation, DimensionDerivation)
                 else estimator_pair(derivation, estimator, point)
             )
-            mu, sigma = (
-                exact_moments(derivation, estimator, parameter, point, component)
-                for parameter, component in zip(
-                    GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True
-                )
-            )
-            exact = exact_covariance(derivation, estimator, point, pair, mu, sigma)
+            exact = _exact(derivation, estimator, point, pair)
             streams.append(Stream(at, estimator, key, pair, exact))
     return streams
 
@@ -165,15 +160,20 @@ def _explicit_streams(case: Case) -> list[Stream]:
             for estimator in planned_estimators(point_index):
                 key = (point_index * MAX_COORDINATES + index - 1, ESTIMATOR_NAMES.index(estimator))
                 pair = explicit_pair(view, estimator, local)
-                mu, sigma = (
-                    exact_moments(view, estimator, parameter, local, component)
-                    for parameter, component in zip(
-                        GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True
-                    )
-                )
-                exact = exact_covariance(view, estimator, local, pair, mu, sigma)
+                exact = _exact(view, estimator, local, pair)
                 streams.append(Stream(at, estimator, key, pair, exact, coordinate=index))
     return streams
+
+
+def _exact(
+    derivation: Derivation, estimator: str, point: ExactPoint, pair: Pair
+) -> ExactCovariance:
+    """Both components' exact moments and their covariance, for one stream."""
+    mu, sigma = (
+        exact_moments(derivation, estimator, parameter, point, component)
+        for parameter, component in zip(GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True)
+    )
+    return exact_covariance(derivation, estimator, point, pair, mu, sigma)
 
 
 def sample_cap(pair: Pair) -> int:

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
+from verify.analysis.verdicts import lowest_finite
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.reporting.gather import CaseReport
 from verify.reporting.index_dimension import dimension_answer, dimension_record
@@ -65,13 +66,7 @@ def _lowest_at_reference(report: CaseReport) -> dict[str, str]:
             for e, table in result.variances.items()
             if result.bias(e, parameter).as_json() == 0.0
         }
-        finite = {e: v for e, v in candidates.items() if v == v and v != float("inf")}
-        if not finite:
-            lowest[parameter] = "none finite"
-            continue
-        least = min(finite.values())
-        best = sorted(e for e, v in finite.items() if v <= least * (1 + 1e-12))
-        lowest[parameter] = best[0] if len(best) == 1 else f"tie ({len(best)})"
+        lowest[parameter] = lowest_finite(candidates)
     return lowest
 
 
