@@ -51,6 +51,10 @@ FORMULAS = {
     "variance-like cancellation": sympy.exp(SIGMA**2) - sympy.exp(SIGMA**2 / 2) ** 2 + MU**2,
     "trigonometric": sympy.cos(MU) * sympy.exp(-(SIGMA**2) / 2) - sympy.sin(MU) ** 3,
     "kinks": sympy.Abs(MU - 1) + sympy.Max(MU, SIGMA) * sympy.Heaviside(MU - SIGMA),
+    # Two Piecewise share the pair (0, True): a shared subexpression that is no value
+    # (it once failed to compile, as relu's moments did).
+    "pieces sharing a branch": sympy.Piecewise((MU - 1, MU > 1), (0, True))
+    + sympy.Piecewise((SIGMA * MU, MU > 1), (0, True)) ** 2,
 }
 coordinate = st.fractions(-8, 8, max_denominator=50).map(sympy.Rational)
 positive = st.fractions("1/10", 4, max_denominator=50).map(sympy.Rational)

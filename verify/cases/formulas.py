@@ -15,11 +15,16 @@ cos(mu)
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 
 SIMPLIFY_MAX_OPS = 400
 
 
+# simplify takes up to seconds per formula, and a notebook, a test suite or a long run
+# renders the same derivation's formulas many times (text per point, report, index).
+@lru_cache(maxsize=512)
 def readable(expr: sympy.Expr) -> sympy.Expr:
     """A real form of ``expr``, simplified when it is small enough to do so quickly."""
     real = sympy.expand_complex(expr) if expr.has(sympy.I) else expr

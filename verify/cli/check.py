@@ -4,7 +4,7 @@ Runs the Monte Carlo checks and settles the claims of each case (see
 :mod:`verify.montecarlo.checks`).  The threshold splits the family-wise false-alarm rate over
 every check of the invocation.  Sample size: by default each stream's N is planned
 from its exact moments so that every variance check flags a 2% error with
-probability 0.99 (:mod:`verify.montecarlo.sample_size`: at least 2^21, at most 2^25, in
+probability 0.99 (:mod:`verify.montecarlo.sample_size`: at least 2^21, at most 2^24, in
 multiples of the chunk); ``--samples N`` instead fixes N for every stream (at least
 10,000) -- for quick runs, and to reproduce a run; each variance check's ``power``
 then says what was given up.  ``--perturb variance=1.02`` (also ``mean=F``,

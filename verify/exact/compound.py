@@ -58,7 +58,7 @@ class Compound:
         same object then hits the compiled-formula cache at every point)."""
         if any(part.value is None for _, part in self.parts):
             return None
-        return self.formula.subs({symbol: part.value for symbol, part in self.parts})
+        return self.formula.xreplace({symbol: part.value for symbol, part in self.parts})
 
     @property
     def method(self) -> Method:

@@ -20,6 +20,7 @@ expression are is :mod:`verify.exact.terms`'s; their expectations,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 
@@ -117,6 +118,13 @@ def _tighter(
         return second
     if second == unbounded:
         return first
+    return _bound(first, second, pick)
+
+
+@lru_cache(maxsize=4096)
+def _bound(first: sympy.Expr, second: sympy.Expr, pick: type) -> sympy.Expr:
+    # SymPy does not cache Max and Min, whose constructors compare their arguments
+    # symbolically; the same pair of kinks recurs in every product of a power.
     return pick(first, second)
 
 

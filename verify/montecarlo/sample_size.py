@@ -22,10 +22,14 @@ The contract:
 - **Which moments.**  The numbers being checked: a wrong formula sizes its own stream,
   as it would in practice, and ``verify check --perturb`` measures exactly that.
 
-The cap keeps ``verify check`` of the 23 bundled cases within a few minutes on two
-cores (2.8e9 samples in all, 2 min 45 s measured; a one-eps stream runs at 10-40 M
-samples/s, see ``reports/benchmarks.md``); 61 of its 520 variance checks made, all on
-very heavy-tailed score-function or polynomial components, stay below 0.99 there.
+The cap is the time budget: ``nox -s verify`` must fit CI's 10 minutes with the tests.
+Over the 32 bundled cases (1,478 variance checks made), the streams draw 5.6e9 samples
+at 2^24 against 8.1e9 at 2^25, and ``verify run`` took 6 min 40 s against 8 min 5 s on
+two cores (a one-eps stream runs at 10-40 M samples/s, see ``reports/benchmarks.md``).
+That costs power on the heaviest-tailed components only: 348 of the variance checks stay
+below 0.99 (252 at 2^25), 274 below 0.5 (203 at 2^25) -- score-function and baseline
+components of exponential, cosh and polynomial costs at large parameters, where a 2%
+error is out of reach of any affordable N.  Each check states its power.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from verify.montecarlo.significance import planned_skips, robust_reasons, varian
 RELATIVE_ERROR = 0.02  # the variance error every check must detect ...
 POWER = 0.99  # ... with this probability
 MIN_PLANNED = DEFAULT_SAMPLES  # never fewer than before planning: the means keep their power
-MAX_SAMPLES = 2**25
+MAX_SAMPLES = 2**24
 FACTORS = (1 + RELATIVE_ERROR, 1 - RELATIVE_ERROR)
 
 
