@@ -11,6 +11,10 @@ import nox
 
 nox.options.sessions = ["verify", "tests"]
 nox.options.reuse_existing_virtualenvs = True
+# uv where it is installed (.ci/run installs it: a session's environment in seconds,
+# against about a minute with pip), else virtualenv and pip, so that a machine with
+# only python3 and pip still runs every session.
+nox.options.default_venv_backend = "uv|virtualenv"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -21,8 +22,10 @@ import sympy
 from numpy.polynomial.hermite_e import hermegauss
 
 import verify
+from verify.analysis.dimension_growth import dimension_growth
+from verify.analysis.sweep import VarianceFunction
 from verify.cases.symbols import parameter_symbol
-from verify.exact.dimension import sum_moment
+from verify.exact.dimension import derive_case, sum_moment
 from verify.montecarlo.checks import check_case
 
 NODES, WEIGHTS = hermegauss(40)
@@ -195,25 +198,38 @@ def test_large_dimensions_are_skipped_with_a_reason() -> None:
     assert parameter_symbol("d").name == "d"
 
 
-@pytest.mark.parametrize("d", [1, 3, 50])
-@pytest.mark.parametrize("combine", ["sum", "product"])
-def test_one_coordinate_moments_combined_by_hand(combine: str, d: int) -> None:
-    # The score function's variance for mu_1, from one-coordinate moments m_j = E[f^j] and
-    # a_j = E[f^j eps^2] (1-D quadrature, mpmath) combined by hand: for a sum r = f_1 + S,
-    # E[r^2 eps_1^2] = a_2 + 2 a_1 E[S] + E[S^2] with E[S] = (d-1) m_1 and
-    # E[S^2] = (d-1) m_2 + (d-1)(d-2) m_1^2; for a product, a_2 m_2^(d-1).
-    mu, sigma, k = 0.4, 0.9, 1.7
-    case = verify.Case("cos(k*z)", parameters={"k": [k], "d": [d]}, dimension="d", combine=combine)
-    result = verify.evaluate(case, mu=mu, sigma=sigma)
-    mpmath.mp.dps = 30
+# One-coordinate costs for the hand combination: a closed form, and one that needs
+# quadrature in every moment (its formulas in d combine quadrature parts).
+ONE_COORDINATE = {
+    "cos(k*z)": mpmath.cos,
+    "sigmoid(k*z)": lambda x: 1 / (1 + mpmath.exp(-x)),
+}
+
+
+def one_coordinate_moments(
+    text: str, mu: float, sigma: float, k: float
+) -> Callable[[int, int], mpmath.mpf]:
+    """E[f(z)^j eps^weight] by mpmath quadrature at 30 digits (shares nothing with verify)."""
+    f = ONE_COORDINATE[text]
 
     def moment(j: int, weight: int) -> mpmath.mpf:
-        density = lambda e: mpmath.exp(-(e**2) / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
-        return mpmath.quad(
-            lambda e: mpmath.cos(k * (mu + sigma * e)) ** j * e**weight * density(e),
-            [-mpmath.inf, 0, mpmath.inf],
-        )
+        with mpmath.workdps(30):
+            density = lambda e: mpmath.exp(-(e**2) / 2) / mpmath.sqrt(2 * mpmath.pi)  # noqa: E731
+            return mpmath.quad(
+                lambda e: f(k * (mu + sigma * e)) ** j * e**weight * density(e),
+                [-mpmath.inf, 0, mpmath.inf],
+            )
 
+    return moment
+
+
+def score_variance_by_hand(
+    moment: Callable[[int, int], mpmath.mpf], combine: str, d: int | mpmath.mpf, sigma: float
+) -> mpmath.mpf:
+    """The score function's variance for mu_1, from one-coordinate moments m_j = E[f^j] and
+    a_j = E[f^j eps^2] combined by hand: for a sum r = f_1 + S,
+    E[r^2 eps_1^2] = a_2 + 2 a_1 E[S] + E[S^2] with E[S] = (d-1) m_1 and
+    E[S^2] = (d-1) m_2 + (d-1)(d-2) m_1^2; for a product, a_2 m_2^(d-1)."""
     m1, m2, a1, a2, b1 = moment(1, 0), moment(2, 0), moment(1, 2), moment(2, 2), moment(1, 1)
     if combine == "sum":
         second = a2 + 2 * a1 * (d - 1) * m1 + (d - 1) * m2 + (d - 1) * (d - 2) * m1**2
@@ -221,8 +237,53 @@ def test_one_coordinate_moments_combined_by_hand(combine: str, d: int) -> None:
     else:
         second = a2 * m2 ** (d - 1)
         mean = b1 * m1 ** (d - 1)
-    variance = (second - mean**2) / sigma**2
+    return (second - mean**2) / sigma**2
+
+
+@pytest.mark.parametrize("d", [1, 3, 50])
+@pytest.mark.parametrize("combine", ["sum", "product"])
+@pytest.mark.parametrize("text", sorted(ONE_COORDINATE))
+def test_one_coordinate_moments_combined_by_hand(text: str, combine: str, d: int) -> None:
+    mu, sigma, k = 0.4, 0.9, 1.7
+    case = verify.Case(text, parameters={"k": [k], "d": [d]}, dimension="d", combine=combine)
+    result = verify.evaluate(case, mu=mu, sigma=sigma)
+    variance = score_variance_by_hand(one_coordinate_moments(text, mu, sigma, k), combine, d, sigma)
     assert float(result.variance("score", "mu")) == pytest.approx(float(variance), rel=1e-12)
+
+
+@pytest.mark.parametrize("combine", ["sum", "product"])
+def test_a_variance_in_d_from_quadrature_parts_sweeps_like_the_hand_combination(
+    combine: str,
+) -> None:
+    # The scans behind the d plot and the d crossover (VarianceFunction with d free) on a
+    # cost whose one-coordinate moments all need quadrature: mpmath (value) and the
+    # float64 grid (values, a fixed Gauss-Legendre rule good to ~1e-10) against the hand
+    # combination of mpmath.quad moments.
+    mu, sigma, k = 0.4, 0.9, 1.7
+    case = verify.Case("sigmoid(k*z)", parameters={"k": [k], "d": [1]}, dimension="d",
+                       combine=combine)  # fmt: skip
+    derivation = derive_case(case)
+    function = VarianceFunction.compile(derivation, "score", "mu", {"mu": mu, "sigma": sigma,
+                                        "k": k}, ["d"])  # fmt: skip
+    assert function.method == "quadrature"
+    moment = one_coordinate_moments("sigmoid(k*z)", mu, sigma, k)
+    dimensions = [1.0, 3.0, 50.0]
+    expected = [float(score_variance_by_hand(moment, combine, d, sigma)) for d in dimensions]
+    assert [float(function.value([d])) for d in dimensions] == pytest.approx(expected, rel=1e-9)
+    assert list(function.values([np.array(dimensions)])) == pytest.approx(expected, rel=1e-7)
+
+
+def test_growth_in_d_from_quadrature_parts_matches_the_independent_statement() -> None:
+    # sum of sigmoids: the score function's variance is quadratic in d (the sum's mean is
+    # not zero), the baselines' linear, the pathwise estimator's constant.
+    case = verify.Case("sigmoid(k*z)", parameters={"k": [2.0], "d": [1, 8]}, dimension="d",
+                       combine="sum")  # fmt: skip
+    assert case.dimension is not None
+    growth = dimension_growth(derive_case(case), case.dimension,
+                              {"mu": 1.0, "sigma": 1.0, "k": 2.0}, 8).growth  # fmt: skip
+    assert growth["score"] == {"mu": "d^2", "sigma": "d^2"}
+    assert growth["score_baseline_mean"] == {"mu": "d", "sigma": "d"}
+    assert growth["pathwise"] == {"mu": "constant", "sigma": "constant"}
 
 
 def test_a_symbolic_dimension_reports_coordinate_one_under_mu1_and_sigma1() -> None:

@@ -6,7 +6,11 @@ on the whole numbers from 1 to the largest listed d -- float64 from the exact
 formulas, for the plot only -- and states exactly how it grows:
 
 - **sum**: each variance is a polynomial in d (:mod:`verify.exact.dimension`); its
-  degree, read off the closed form, is the growth ("d^2", "d", "constant");
+  degree, read off the closed form, is the growth ("d^2", "d", "constant").  Where a
+  one-coordinate moment needs quadrature, the coefficients of the powers of d are
+  polynomials in those moments, evaluated in ball arithmetic: the degree is the highest
+  power whose coefficient is certified nonzero (powers absent from the formula are
+  absent exactly);
 - **product**: each second moment is its one-coordinate value times
   ``E[f**2]**(d - 1)``, so every variance grows (or decays) at the rate ``E[f**2]``
   per coordinate, evaluated exactly at the point.
@@ -27,9 +31,11 @@ from verify.analysis.sweep import VarianceFunction, symbol_of
 from verify.cases.dimension import Dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.certified import closed_form_ball
+from verify.exact.compound import Compound
 from verify.exact.derivation import Derivation
 from verify.exact.dimension import DimensionDerivation
-from verify.exact.evaluation import evaluate_expectation, exact_point
+from verify.exact.evaluation import ExactPoint, evaluate_expectation, exact_point
 
 MAX_PLOTTED = 400  # d values on the plot's grid (log-spaced whole numbers beyond this)
 
@@ -56,13 +62,10 @@ def dimension_growth(
     curves: dict[str, dict[str, np.ndarray]] = {}
     growth: dict[str, dict[str, str]] = {}
     for estimator in ESTIMATOR_NAMES:
-        try:
-            functions = {
-                p: VarianceFunction.compile(derivation, estimator, p, point, [dimension.parameter])
-                for p in GRADIENT_PARAMETERS
-            }
-        except ValueError:  # a moment needs quadrature: no curve (the tables still have it)
-            continue
+        functions = {
+            p: VarianceFunction.compile(derivation, estimator, p, point, [dimension.parameter])
+            for p in GRADIENT_PARAMETERS
+        }
         curves[estimator] = {p: f.values([grid]) for p, f in functions.items()}
         growth[estimator] = {
             p: _growth(derivation, estimator, p, point, dimension) for p in GRADIENT_PARAMETERS
@@ -91,11 +94,37 @@ def _growth(
     if dimension.combine == "product":
         return "rate^d"
     formula = derivation.variance_formula(estimator, parameter)
-    if formula is None:
-        return "unknown"
     d = symbol_of(dimension.parameter)
     at = exact_point(point)
+    if formula is None:
+        return _growth_of_parts(derivation, estimator, parameter, at, d)
     with mpmath.workdps(30):
         polynomial = sympy.Poly(sympy.expand(formula.subs(at)), d)
-    degree = polynomial.degree()
+    return _power_name(polynomial.degree())
+
+
+def _growth_of_parts(
+    derivation: Derivation, estimator: str, parameter: str, at: ExactPoint, d: sympy.Symbol
+) -> str:
+    """The degree in d of E[g**2] - E[g]**2 when some one-coordinate moment has no closed
+    form: the highest power of d whose coefficient's ball excludes zero."""
+    variance = Compound.of(
+        lambda second, first: second - first**2,
+        derivation.raw_moment(estimator, parameter, 2),
+        derivation.raw_moment(estimator, parameter, 1),
+    )
+    balls = {}
+    for symbol, part in variance.parts:
+        number = evaluate_expectation(part, at)
+        if number.ball is None or not number.ball.is_finite():
+            return "unknown"
+        balls[symbol] = number.ball
+    polynomial = sympy.Poly(sympy.expand(variance.formula.subs(at)), d)
+    for (power,), coefficient in polynomial.terms():  # highest power first
+        if not closed_form_ball(coefficient, at, balls).contains(0):
+            return _power_name(power)
+    return "constant"
+
+
+def _power_name(degree: int) -> str:
     return {0: "constant", 1: "d"}.get(degree, f"d^{degree}")

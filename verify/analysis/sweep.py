@@ -15,6 +15,12 @@ leaves the others ``free``.  Then
   rounding-error scale) is recomputed with :meth:`value` at :data:`SCAN_DIGITS`.  These
   numbers are never reported: crossovers decide every sign near zero exactly.
 
+A moment that combines several expectations (baselines; in a symbolic dimension, a
+polynomial in d of one-coordinate expectations) with no closed form is evaluated part by
+part, each by its own method, and then combined by its formula, in mpmath or on the grid
+(the magnitude of a combination is its formula's :func:`~verify.analysis.floats.magnitude_of`
+at the parts' magnitudes).
+
 Non-finite variances follow :func:`verify.exact.evaluation.evaluate_variance`: ``+inf`` when
 the second moment diverges.
 """
@@ -28,9 +34,9 @@ import mpmath
 import numpy as np
 import sympy
 
-from verify.analysis.floats import closed_form_on_grid, moment_on_grid
+from verify.analysis.floats import closed_form_on_grid, magnitude_of, moment_on_grid
 from verify.cases.symbols import EPS, MU, SIGMA, parameter_symbol
-from verify.exact.compound import Quantity
+from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import exact_point
 from verify.exact.gaussian import Expectation, Method
@@ -54,13 +60,17 @@ def symbol_of(name: str) -> sympy.Symbol:
 
 @dataclass(frozen=True)
 class _Moment:
-    """E[g**p] with the fixed values substituted: a closed form, or an integrand."""
+    """E[g**p] with the fixed values substituted: a closed form, an integrand, or a
+    ``formula`` in the ``placeholders`` of its ``parts`` (each one of these itself)."""
 
     closed: sympy.Expr | None
     divergence: tuple[sympy.Expr, ...]
     integrand: sympy.Expr
     compiled: Callable[..., mpmath.mpc]
     compiled_divergence: tuple[Callable[..., mpmath.mpc], ...]
+    parts: tuple[_Moment, ...] = ()
+    placeholders: tuple[sympy.Symbol, ...] = ()
+    formula: sympy.Expr | None = None
 
     @classmethod
     def build(
@@ -69,6 +79,8 @@ class _Moment:
         fixed: Mapping[sympy.Symbol, sympy.Rational],
         free: tuple[sympy.Symbol, ...],
     ) -> _Moment:
+        if isinstance(expectation, Compound) and expectation.value is None:
+            return cls._combination(expectation, fixed, free)
         # A compound is only built here with a closed form, which needs no integrand.
         integrand = (
             expectation.integrand.subs(fixed)
@@ -84,6 +96,19 @@ class _Moment:
         compiled = sympy.lambdify(free, closed, modules="mpmath")
         compiled_divergence = tuple(sympy.lambdify(free, b, modules="mpmath") for b in divergence)
         return cls(closed, divergence, integrand, compiled, compiled_divergence)
+
+    @classmethod
+    def _combination(
+        cls,
+        compound: Compound,
+        fixed: Mapping[sympy.Symbol, sympy.Rational],
+        free: tuple[sympy.Symbol, ...],
+    ) -> _Moment:
+        placeholders = tuple(symbol for symbol, _ in compound.parts)
+        parts = tuple(cls.build(part, fixed, free) for _, part in compound.parts)
+        formula = compound.formula.subs(fixed)  # a free d stays a symbol
+        combine = sympy.lambdify((*placeholders, *free), formula, modules="mpmath")
+        return cls(None, (), sympy.S.NaN, combine, (), parts, placeholders, formula)
 
 
 @dataclass(frozen=True)
@@ -109,13 +134,10 @@ class VarianceFunction:
         """The variance with ``fixed`` substituted exactly and ``free`` left as arguments."""
         point = exact_point(fixed)
         symbols = tuple(symbol_of(name) for name in free)
-        moments = []
-        for order in (1, 2):
-            moment = derivation.raw_moment(estimator, parameter, order)
-            if not isinstance(moment, Expectation) and moment.value is None:
-                # Combinations of expectations (baselines, ...) are compiled only when closed.
-                raise ValueError(f"estimator {estimator!r}: E[g**{order}] is not one expectation")
-            moments.append(_Moment.build(moment, point, symbols))
+        moments = [
+            _Moment.build(derivation.raw_moment(estimator, parameter, order), point, symbols)
+            for order in (1, 2)
+        ]
         return cls(estimator, parameter, tuple(free), symbols, moments[0], moments[1])
 
     @property
@@ -177,9 +199,27 @@ class VarianceFunction:
         return variance
 
     def _on_grid(self, moment: _Moment, grids: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
-        return moment_on_grid(moment.closed, moment.integrand, self.symbols, grids)
+        if moment.formula is None:
+            return moment_on_grid(moment.closed, moment.integrand, self.symbols, grids)
+        values, magnitudes = [], []
+        for part in moment.parts:
+            value, magnitude = self._on_grid(part, grids)
+            with np.errstate(all="ignore"):
+                for b in part.divergence:  # a closed part's divergence, as in value()
+                    divergent = closed_form_on_grid(b, self.symbols, grids) >= 0.5
+                    value = np.where(divergent, np.inf, value)
+            values.append(value)
+            magnitudes.append(magnitude)
+        names = (*moment.placeholders, *self.symbols)
+        return (
+            closed_form_on_grid(moment.formula, names, [*values, *grids]),
+            closed_form_on_grid(magnitude_of(moment.formula), names, [*magnitudes, *grids]),
+        )
 
     def _moment(self, moment: _Moment, values: list[mpmath.mpf], exact: bool) -> mpmath.mpf:
+        if moment.formula is not None:
+            parts = [self._moment(part, values, exact) for part in moment.parts]
+            return +mpmath.re(moment.compiled(*parts, *values))
         if moment.closed is not None:
             half = mpmath.mpf(1) / 2
             if any(mpmath.re(b(*values)) >= half for b in moment.compiled_divergence):
@@ -187,7 +227,13 @@ class VarianceFunction:
             return +mpmath.re(moment.compiled(*values))
         if exact:
             digits = mpmath.mp.dps
-            point = {s: sympy.Float(v, digits) for s, v in zip(self.symbols, values, strict=True)}
+            # Only the integrand's own symbols: a part of a moment in d does not depend on
+            # d, and its cached value then serves every d.
+            point = {
+                s: sympy.Float(v, digits)
+                for s, v in zip(self.symbols, values, strict=True)
+                if s in moment.integrand.free_symbols
+            }
             return quadrature_expectation(moment.integrand, point)
         return _quick_quadrature(moment, self.symbols, values)
 

@@ -45,7 +45,10 @@ PRECISION_LADDER = (128, 256)
 # Target radius, relative to the value, and absolute (for values near 0).
 RELATIVE_TARGET = arb(2) ** -100
 ABSOLUTE_TARGET = arb(2) ** -120
-REACHES = (8, 10, 12, 14, 16, 20, 24, 32, 40, 48, 64)
+# Far reaches serve loose growth bounds: a sigmoid's derivative to the fourth power at
+# slope 8 is bounded by 4096 exp(32 + 32|x|) (the denominator's growth is not credited),
+# whose tail falls below the target only beyond |x| = 68.
+REACHES = (8, 10, 12, 14, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128)
 
 _KINKS = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
 _TAIL_NEAR, _TAIL_FAR = 30, 60

@@ -71,7 +71,9 @@ def render_ratio_map(
     figure.suptitle(
         f"{title}\n{legend}, black: crossover, grey: undefined; infinite ratios at the scale's ends"
     )
-    figure.tight_layout()
+    # Fixed margins: tight_layout took half of the drawing time (0.59 s against 0.28 s
+    # per map), and a run draws hundreds of maps.
+    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.80, wspace=0.22)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
     plt.close(figure)
