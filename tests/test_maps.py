@@ -16,6 +16,8 @@ import pytest
 from verify.analysis.maps import log_variance_ratio_grid
 from verify.analysis.sweep import VarianceFunction
 from verify.cases.case_files import load_case
+from verify.cases.expressions import parse_expression
+from verify.cases.symbols import Z
 from verify.exact.derivation import Derivation, derive
 from verify.exact.evaluation import evaluate_variance, exact_point
 
@@ -98,3 +100,17 @@ def test_bad_map_requests_raise(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         log_variance_ratio_grid(_derivation("cosine"), parameter, fixed, MU, sigma)
+
+
+def test_an_identically_zero_variance_is_zero_without_confirming_each_point() -> None:
+    # r = 3: the pathwise estimator is 0 (E[g**2] is the closed form 0), so every scan of
+    # its variance is 0 at once; the score function's is 9/sigma**2 (mu) and is not.
+    derivation = derive(parse_expression("3", {"z": Z}))
+    mu, sigma = np.meshgrid(np.linspace(-2, 2, 5), np.linspace(0.5, 2, 4))
+    pathwise = VarianceFunction.compile(derivation, "pathwise", "mu", {}, ("mu", "sigma"))
+    score = VarianceFunction.compile(derivation, "score", "mu", {}, ("mu", "sigma"))
+    assert pathwise.identically_zero
+    assert not score.identically_zero
+    assert np.array_equal(pathwise.values([mu, sigma]), np.zeros(mu.shape))
+    assert pathwise.value([0.3, 0.7]) == 0
+    assert score.values([mu, sigma]) == pytest.approx(9 / sigma**2, rel=1e-12)
