@@ -31,7 +31,6 @@ from verify.analysis.sweep import VarianceFunction, symbol_of
 from verify.cases.dimension import Dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.certified import closed_form_ball
 from verify.exact.compound import Compound
 from verify.exact.derivation import Derivation
 from verify.exact.dimension import DimensionDerivation
@@ -113,15 +112,13 @@ def _growth_of_parts(
         derivation.raw_moment(estimator, parameter, 2),
         derivation.raw_moment(estimator, parameter, 1),
     )
-    balls = {}
-    for symbol, part in variance.parts:
-        number = evaluate_expectation(part, at)
-        if number.ball is None or not number.ball.is_finite():
-            return "unknown"
-        balls[symbol] = number.ball
     polynomial = sympy.Poly(sympy.expand(variance.formula.subs(at)), d)
     for (power,), coefficient in polynomial.terms():  # highest power first
-        if not closed_form_ball(coefficient, at, balls).contains(0):
+        # A compound over the same parts: evaluated part by part, in ball arithmetic.
+        ball = evaluate_expectation(Compound(coefficient, variance.parts), at).ball
+        if ball is None or not ball.is_finite():
+            return "unknown"
+        if not ball.contains(0):
             return _power_name(power)
     return "constant"
 

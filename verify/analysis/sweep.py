@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import mpmath
 import numpy as np
@@ -146,7 +147,7 @@ class VarianceFunction:
         closed = self.first.closed is not None and self.second.closed is not None
         return "closed-form" if closed else "quadrature"
 
-    @property
+    @cached_property
     def identically_zero(self) -> bool:
         """Whether E[g**2] is the closed form 0: then g = 0 almost surely, and so is the
         variance, everywhere (a constant cost's pathwise estimator).  Without this, every
@@ -200,14 +201,20 @@ class VarianceFunction:
             # in E[g**2] - E[g]**2.  A variance of zero is never trusted.
             scale = second_scale + 2 * np.abs(first) * first_scale
             untrusted = ~np.isfinite(variance) | (variance <= _CANCELLATION * scale)
-            divergent = np.zeros(grids[0].shape, dtype=bool)
-            for b in self.second.divergence:
-                divergent |= closed_form_on_grid(b, self.symbols, grids) >= 0.5
+        divergent = self._divergent_on_grid(self.second, grids)
         variance = np.where(divergent, np.inf, variance)
         # Where float64 cannot be trusted, mpmath decides, one point at a time.
         for index in zip(*np.nonzero(untrusted & ~divergent), strict=True):
             variance[index] = float(self.value([float(g[index]) for g in grids]))
         return variance
+
+    def _divergent_on_grid(self, moment: _Moment, grids: list[FloatArray]) -> FloatArray:
+        """Where a divergence condition ``re(b) >= 1/2`` of the moment holds."""
+        divergent = np.zeros(grids[0].shape, dtype=bool)
+        with np.errstate(all="ignore"):
+            for b in moment.divergence:
+                divergent |= closed_form_on_grid(b, self.symbols, grids) >= 0.5
+        return divergent
 
     def _on_grid(self, moment: _Moment, grids: list[FloatArray]) -> tuple[FloatArray, FloatArray]:
         if moment.formula is None:
@@ -215,11 +222,7 @@ class VarianceFunction:
         values, magnitudes = [], []
         for part in moment.parts:
             value, magnitude = self._on_grid(part, grids)
-            with np.errstate(all="ignore"):
-                for b in part.divergence:  # a closed part's divergence, as in value()
-                    divergent = closed_form_on_grid(b, self.symbols, grids) >= 0.5
-                    value = np.where(divergent, np.inf, value)
-            values.append(value)
+            values.append(np.where(self._divergent_on_grid(part, grids), np.inf, value))
             magnitudes.append(magnitude)
         names = (*moment.placeholders, *self.symbols)
         return (
