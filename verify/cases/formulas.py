@@ -1,12 +1,15 @@
 """Readable, real, deterministic forms of derived formulas, for people (CLI text and reports).
 
 The derivation keeps trigonometric costs as complex exponentials; this module turns a
-formula back into real functions and simplifies it.  Reports must be byte-for-byte
-reproducible, so there is no wall-clock limit: whether ``sympy.simplify`` runs is
-decided by the formula alone -- its size (:data:`SIMPLIFY_MAX_OPS`), and whether it has
-a power with a symbolic exponent (``E[f**2]**(d - 1)`` in a symbolic dimension, where
-trigsimp's factorisations were measured at minutes per formula) -- and the others get
-only the cheap, always-terminating ``cancel`` and ``factor_terms``.
+formula back into real functions (:func:`real_form`) and makes it compact.  Every formula
+gets the cheap, always-terminating ``factor_terms``.  Reports must be byte-for-byte
+reproducible, so there is no wall-clock limit: whether ``sympy.simplify`` is tried as
+well is decided by the formula alone -- its size (:data:`SIMPLIFY_MAX_OPS`), and whether
+it has a power that makes simplify slow (a symbolic exponent, ``E[f**2]**(d - 1)`` in a
+symbolic dimension, where trigsimp's factorisations were measured at minutes per formula;
+or a sum raised to more than :data:`LARGEST_EXPANDED_POWER`, as in the Gaussian bumps'
+``(4 k sigma**2 + 1)**17``, 1.4 to 2.7 s per formula for a form longer than
+factor_terms gives) -- and the shorter text of the two forms is kept.
 
 >>> from verify.cases.symbols import MU
 >>> readable((sympy.exp(sympy.I * MU) + sympy.exp(-sympy.I * MU)) / 2)
@@ -20,18 +23,51 @@ from functools import lru_cache
 import sympy
 
 SIMPLIFY_MAX_OPS = 400
+LARGEST_EXPANDED_POWER = 6
 
 
 # simplify takes up to seconds per formula, and a notebook, a test suite or a long run
 # renders the same derivation's formulas many times (text per point, report, index).
 @lru_cache(maxsize=512)
 def readable(expr: sympy.Expr) -> sympy.Expr:
-    """A real form of ``expr``, simplified when it is small enough to do so quickly."""
-    real = sympy.expand_complex(expr) if expr.has(sympy.I) else expr
-    symbolic_power = any(not power.exp.is_number for power in real.atoms(sympy.Pow))
-    if sympy.count_ops(real) <= SIMPLIFY_MAX_OPS and not symbolic_power:
-        return sympy.simplify(real)
-    return sympy.factor_terms(sympy.cancel(real))
+    """A real, compact form of ``expr`` (simplified when it is small enough to try quickly)."""
+    real = real_form(expr)
+    compact = sympy.factor_terms(real)
+    if sympy.count_ops(real) > SIMPLIFY_MAX_OPS or any(map(_slow_power, real.atoms(sympy.Pow))):
+        return compact
+    simplified = sympy.simplify(real)
+    return min((simplified, compact), key=lambda form: len(sympy.sstr(form)))  # the first of a tie
+
+
+def _slow_power(power: sympy.Pow) -> bool:
+    """A power that makes ``simplify`` slow: a symbolic exponent, or a sum raised to a
+    high power (``(4 k sigma**2 + 1)**17``, which its polynomial steps expand)."""
+    if not power.exp.is_number:
+        return True
+    return isinstance(power.base, sympy.Add) and abs(power.exp) > LARGEST_EXPANDED_POWER
+
+
+def real_form(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with each ``exp(i x)`` written as ``cos x + i sin x`` and the imaginary parts
+    cancelled by expanding products and integer powers.
+
+    Not ``expand_complex`` on the whole formula: it splits a power with a symbolic
+    exponent, ``cos(k mu)**d``, into ``re(cos(k mu)**d) + i im(cos(k mu)**d)``, which is
+    where its real, positive-looking base left it (it is used only when the expansion
+    leaves an ``i``, e.g. in a denominator).
+
+    >>> from verify.cases.symbols import MU
+    >>> d = sympy.Symbol("d", real=True)
+    >>> real_form(((sympy.exp(sympy.I * MU) + sympy.exp(-sympy.I * MU)) / 2) ** d)
+    cos(mu)**d
+    """
+    if not expr.has(sympy.I):
+        return expr
+    rotated = expr.replace(
+        lambda node: isinstance(node, sympy.exp) and node.has(sympy.I), sympy.expand_complex
+    )
+    real = sympy.expand(rotated, power_base=False, power_exp=False, log=False)
+    return sympy.expand_complex(expr) if real.has(sympy.I) else real
 
 
 def as_text(expr: sympy.Expr | None) -> str:
