@@ -3,13 +3,14 @@
 The derivation keeps trigonometric costs as complex exponentials; this module turns a
 formula back into real functions (:func:`real_form`) and makes it compact.  Every formula
 gets the cheap, always-terminating ``factor_terms``.  Reports must be byte-for-byte
-reproducible, so there is no wall-clock limit: whether ``sympy.simplify`` is tried as
-well is decided by the formula alone -- its size (:data:`SIMPLIFY_MAX_OPS`), and whether
-it has a power that makes simplify slow (a symbolic exponent, ``E[f**2]**(d - 1)`` in a
-symbolic dimension, where trigsimp's factorisations were measured at minutes per formula;
-or a sum raised to more than :data:`LARGEST_EXPANDED_POWER`, as in the Gaussian bumps'
-``(4 k sigma**2 + 1)**17``, 1.4 to 2.7 s per formula for a form longer than
-factor_terms gives) -- and the shorter text of the two forms is kept.
+reproducible, so there is no wall-clock limit: whether ``cancel`` (one common
+denominator) and ``sympy.simplify`` are tried as well is decided by the formula alone --
+its size (:data:`SIMPLIFY_MAX_OPS`, for simplify), and whether it has a power that makes
+them slow (a symbolic exponent, ``E[f**2]**(d - 1)`` in a symbolic dimension, where
+trigsimp's factorisations were measured at minutes per formula; or a sum raised to more
+than :data:`LARGEST_EXPANDED_POWER`, as in the Gaussian bumps' ``(4 k sigma**2 + 1)**17``,
+1.4 to 2.7 s per formula for a form longer than factor_terms gives) -- and the shortest
+text of the forms tried is kept.
 
 >>> from verify.cases.symbols import MU
 >>> readable((sympy.exp(sympy.I * MU) + sympy.exp(-sympy.I * MU)) / 2)
@@ -32,11 +33,12 @@ LARGEST_EXPANDED_POWER = 6
 def readable(expr: sympy.Expr) -> sympy.Expr:
     """A real, compact form of ``expr`` (simplified when it is small enough to try quickly)."""
     real = real_form(expr)
-    compact = sympy.factor_terms(real)
-    if sympy.count_ops(real) > SIMPLIFY_MAX_OPS or any(map(_slow_power, real.atoms(sympy.Pow))):
-        return compact
-    simplified = sympy.simplify(real)
-    return min((simplified, compact), key=lambda form: len(sympy.sstr(form)))  # the first of a tie
+    forms = [sympy.factor_terms(real)]
+    if not any(map(_slow_power, real.atoms(sympy.Pow))):
+        forms.append(sympy.factor_terms(sympy.cancel(real)))
+        if sympy.count_ops(real) <= SIMPLIFY_MAX_OPS:
+            forms.append(sympy.simplify(real))
+    return min(forms, key=lambda form: len(sympy.sstr(form)))  # the first of a tie
 
 
 def _slow_power(power: sympy.Pow) -> bool:
