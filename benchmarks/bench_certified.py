@@ -76,12 +76,20 @@ def _value(record: dict, name: str) -> object:
         return record["objective"]
     if parts[0] == "gradient":
         return record["gradient"][parts[1]]
+    if parts[1] == "bias":
+        return record["bias"][parts[0]][parts[2]]
     estimator = record["estimators"].get(parts[0], {})
     if parts[1] in ("mean", "variance", "baseline"):
         return estimator[parts[1]][parts[2]]
-    if parts[1] == "bias":
-        return record["bias"][parts[0]][parts[2]]
-    return estimator["covariance"]["trace" if parts[1] == "trace" else "mu_sigma"]
+    covariance = estimator.get("covariance")
+    if not isinstance(covariance, dict):  # the baseline revision's record: a number, or none
+        return covariance
+    if parts[1] == "trace":
+        return covariance["trace"]
+    if len(parts) == 4:  # an explicit dimension: <estimator>.covariance.<a>.<b>, a matrix entry
+        components = record["dimension"]["components"]
+        return covariance["matrix"][components.index(parts[2])][components.index(parts[3])]
+    return covariance["mu_sigma"]
 
 
 def evaluate_section() -> str:
