@@ -1,4 +1,4 @@
-"""Readable forms: real, compact, and equal to the derived formula (an independent numeric oracle)."""
+"""Readable forms: real, compact, and equal to the derived formula (a numeric oracle)."""
 
 from __future__ import annotations
 

@@ -125,12 +125,13 @@ def complete_phi_point(case: ValidatedCase, values: Mapping[str, Any]) -> PhiPoi
     if not isinstance(form, PhiParameterization) or not any(n in values for n in form.phi):
         return None
     path = str(case.path)
-    both = [t for t in GRADIENT_PARAMETERS if t in values]
+    both = [t for t in dict.fromkeys((*GRADIENT_PARAMETERS, *form.components)) if t in values]
     if both:
+        theta = "mu and sigma" if form.components == GRADIENT_PARAMETERS else "mu_i and sigma_i"
         raise CaseError(
             path,
             "at",
-            f"{both[0]}: give the point either in mu and sigma or in phi "
+            f"{both[0]}: give the point either in {theta} or in phi "
             f"({', '.join(form.phi)}), not both",
         )
     names = (*form.phi, *case.parameter_names)

@@ -46,7 +46,7 @@ from verify.exact.dimension_results import dimension_json, with_coordinate_keys
 from verify.exact.evaluation import ExactPoint, exact_point
 from verify.exact.leave_one_out import loo_variance_at, with_score_loo
 from verify.exact.numbers import Number
-from verify.exact.phi_chain import PhiResult, chain, phi_records
+from verify.exact.phi_chain import PhiResult, chain, phi_numbers, phi_records
 from verify.exact.results import PointResult, evaluate_point, point_json
 
 
@@ -83,12 +83,7 @@ class Evaluation:
     def _numbers(self) -> dict[str, Number]:
         numbers = self.result.numbers()
         if self.phi is not None:  # the phi names too: gradient.w, score.variance.w ...
-            phi = self.phi
-            for name in phi.phi:
-                numbers[f"gradient.{name}"] = phi.gradient[name]
-                for estimator in phi.means:
-                    numbers[f"{estimator}.mean.{name}"] = phi.means[estimator][name]
-                    numbers[f"{estimator}.variance.{name}"] = phi.variance(estimator, name)
+            numbers |= phi_numbers(self.phi)
         return numbers
 
     def variance(self, estimator: str, parameter: str) -> mpmath.mpf:

@@ -7,6 +7,11 @@ one-dimensional :class:`~verify.api.evaluation.Evaluation` (``to_json``, ``to_te
 component name (``mu2``, ``sigma1``) instead of ``mu``/``sigma``.  The JSON is
 :mod:`verify.exact.explicit_results`'.  A point sets every coordinate with ``mu=``/
 ``sigma=`` and one with ``mu2=``; the case's reference point fills what is not given.
+A case in the phi form (:mod:`verify.cases.phi`, ``mu1``..``sigmad`` given by the map)
+may be evaluated at a point in phi instead (``w=0.5, b=0.1, ...``, never with a
+component): the components are computed from phi exactly, and the record gains
+``"parameterization"`` and ``"phi"`` as a one-dimensional phi record does
+(:func:`verify.exact.phi_chain.phi_records`, through the full 2d x p Jacobian).
 
 >>> from verify.api.case import Case
 >>> case = Case("cos(z1 + 2*z2)", dimension=2)
@@ -25,7 +30,7 @@ from functools import cached_property
 import mpmath
 
 from verify.analysis.verdicts import least
-from verify.api.case import finite_value
+from verify.api.case import complete_phi_point, finite_value
 from verify.cases.case import Case, CaseError
 from verify.cases.coordinates import component_names, coordinate_point
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
@@ -33,6 +38,7 @@ from verify.exact.evaluation import exact_point
 from verify.exact.explicit import derive_explicit
 from verify.exact.explicit_results import ExplicitResult, evaluate_explicit, explicit_json
 from verify.exact.numbers import Number
+from verify.exact.phi_chain import PhiResult, chain, phi_numbers, phi_records
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class ExplicitEvaluation:
     at: dict[str, float]
     result: ExplicitResult
     record: dict[str, object]
+    phi: PhiResult | None = None  # at a point given in phi: the numbers in the phi names
 
     def to_json(self) -> str:
         """The ``verify evaluate --json`` object."""
@@ -68,6 +75,17 @@ class ExplicitEvaluation:
             lines.append(
                 f"  trace of the covariance: {self.number(f'{estimator}.trace').as_text()}"
             )
+        if self.phi is not None:
+            lines.append("in phi (g_phi = J^T g_theta):")
+            for name in self.phi.phi:
+                variances = "  ".join(
+                    f"Var {e} {self.number(f'{e}.variance.{name}').as_text()}"
+                    for e in CLASSIC_ESTIMATORS
+                )
+                lines.append(
+                    f"  {name}: gradient {self.number(f'gradient.{name}').as_text()}  "
+                    f"{variances}  lower: {self.lower(name)}"
+                )
         return "\n".join(lines)
 
     def number(self, quantity: str) -> Number:
@@ -76,7 +94,10 @@ class ExplicitEvaluation:
 
     @cached_property
     def _numbers(self) -> dict[str, Number]:
-        return self.result.numbers()
+        numbers = self.result.numbers()
+        if self.phi is not None:  # the phi names too: gradient.w, score.variance.w ...
+            numbers |= phi_numbers(self.phi)
+        return numbers
 
     def variance(self, estimator: str, component: str) -> mpmath.mpf:
         return self.number(f"{estimator}.variance.{component}").value
@@ -88,7 +109,13 @@ class ExplicitEvaluation:
         return self.number(f"gradient.{component}").value
 
     def lower(self, component: str, among: Sequence[str] = CLASSIC_ESTIMATORS) -> str:
-        """The estimator of ``among`` with the lowest variance for ``component``, or "tie"."""
+        """The estimator of ``among`` with the lowest variance for ``component``, or "tie".
+
+        For a phi name, two estimators are compared on their certified balls
+        (:meth:`verify.exact.phi_chain.PhiResult.lower`).
+        """
+        if self.phi is not None and component in self.phi.phi and len(among) == 2:
+            return self.phi.lower(component, *among)
         return least({e: self.variance(e, component) for e in among})
 
     def _repr_markdown_(self) -> str:
@@ -130,9 +157,15 @@ def explicit_point(case: Case, values: Mapping[str, object]) -> dict[str, float]
 
 
 def evaluate_explicit_case(case: Case, values: Mapping[str, object]) -> ExplicitEvaluation:
-    """Every exact number of an explicit-dimension case at the point ``values`` give."""
+    """Every exact number of an explicit-dimension case at the point ``values`` give
+    (in mu_i and sigma_i, or for a case in the phi form in phi)."""
     assert case.coordinates is not None
-    at = explicit_point(case, values)
+    in_phi = complete_phi_point(case, values)  # None unless the point is given in phi
+    at = explicit_point(case, values) if in_phi is None else in_phi.at
     derivation = derive_explicit(case.r, case.coordinates.count)
-    result = evaluate_explicit(derivation, exact_point(at))
-    return ExplicitEvaluation(case, at, result, explicit_json(case.name, at, result))
+    result = evaluate_explicit(derivation, exact_point(at) if in_phi is None else in_phi.exact)
+    record = explicit_json(case.name, at, result)
+    if in_phi is None:
+        return ExplicitEvaluation(case, at, result, record)
+    phi = chain(result, in_phi)
+    return ExplicitEvaluation(case, at, result, record | phi_records(phi), phi)

@@ -30,7 +30,12 @@ import sympy
 from verify.cases import fields
 from verify.cases.budget import LOO_ESTIMATOR, parse_budget
 from verify.cases.case import DEFAULT_DOMAIN, QUANTITY_NAMES, Case, CaseError, Claim, Domain
-from verify.cases.coordinates import Coordinates, parse_coordinates, reference_components
+from verify.cases.coordinates import (
+    Coordinates,
+    component_names,
+    parse_coordinates,
+    reference_components,
+)
 from verify.cases.dimension import parse_dimension
 from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cases.expressions import ExpressionError, parse_expression
@@ -180,7 +185,6 @@ def _coordinates(data: Mapping[str, object]) -> Coordinates | None:
             'needs a symbolic dimension, dimension = "d"; an explicit r in z1..zd '
             "is already combined",
         ),
-        ("parameterization", "is not supported with an explicit dimension yet"),
         ("claims", "are not supported with an explicit dimension yet"),
     ):
         if key in data:
@@ -223,18 +227,31 @@ def _explicit_case(
         domain=domain,
         reference=reference_components(coordinates.count, table, defaults),
         claims=(),
+        parameterization=_parameterization(
+            data.get("parameterization"), tuple(parameters), component_names(coordinates.count)
+        ),
         coordinates=coordinates,
         budget=parse_budget(data.get("estimate"), data.get("cost")),
     )
 
 
 def _parameterization(
-    value: object, parameters: tuple[str, ...]
+    value: object, parameters: tuple[str, ...], components: tuple[str, ...] | None = None
 ) -> Parameterization | PhiParameterization | None:
+    """The ``[parameterization]`` table; ``components`` (mu1..sigmad) for an explicit dimension,
+    which takes the phi form only (the one-name form renames mu and sigma, of which it has 2d)."""
     if value is None:
         return None
     table = fields.table(value, "parameterization")
     try:
+        if components is not None:
+            if "phi" not in table:
+                raise ParameterizationError(
+                    "parameterization.phi",
+                    "missing; with an explicit dimension the map is in the phi form: "
+                    f"phi = [names] and {', '.join(components)} as expressions",
+                )
+            return parse_phi_parameterization(table, parameters, components)
         if "phi" in table:  # several trainable names (verify.cases.phi)
             return parse_phi_parameterization(table, parameters)
         return parse_parameterization(table, parameters)

@@ -26,7 +26,12 @@ naming the field (``parameterization.phi``, ``parameterization.mu`` ...):
 - ``reference`` gives some or all phi names a number (the rest are 0).  Whether sigma > 0
   there depends on the data, so it is checked where a point is evaluated.
 
-The Jacobian ``J = d(mu, sigma) / d(phi)`` is kept symbolically
+With an explicit dimension (``dimension = d``, :mod:`verify.cases.coordinates`) the map
+gives every component instead of ``mu`` and ``sigma``: ``mu1``..``mud`` and
+``sigma1``..``sigmad`` are all required (``mu1 = "w*x + b"``, ``sigma2 = "exp(c)"``), and
+these names, with ``z1``..``zd``, cannot be phi names.
+
+The Jacobian ``J = d(mu, sigma) / d(phi)`` (2d x p with d coordinates) is kept symbolically
 (:attr:`PhiParameterization.jacobian`); it is evaluated at a point in
 :mod:`verify.exact.phi_point` and chained with the exact moments in
 :mod:`verify.exact.phi_chain`.
@@ -55,7 +60,6 @@ from verify.cases.parameterization import ParameterizationError
 from verify.cases.symbols import GRADIENT_PARAMETERS, RESERVED_NAMES, parameter_symbol
 
 MAX_PHI = 16
-PHI_KEYS = ("phi", "mu", "sigma", "reference")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 
 
@@ -63,8 +67,9 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 class PhiParameterization:
     """mu and sigma as functions of the trainable ``phi`` names and the data.
 
-    ``expressions`` and ``texts`` are keyed by ``"mu"`` and ``"sigma"``; ``jacobian[theta][name]``
-    is d theta / d name; ``data`` are the case parameters the map uses (file order).
+    ``expressions`` and ``texts`` are keyed by the ``components`` (``"mu"`` and ``"sigma"``;
+    ``"mu1"``..``"sigmad"`` with an explicit dimension); ``jacobian[theta][name]`` is
+    d theta / d name; ``data`` are the case parameters the map uses (file order).
     """
 
     phi: tuple[str, ...]
@@ -73,28 +78,37 @@ class PhiParameterization:
     jacobian: dict[str, dict[str, sympy.Expr]]
     data: tuple[str, ...]
     reference: dict[str, float]
+    components: tuple[str, ...] = GRADIENT_PARAMETERS
 
     def describe(self) -> str:
         """``mu = w*x + b, sigma = exp(v*x + c)``, as the case file gives it."""
-        return ", ".join(f"{theta} = {self.texts[theta]}" for theta in GRADIENT_PARAMETERS)
+        return ", ".join(f"{theta} = {self.texts[theta]}" for theta in self.components)
 
 
 def parse_phi_parameterization(
-    table: Mapping[str, object], case_parameters: tuple[str, ...]
+    table: Mapping[str, object],
+    case_parameters: tuple[str, ...],
+    components: tuple[str, ...] = GRADIENT_PARAMETERS,
 ) -> PhiParameterization:
-    """Validate the phi form (see the module docstring); ParameterizationError names the field."""
-    unknown = [key for key in table if key not in PHI_KEYS]
+    """Validate the phi form (see the module docstring); ParameterizationError names the field.
+
+    ``components`` are the keys the map must give: ``("mu", "sigma")``, or with an
+    explicit dimension ``mu1``..``sigmad`` (which, like ``z1``..``zd``, are then reserved).
+    """
+    allowed = ("phi", *components, "reference")
+    unknown = [key for key in table if key not in allowed]
     if unknown:
         raise ParameterizationError(
             f"parameterization.{unknown[0]}",
-            f"unknown key in the phi form; allowed keys: {', '.join(PHI_KEYS)}",
+            f"unknown key in the phi form; allowed keys: {', '.join(allowed)}",
         )
-    names = _phi_names(table.get("phi"), case_parameters)
+    taken = _taken_names(components)
+    names = _phi_names(table.get("phi"), case_parameters, taken)
     symbols = {name: parameter_symbol(name) for name in (*names, *case_parameters)}
     texts: dict[str, str] = {}
     expressions: dict[str, sympy.Expr] = {}
-    for theta in GRADIENT_PARAMETERS:
-        texts[theta], expressions[theta] = _component(table, theta, symbols)
+    for theta in components:
+        texts[theta], expressions[theta] = _component(table, theta, symbols, components)
     used = set().union(*(e.free_symbols for e in expressions.values()))
     unused = [name for name in names if parameter_symbol(name) not in used]
     if unused:
@@ -104,9 +118,9 @@ def parse_phi_parameterization(
         )
     jacobian = {
         theta: {name: sympy.diff(expressions[theta], parameter_symbol(name)) for name in names}
-        for theta in GRADIENT_PARAMETERS
+        for theta in components
     }
-    for theta in GRADIENT_PARAMETERS:
+    for theta in components:
         for name, derivative in jacobian[theta].items():
             if derivative.has(sympy.DiracDelta):
                 raise ParameterizationError(
@@ -116,10 +130,20 @@ def parse_phi_parameterization(
                 )
     data = tuple(p for p in case_parameters if parameter_symbol(p) in used)
     reference = _reference(table.get("reference"), names)
-    return PhiParameterization(names, texts, expressions, jacobian, data, reference)
+    return PhiParameterization(names, texts, expressions, jacobian, data, reference, components)
 
 
-def _phi_names(value: object, case_parameters: tuple[str, ...]) -> tuple[str, ...]:
+def _taken_names(components: tuple[str, ...]) -> frozenset[str]:
+    """Names an explicit dimension uses besides the reserved ones: its components and z_i."""
+    if components == GRADIENT_PARAMETERS:
+        return frozenset()
+    samples = {f"z{theta.removeprefix('mu')}" for theta in components if theta.startswith("mu")}
+    return frozenset(components) | samples
+
+
+def _phi_names(
+    value: object, case_parameters: tuple[str, ...], taken: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
     field = "parameterization.phi"
     if not isinstance(value, list) or not value:
         raise ParameterizationError(field, 'must be a non-empty list of names, e.g. ["w", "b"]')
@@ -130,6 +154,8 @@ def _phi_names(value: object, case_parameters: tuple[str, ...]) -> tuple[str, ..
         if not isinstance(item, str):
             raise ParameterizationError(field, f"{item!r} is not a string; list names as strings")
         problem = _name_problem(item, case_parameters, names)
+        if problem is None and item in taken:
+            problem = "is a coordinate's name in this dimension (z_i, mu_i and sigma_i are taken)"
         if problem:
             raise ParameterizationError(field, f"{item[:40]!r} {problem}")
         names.append(item)
@@ -152,14 +178,22 @@ def _name_problem(name: str, case_parameters: tuple[str, ...], earlier: list[str
 
 
 def _component(
-    table: Mapping[str, object], theta: str, symbols: Mapping[str, sympy.Symbol]
+    table: Mapping[str, object],
+    theta: str,
+    symbols: Mapping[str, sympy.Symbol],
+    components: tuple[str, ...],
 ) -> tuple[str, sympy.Expr]:
     field = f"parameterization.{theta}"
     text = table.get(theta)
     if text is None:
+        every = (
+            "both mu and sigma"
+            if components == GRADIENT_PARAMETERS
+            else f"every one of {', '.join(components)}"
+        )
         raise ParameterizationError(
             field,
-            f"missing; the phi form needs both mu and sigma as expressions in the phi names "
+            f"missing; the phi form needs {every} as expressions in the phi names "
             f'and data (use a constant, {theta} = "1", for one that is not trained)',
         )
     if not isinstance(text, str):

@@ -58,16 +58,18 @@ def exact_point(values: Mapping[str, float | int | str]) -> ExactPoint:
     """
     point: ExactPoint = {}
     for name, value in values.items():
-        symbol = {"mu": MU, "sigma": SIGMA}.get(name) or _coordinate_symbol(name)
-        point[symbol] = sympy.Rational(
+        point[point_symbol(name)] = sympy.Rational(
             str(Fraction(repr(value) if isinstance(value, float) else value))
         )
     return point
 
 
-def _coordinate_symbol(name: str) -> sympy.Symbol:
-    """sigma2 is a positive coordinate scale (verify.cases.coordinates); other names are
-    real parameters (mu2 included: a coordinate mean is real, as a parameter is)."""
+def point_symbol(name: str) -> sympy.Symbol:
+    """The symbol of a point's coordinate by name: MU, SIGMA, a coordinate scale sigma2
+    (positive, verify.cases.coordinates), or a real parameter (mu2 included: a coordinate
+    mean is real, as a parameter is)."""
+    if name in ("mu", "sigma"):
+        return MU if name == "mu" else SIGMA
     try:
         kind, index = split_component(name)
     except ValueError:

@@ -2,7 +2,9 @@
 
 The contract: with ``J = d(mu, sigma) / d(phi)`` (2 x p, at a
 :class:`~verify.exact.phi_point.PhiPoint`) and a single-sample estimator
-``g_theta = (g_mu, g_sigma)`` with mean ``m`` and exact 2x2 covariance ``C``, the
+``g_theta = (g_mu, g_sigma)`` with mean ``m`` and exact 2x2 covariance ``C`` (with an
+explicit dimension d: ``theta = (mu1..mud, sigma1..sigmad)``, J is 2d x p and C the full
+2d x 2d covariance of :mod:`verify.exact.explicit_results`), the
 estimator of the gradient in phi is ``g_phi = J^T g_theta`` (the chain rule, applied to
 each sample), so
 
@@ -25,15 +27,15 @@ non-finite value has radius 0 when every infinity it comes from was decided exac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import mpmath
 from flint import arb
 
-from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.balls import working_precision
 from verify.exact.evaluation import combined_method
+from verify.exact.explicit_results import ExplicitResult
 from verify.exact.numbers import RADIUS_PRECISION, WORKING_DIGITS, Number
 from verify.exact.phi_point import PhiPoint
 from verify.exact.results import PointResult
@@ -86,22 +88,18 @@ class PhiResult:
         return first if a.value < b.value else second
 
 
-def chain(result: PointResult, point: PhiPoint) -> PhiResult:
-    """The numbers of ``result`` (at ``point``'s mu and sigma) in the phi names."""
-    jacobian = point.jacobian
+def chain(result: PointResult | ExplicitResult, point: PhiPoint) -> PhiResult:
+    """The numbers of ``result`` (at ``point``'s mu and sigma, or mu_i and sigma_i) in phi."""
+    jacobian, components = point.jacobian, point.form.components
     names = point.form.phi
+    gradient, means, covariance = _theta_numbers(result)
 
     def transposed(vector: dict[str, Number]) -> dict[str, Number]:
-        return {n: _sum([(jacobian[t][n], vector[t]) for t in GRADIENT_PARAMETERS]) for n in names}
+        return {n: _sum([(jacobian[t][n], vector[t]) for t in components]) for n in names}
 
     covariances: dict[str, Matrix] = {}
-    for estimator, variances in result.variances.items():
-        theta = {
-            ("mu", "mu"): variances["mu"],
-            ("sigma", "sigma"): variances["sigma"],
-            ("mu", "sigma"): result.covariances[estimator],
-            ("sigma", "mu"): result.covariances[estimator],
-        }
+    for estimator in means:
+        theta = {(a, b): covariance(estimator, a, b) for a in components for b in components}
         covariances[estimator] = [
             [
                 _diagonal(point, i, theta)
@@ -109,8 +107,8 @@ def chain(result: PointResult, point: PhiPoint) -> PhiResult:
                 else _sum(
                     [
                         (_product(jacobian[a][i], jacobian[b][j]), theta[a, b])
-                        for a in GRADIENT_PARAMETERS
-                        for b in GRADIENT_PARAMETERS
+                        for a in components
+                        for b in components
                     ]
                 )
                 for j in names
@@ -119,16 +117,35 @@ def chain(result: PointResult, point: PhiPoint) -> PhiResult:
         ]
     return PhiResult(
         point,
-        gradient=transposed(result.gradient),
-        means={e: transposed(means) for e, means in result.means.items()},
+        gradient=transposed(gradient),
+        means={e: transposed(vector) for e, vector in means.items()},
         covariances=covariances,
     )
+
+
+def _theta_numbers(
+    result: PointResult | ExplicitResult,
+) -> tuple[dict[str, Number], dict[str, dict[str, Number]], Callable[[str, str, str], Number]]:
+    """The gradient, each estimator's means and Cov[g_a, g_b] by component name."""
+    if isinstance(result, ExplicitResult):
+        components = result.components
+        estimators = list(result.coordinates[0].means)
+        gradient = {c: result.gradient(c) for c in components}
+        means = {e: {c: result.mean(e, c) for c in components} for e in estimators}
+        return gradient, means, result.covariance
+
+    def covariance(estimator: str, first: str, second: str) -> Number:
+        if first == second:
+            return result.variances[estimator][first]
+        return result.covariances[estimator]
+
+    return result.gradient, result.means, covariance
 
 
 def _diagonal(point: PhiPoint, name: str, theta: dict[tuple[str, str], Number]) -> Number:
     """Var[g_name] = sum_ab J_a J_b C_ab, with Cauchy-Schwarz for infinite variances."""
     jacobian = point.jacobian
-    involved = [t for t in GRADIENT_PARAMETERS if not _is_zero(jacobian[t][name])]
+    involved = [t for t in point.form.components if not _is_zero(jacobian[t][name])]
     variances = [theta[t, t] for t in involved]
     infinite = [v for v in variances if mpmath.isinf(v.value)]
     method = combined_method(*(v.method for v in variances))
@@ -187,6 +204,18 @@ def _sum(terms: Sequence[tuple[Number | None, Number]]) -> Number:
     return Number(value, method, arb(0) if certain and not mpmath.isnan(value) else None)
 
 
+def phi_numbers(phi: PhiResult) -> dict[str, Number]:
+    """The numbers in the phi names by JSON name: ``gradient.w``, ``score.mean.w``,
+    ``score.variance.w`` ..."""
+    numbers: dict[str, Number] = {}
+    for name in phi.phi:
+        numbers[f"gradient.{name}"] = phi.gradient[name]
+        for estimator in phi.means:
+            numbers[f"{estimator}.mean.{name}"] = phi.means[estimator][name]
+            numbers[f"{estimator}.variance.{name}"] = phi.variance(estimator, name)
+    return numbers
+
+
 def phi_json(phi: PhiResult) -> dict[str, object]:
     """The ``"parameterization"`` block of a phi-form record (see :mod:`verify.exact.results`)."""
     names, form = phi.phi, phi.point.form
@@ -213,15 +242,14 @@ def phi_json(phi: PhiResult) -> dict[str, object]:
     jacobian = phi.point.jacobian
     return {
         "phi": list(names),
-        "mu": form.texts["mu"],
-        "sigma": form.texts["sigma"],
+        **{t: form.texts[t] for t in form.components},
         "at": dict(phi.point.phi),
-        "jacobian": {t: by_name(jacobian[t]) for t in GRADIENT_PARAMETERS},
+        "jacobian": {t: by_name(jacobian[t]) for t in form.components},
         "gradient": by_name(phi.gradient),
         "estimators": estimators(radius=False),
         "lower": {n: phi.lower(n) for n in names},
         "radius": {
-            "jacobian": {t: by_name(jacobian[t], radius=True) for t in GRADIENT_PARAMETERS},
+            "jacobian": {t: by_name(jacobian[t], radius=True) for t in form.components},
             "gradient": by_name(phi.gradient, radius=True),
             "estimators": estimators(radius=True),
         },

@@ -17,7 +17,7 @@ with field ``at`` (the one-line bad-input error of ``verify evaluate``).
 >>> form = parse_phi_parameterization(
 ...     {"phi": ["w", "b", "v", "c"], "mu": "w*x + b", "sigma": "exp(v*x + c)"}, ("x",))
 >>> point = phi_point(form, {"w": 0.5, "b": 0.1, "v": 0.0, "c": 0.3}, {"x": 0.5})
->>> point.exact[MU], point.exact[SIGMA], point.at
+>>> point.exact[point_symbol("mu")], point.exact[point_symbol("sigma")], point.at
 (7/20, exp(3/10), {'mu': 0.35, 'sigma': 1.3498588075760032, 'x': 0.5})
 >>> float(point.jacobian["sigma"]["v"].value)  # x * sigma
 0.6749294037880016
@@ -33,9 +33,8 @@ import sympy
 
 from verify.cases.parameterization import ParameterizationError
 from verify.cases.phi import PhiParameterization
-from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA
 from verify.exact.certified import closed_form_ball
-from verify.exact.evaluation import ExactPoint, exact_point
+from verify.exact.evaluation import ExactPoint, exact_point, point_symbol
 from verify.exact.numbers import Number
 
 _CHECK_DIGITS = 30
@@ -47,9 +46,9 @@ class PhiPoint:
 
     form: PhiParameterization
     phi: dict[str, float]
-    at: dict[str, float]  # mu and sigma (rounded to floats) and every case parameter
-    exact: ExactPoint  # MU and SIGMA exact, and every case parameter as a rational
-    jacobian: dict[str, dict[str, Number]]
+    at: dict[str, float]  # mu and sigma (or mu1..sigmad), rounded, and every case parameter
+    exact: ExactPoint  # MU and SIGMA (or mu_i, sigma_i) exact, every case parameter rational
+    jacobian: dict[str, dict[str, Number]]  # component -> phi name -> d component / d name
 
 
 def phi_point(
@@ -57,21 +56,22 @@ def phi_point(
 ) -> PhiPoint:
     """The point ``phi`` with the case parameters ``data`` (all of them, by name)."""
     rationals = exact_point({**phi, **data})
-    theta = {t: _theta(form, t, rationals) for t in GRADIENT_PARAMETERS}
-    sigma_ball = closed_form_ball(form.expressions["sigma"], rationals)
-    if not sigma_ball > 0:  # arb: True only when the whole ball is > 0
-        value = f"{float(sympy.N(theta['sigma'], _CHECK_DIGITS)):.6g}"
-        raise ParameterizationError(
-            "at",
-            f"sigma: sigma = {form.texts['sigma']} is {value} here, not provably > 0; "
-            "sigma must be > 0",
-        )
+    components = form.components
+    theta = {t: _theta(form, t, rationals) for t in components}
+    for scale in (t for t in components if t.startswith("sigma")):
+        if not closed_form_ball(form.expressions[scale], rationals) > 0:  # the whole ball > 0
+            value = f"{float(sympy.N(theta[scale], _CHECK_DIGITS)):.6g}"
+            raise ParameterizationError(
+                "at",
+                f"{scale}: {scale} = {form.texts[scale]} is {value} here, not provably > 0; "
+                f"{scale} must be > 0",
+            )
     jacobian = {
-        t: {name: _derivative(form, t, name, rationals) for name in form.phi}
-        for t in GRADIENT_PARAMETERS
+        t: {name: _derivative(form, t, name, rationals) for name in form.phi} for t in components
     }
-    exact: ExactPoint = {MU: theta["mu"], SIGMA: theta["sigma"], **exact_point(dict(data))}
-    at = {t: float(sympy.N(theta[t], _CHECK_DIGITS)) for t in GRADIENT_PARAMETERS}
+    exact: ExactPoint = {point_symbol(t): theta[t] for t in components}
+    exact |= exact_point(dict(data))
+    at = {t: float(sympy.N(theta[t], _CHECK_DIGITS)) for t in components}
     at |= {name: float(value) for name, value in data.items()}
     return PhiPoint(form, {n: float(phi[n]) for n in form.phi}, at, exact, jacobian)
 

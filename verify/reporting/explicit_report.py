@@ -5,14 +5,16 @@ each parameter combination (:mod:`verify.exact.explicit_results`), runs its Mont
 checks, and writes ``reports/<case>.md``: the estimators' per-coordinate definitions,
 per component the gradient and every estimator's variance with the lower of score and
 pathwise and the lowest unbiased estimator, each estimator's covariance trace (the total
-variance SGD feels), the score and pathwise covariance matrices (d <= 3), and the
-verification.  There is no (mu, sigma) map: the point has 2d coordinates.
+variance SGD feels), the score and pathwise covariance matrices (d <= 3), for a case in
+the phi form the numbers in the phi names at its reference phi
+(:mod:`verify.reporting.markdown_phi`), and the verification.  There is no (mu, sigma)
+map: the point has 2d coordinates.
 :func:`explicit_index_record` is what the index needs (JSON-able).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
@@ -28,7 +30,9 @@ from verify.exact.numbers import Number
 from verify.montecarlo.checks import check_case
 from verify.reporting.cells import lower_cell
 from verify.reporting.gather import ReportSettings, combination_label
+from verify.reporting.markdown_phi import phi_section_of
 from verify.reporting.markdown_verification import verification_section
+from verify.reporting.phi_rows import PhiRow, gather_phi
 
 MATRIX_SHOWN_UP_TO = 3  # larger matrices (2d x 2d) are in the JSON, not the page
 
@@ -44,6 +48,7 @@ class ExplicitReport:
     checks: dict[str, Any]
     checks_failed: bool
     settings: ReportSettings
+    phi_rows: list[PhiRow] = field(default_factory=list)  # phi-form cases only
 
 
 def gather_explicit(
@@ -57,8 +62,9 @@ def gather_explicit(
     checked = check_case(
         case, samples=settings.samples, seed=settings.seed, family_size=settings.family_size
     )
+    phi_rows = gather_phi(case, derivation, combinations)
     return ExplicitReport(
-        case, combinations, points, results, checked.to_json(), checked.failed, settings
+        case, combinations, points, results, checked.to_json(), checked.failed, settings, phi_rows
     )
 
 
@@ -85,6 +91,8 @@ def render_explicit_markdown(report: ExplicitReport, fingerprint: str) -> str:
         report.combinations, report.points, report.results, strict=True
     ):
         lines += ["", _point_section(combination, point, result)]
+    phi = phi_section_of(case, report.phi_rows)
+    lines += ["", phi] if phi else []
     lines += ["", verification_section(report)]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -21,6 +21,8 @@ from verify.cases.estimators import CLASSIC_ESTIMATORS
 from verify.cases.parameterization import ParameterizationError
 from verify.cases.phi import PhiParameterization
 from verify.exact.derivation import Derivation
+from verify.exact.explicit import ExplicitDerivation
+from verify.exact.explicit_results import evaluate_explicit
 from verify.exact.phi_chain import PhiResult, chain
 from verify.exact.phi_point import phi_point
 from verify.exact.results import evaluate_point
@@ -36,9 +38,10 @@ class PhiRow:
 
 
 def gather_phi(
-    case: Case, derivation: Derivation, combinations: list[dict[str, float]]
+    case: Case, derivation: Derivation | ExplicitDerivation, combinations: list[dict[str, float]]
 ) -> list[PhiRow]:
-    """The rows of the phi section (none unless the case is in the phi form)."""
+    """The rows of the phi section (none unless the case is in the phi form); an explicit
+    dimension's derivation gives its full 2d x 2d covariances to chain."""
     form = case.parameterization
     if not isinstance(form, PhiParameterization):
         return []
@@ -51,6 +54,10 @@ def gather_phi(
             rows.append(PhiRow(combination, None, error.message))
             continue
         # Score and pathwise only: the section compares the two the project settles.
-        result = evaluate_point(derivation, point.exact, CLASSIC_ESTIMATORS)
+        result = (
+            evaluate_explicit(derivation, point.exact, CLASSIC_ESTIMATORS)
+            if isinstance(derivation, ExplicitDerivation)
+            else evaluate_point(derivation, point.exact, CLASSIC_ESTIMATORS)
+        )
         rows.append(PhiRow(combination, chain(result, point)))
     return rows
