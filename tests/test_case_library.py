@@ -48,7 +48,9 @@ REQUIRED = {
 # The three costs of Mohamed, Rosca, Figurnov and Mnih (2020), Section 3, Figure 2.
 MOHAMED_ET_AL = ("quadratic", "gaussian_bump", "cosine")
 # Cases whose formulas need labelled quadrature somewhere (no closed form for r or r').
-QUADRATURE_CASES = {"sigmoid", "softplus", "smooth_step", "dimension_sum_sigmoid"}
+QUADRATURE_CASES = {
+    "sigmoid", "softplus", "smooth_step", "dimension_sum_sigmoid", "dimension_product_sigmoid",
+}  # fmt: skip
 
 
 def _case(name: str) -> Case:

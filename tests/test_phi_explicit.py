@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import mpmath
+import numpy as np
 import pytest
 
 import verify
@@ -78,6 +79,45 @@ def test_numbers_in_phi_follow_from_the_full_covariance_by_the_chain_rule(
             block["estimators"][estimator]["covariance"]["trace"],
             float(sum(expected[i, i] for i in range(len(NAMES)))),  # type: ignore[index]
         )
+
+
+def test_a_seeded_monte_carlo_of_g_phi_agrees_with_the_exact_moments() -> None:
+    w, b, c, x = 0.5, 0.1, 0.0, 0.5
+    record = json.loads(verify.evaluate(CASE, w=w, b=b, c=c, x=x).to_json())
+    mu1, mu2, sigma1, sigma2 = w * x + b, w * x - b, math.exp(c), math.exp(c + w)
+    jacobian = np.array(hand_jacobian(w, b, c, x))
+    samples = 400_000
+    eps1, eps2 = np.random.default_rng(20261202).standard_normal((2, samples))
+    u = (mu1 + sigma1 * eps1) + 2 * (mu2 + sigma2 * eps2)
+    r, d1 = np.cos(u), -np.sin(u)  # dr/dz1; dr/dz2 = 2 d1
+    theta = {
+        "score": np.stack(
+            [
+                r * eps1 / sigma1,
+                r * eps2 / sigma2,
+                r * (eps1**2 - 1) / sigma1,
+                r * (eps2**2 - 1) / sigma2,
+            ],
+            axis=1,
+        ),
+        "pathwise": np.stack([d1, 2 * d1, d1 * eps1, 2 * d1 * eps2], axis=1),
+    }
+    for estimator, g_theta in theta.items():
+        g_phi = g_theta @ jacobian  # one chain-rule step per sample
+        exact = record["phi"]["estimators"][estimator]
+        exact_cov = np.array(exact["covariance"]["matrix"])
+        mean = np.array([exact["mean"][n] for n in NAMES])
+        # The standard error of a mean from the exact variance: 6 of them is a 2e-9 alarm.
+        assert np.all(
+            np.abs(g_phi.mean(axis=0) - mean) <= 6 * np.sqrt(np.diag(exact_cov) / samples)
+        )
+        centred = g_phi - mean
+        for i in range(len(NAMES)):
+            for k in range(len(NAMES)):
+                product = centred[:, i] * centred[:, k]
+                # The standard error of a covariance: the spread of the centred products.
+                error = 6 * product.std() / math.sqrt(samples)
+                assert abs(product.mean() - exact_cov[i, k]) <= error, (estimator, i, k)
 
 
 def test_the_oracle_catches_a_wrong_jacobian_entry() -> None:
