@@ -16,7 +16,8 @@ The contract:
   means on the same samples (:mod:`verify.montecarlo.robust`).
   The stream's seed is :func:`verify.montecarlo.engine.stream_seed` of (seed, case name,
   point index, estimator index), so results do not depend on which other cases run,
-  or in what order.
+  or in what order; the product and baseline estimators of a point share one noise
+  stream, drawn once on the first one's seed (:mod:`verify.montecarlo.shared_noise`).
 - **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
   :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
   split; by default, this case's own count.
@@ -61,8 +62,7 @@ from verify.montecarlo.engine import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     Pair,
-    sample_pair,
-    stream_seed,
+    PairMoments,
 )
 from verify.montecarlo.explicit_samplers import explicit_pair
 from verify.montecarlo.loo_check import loo_checks
@@ -82,6 +82,7 @@ from verify.montecarlo.sample_size import (
     variance_power,
 )
 from verify.montecarlo.samplers import estimator_pair
+from verify.montecarlo.shared_noise import Draw, sample_streams
 from verify.montecarlo.significance import (
     FAMILY_WISE_ALPHA,
     STATISTICS,
@@ -100,7 +101,7 @@ __all__ = [
     "closed_form_expected",
     "count_checks",
     "plan_streams",
-    "run_stream",
+    "run_streams",
 ]
 
 
@@ -186,12 +187,22 @@ def sample_cap(pair: Pair) -> int:
     return max(MAX_SAMPLES // divisor, MIN_PLANNED)
 
 
-def run_stream(
-    case_name: str, stream: Stream, samples: int | None, seed: int, t: float
-) -> list[Check]:
-    """The five checks of one stream: size (``samples`` None: planned), sample, judge."""
+@dataclass(frozen=True)
+class _Planned:
+    """One stream sized and ready to sample: its N, its robust statistics' names and
+    block means (None when no check of the stream needs a sample)."""
+
+    stream: Stream
+    samples: int
+    names: list[tuple[int | None, str]]
+    blocks: BlockMeans | None
+    observe: bool
+
+
+def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
+    """Size one stream (``samples`` None: planned); None when the plan skips it."""
     if stream.exact is None or stream.pair is None:
-        return _skipped(stream, MIN_PLANNED if samples is None else samples, t)
+        return None
     exact = stream.exact
     components = (exact.mu, exact.sigma)
     cap = sample_cap(stream.pair)
@@ -199,23 +210,51 @@ def run_stream(
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
-    sample, means = None, {}
-    if any(wanted):
-        blocks = BlockMeans(n, robust_blocks(t), statistics)
-        observe = blocks if statistics and n >= blocks.blocks else None
-        key = stream_seed(seed, case_name, *stream.key)
-        sample = sample_pair(stream.pair, key, n, observe=observe)
-        means = dict(zip(names, blocks.means() if observe else [], strict=False))
+    if not any(wanted):
+        return _Planned(stream, n, names, None, False)
+    blocks = BlockMeans(n, robust_blocks(t), statistics)
+    return _Planned(stream, n, names, blocks, bool(statistics) and n >= blocks.blocks)
+
+
+def run_streams(
+    case_name: str, streams: list[Stream], samples: int | None, seed: int, t: float
+) -> list[Check]:
+    """The five checks of every stream: size each, sample the point's shared noise once
+    per group (:mod:`verify.montecarlo.shared_noise`), judge each."""
+    planned = [_plan(stream, samples, t) for stream in streams]
+    sampled = [p for p in planned if p is not None and p.blocks is not None]
+    draws = [
+        Draw(p.stream.key, p.stream.pair, p.samples, p.blocks if p.observe else None)
+        for p in sampled
+        if p.stream.pair is not None
+    ]
+    moments = dict(zip(map(id, sampled), sample_streams(case_name, draws, seed), strict=True))
+    checks: list[Check] = []
+    for stream, plan in zip(streams, planned, strict=True):
+        if plan is None:
+            checks += _skipped(stream, MIN_PLANNED if samples is None else samples, t)
+        else:
+            checks += _judged(plan, moments.get(id(plan)), t)
+    return checks
+
+
+def _judged(plan: _Planned, sample: PairMoments | None, t: float) -> list[Check]:
+    """The five checks of one sized stream, given its sample (None: none was needed)."""
+    exact, n = plan.stream.exact, plan.samples
+    assert exact is not None
+    means = {}
+    if sample is not None and plan.blocks is not None and plan.observe:
+        means = dict(zip(plan.names, plan.blocks.means(), strict=False))
     parts = (None, None) if sample is None else (sample.mu, sample.sigma)
     outcomes: list[Outcome] = []
-    for index, (moments, part) in enumerate(zip(components, parts, strict=True)):
+    for index, (moments, part) in enumerate(zip((exact.mu, exact.sigma), parts, strict=True)):
         mine = {statistic: m for (i, statistic), m in means.items() if i == index}
         mean, variance = judge(moments, part, n, t, mine)
         if variance.test in ("z", "median_of_means"):
             variance = replace(variance, power=round(variance_power(moments, n, t), 6))
         outcomes += [mean, variance]
     outcomes.append(judge_covariance(exact, sample, n, t, means.get((None, "covariance"))))
-    return _checks(stream, outcomes, n, t)
+    return _checks(plan.stream, outcomes, n, t)
 
 
 def _robust_statistics(
@@ -273,9 +312,7 @@ def check_case(
             s if s.exact is None else dataclasses.replace(s, exact=perturbed(s.exact, perturb))
             for s in streams
         ]
-    checks = [
-        check for stream in streams for check in run_stream(case.name, stream, samples, seed, t)
-    ]
+    checks = run_streams(case.name, streams, samples, seed, t)
     if case.coordinates is not None:  # explicit r(z1..zd): no claims, no score_loo yet
         return CaseCheckResult(case.name, tuple(checks), ())
     checks += loo_checks(case, seed)  # score_loo at the case's M: its own batch design

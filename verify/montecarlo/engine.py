@@ -3,9 +3,11 @@
 The contract:
 
 - :func:`stream_seed` names one independent, reproducible stream per (seed, case,
-  point, estimator): ``SeedSequence(entropy=seed, spawn_key=(crc32(case name), point,
-  estimator))``.  CRC-32 rather than Python's ``hash()``, which is salted per process,
-  so the same command prints the same numbers in every run.  A stream has one lane per
+  point, index): ``SeedSequence(entropy=seed, spawn_key=(crc32(case name), point,
+  index))``, where the index is the estimator's, or for estimators sharing their noise
+  at a point the first one's (:func:`sample_pairs` draws such a stream once for all).
+  CRC-32 rather than Python's ``hash()``, which is salted per process, so the same
+  command prints the same numbers in every run.  A stream has one lane per
   primitive draw its sampler needs (see :mod:`verify.montecarlo.noise`); lane ``i`` is the
   Generator of ``SeedSequence(seed, spawn_key=(*key, i))``.
 - A :class:`Component` is one estimator component as a function of its noise arrays
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +47,7 @@ import numpy as np
 from verify.montecarlo.noise import FloatArray, Noise, draw, fill, primitives
 
 SampleFunction = Callable[[FloatArray], FloatArray]
+Observer = Callable[[FloatArray, FloatArray], None]
 
 DEFAULT_SAMPLES = 2**21  # see verify.montecarlo.significance and benchmarks/bench_montecarlo.py
 DEFAULT_SEED = 20200101  # fixed, so reports can quote results; any integer >= 0 works
@@ -264,22 +267,58 @@ def sample_pair(
     seed: np.random.SeedSequence,
     samples: int,
     chunk_size: int = CHUNK_SIZE,
-    observe: Callable[[FloatArray, FloatArray], None] | None = None,
+    observe: Observer | None = None,
 ) -> PairMoments:
     """The pair moments of ``samples`` joint draws of both components.
 
     ``observe``, when given, sees each chunk's values of both components, in order
     (the median-of-means blocks of :mod:`verify.montecarlo.robust`); it must not modify them.
     """
-    split = len(pair.mu.noise)
-    total = EMPTY_PAIR
-    for arrays in noise_chunks(pair.noise, seed, samples, chunk_size):
-        if pair.shared and pair.joint is not None:
-            values = pair.joint(*arrays)
-        else:
-            sigma_noise = arrays[:split] if pair.shared else arrays[split:]
-            values = (pair.mu.function(*arrays[:split]), pair.sigma.function(*sigma_noise))
-        if observe is not None:
-            observe(*values)
-        total = merge_pairs(total, chunk_pair_moments(*values))
+    (total,) = sample_pairs(
+        lambda *arrays: [pair_values(pair, arrays)], pair.noise, seed, [samples], [observe],
+        chunk_size,
+    )  # fmt: skip
     return total
+
+
+def pair_values(pair: Pair, arrays: Sequence[FloatArray]) -> tuple[FloatArray, FloatArray]:
+    """Both components of ``pair`` on one chunk of its noise arrays."""
+    if pair.shared and pair.joint is not None:
+        return pair.joint(*arrays)
+    split = len(pair.mu.noise)
+    sigma_noise = arrays[:split] if pair.shared else arrays[split:]
+    return pair.mu.function(*arrays[:split]), pair.sigma.function(*sigma_noise)
+
+
+def sample_pairs(
+    evaluate: Callable[..., Sequence[tuple[FloatArray, FloatArray]]],
+    noise: tuple[Noise, ...],
+    seed: np.random.SeedSequence,
+    samples: Sequence[int],
+    observers: Sequence[Observer | None],
+    chunk_size: int = CHUNK_SIZE,
+) -> list[PairMoments]:
+    """Several pairs on one noise stream: pair ``i`` gets the moments of its first
+    ``samples[i]`` draws.
+
+    ``evaluate(*noise arrays)`` returns every pair's two components on a chunk (one
+    fused kernel can then share r and r' among them).  The stream is drawn once, up to
+    the largest count; each pair sees the chunks a stream of its own count would give it
+    (the same cuts, its last chunk truncated), so its moments are exactly
+    :func:`sample_pair`'s on the same seed.
+    """
+    totals = [EMPTY_PAIR] * len(samples)
+    drawn = 0
+    for arrays in noise_chunks(noise, seed, max(samples), chunk_size):
+        size = arrays[0].size
+        for index, (values, wanted) in enumerate(zip(evaluate(*arrays), samples, strict=True)):
+            take = min(size, wanted - drawn)
+            if take <= 0:
+                continue
+            mu, sigma = values if take == size else (values[0][:take], values[1][:take])
+            observe = observers[index]
+            if observe is not None:
+                observe(mu, sigma)
+            totals[index] = merge_pairs(totals[index], chunk_pair_moments(mu, sigma))
+        drawn += size
+    return totals

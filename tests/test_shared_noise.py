@@ -1,0 +1,58 @@
+"""One noise stream per point for the estimators that share it: the same moments as
+separate streams on the group's seed, drawn once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verify.montecarlo.engine import Pair, pair_values, sample_pair, sample_pairs, stream_seed
+from verify.montecarlo.shared_noise import Draw, group_of, sample_streams
+
+SQUARE = Pair.joint_of(("normal",), lambda eps: (eps, eps * eps))
+CUBE = Pair.joint_of(("normal",), lambda eps: (np.cos(eps), eps**3))
+UNIFORM = Pair.joint_of(("uniform",), lambda u: (u, u * u))
+
+
+@pytest.mark.parametrize("counts", [(10_000, 70_000, 32_768), (1, 2, 3), (65_536, 65_536, 5)])
+def test_each_pair_gets_exactly_its_own_stream_on_the_group_seed(
+    counts: tuple[int, int, int],
+) -> None:
+    # The oracle: each pair sampled alone, on the group's seed, with its own count.
+    seed = stream_seed(7, "shared", 2, 0)
+    pairs = [SQUARE, CUBE, SQUARE]
+    together = sample_pairs(
+        lambda *noise: [pair_values(p, noise) for p in pairs],
+        ("normal",), seed, list(counts), [None] * 3, chunk_size=4096,
+    )  # fmt: skip
+    for pair, count, moments in zip(pairs, counts, together, strict=True):
+        alone = sample_pair(pair, stream_seed(7, "shared", 2, 0), count, chunk_size=4096)
+        assert moments == alone
+
+
+def test_observers_see_only_their_own_draws() -> None:
+    seen: list[int] = []
+    sample_pairs(
+        lambda eps: [(eps, eps), (eps, eps)], ("normal",), stream_seed(1, "o", 0, 0),
+        [5_000, 20_000], [lambda mu, sigma: seen.append(mu.size), None], chunk_size=4096,
+    )  # fmt: skip
+    assert sum(seen) == 5_000
+    assert seen == [4096, 904]
+
+
+def test_shared_pairs_of_a_point_form_one_group_and_independent_ones_their_own() -> None:
+    mv = Pair(SQUARE.mu, UNIFORM.mu, shared=False)
+    draws = [Draw((0, 0), SQUARE, 100), Draw((0, 1), CUBE, 100), Draw((0, 4), mv, 100)]
+    draws.append(Draw((1, 0), SQUARE, 100))  # another point: another stream
+    groups = [group_of(d) for d in draws]
+    assert groups[0] == groups[1]
+    assert len({groups[0], groups[2], groups[3]}) == 3
+
+
+def test_a_group_is_drawn_on_its_first_streams_seed() -> None:
+    draws = [Draw((3, 0), SQUARE, 50_000), Draw((3, 2), SQUARE, 50_000)]
+    first, second = sample_streams("case", draws, 11)
+    assert first == second  # the same pair on the same noise
+    assert first == sample_pair(SQUARE, stream_seed(11, "case", 3, 0), 50_000)
+    # Not the second stream's own seed: a check that it is not silently used.
+    assert second != sample_pair(SQUARE, stream_seed(11, "case", 3, 2), 50_000)
