@@ -84,3 +84,18 @@ def test_the_summary_flags_a_biased_pathwise_winner(
     step = write_case(tmp_path, "step", 'r = "Heaviside(z)"\n')
     assert main(["run", *FAST, str(step)]) == 0
     assert "pathwise (pathwise biased)" in capsys.readouterr().out
+
+
+def test_no_images_writes_the_same_markdown_and_no_png(tmp_path: Path) -> None:
+    bundled = Path(__file__).resolve().parent.parent / "cases" / "cubic.toml"
+    case = tmp_path / "cases" / "cubic.toml"
+    case.parent.mkdir()
+    case.write_text(bundled.read_text(encoding="utf-8"), encoding="utf-8")
+    full, bare = tmp_path / "full", tmp_path / "bare"
+    common = ["run", "--quiet", "--samples", "10000", str(case)]
+    assert main([*common, "--reports", str(full)]) == 0
+    assert main([*common, "--reports", str(bare), "--no-images"]) == 0
+    assert sorted(p.name for p in full.rglob("*.png"))  # the maps, drawn by default
+    assert not list(bare.rglob("*.png"))
+    for name in ("cubic.md", "README.md"):
+        assert (bare / name).read_bytes() == (full / name).read_bytes()

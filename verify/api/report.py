@@ -90,15 +90,18 @@ def parameter_grid(case: ValidatedCase) -> list[dict[str, float]]:
     return [dict(zip(names, values, strict=True)) for values in combinations]
 
 
-def process_case(case: ValidatedCase, reports: Path | None, settings: ReportSettings) -> CaseRecord:
-    """Derive, evaluate, check and (when ``reports`` is a directory) report one case."""
+def process_case(
+    case: ValidatedCase, reports: Path | None, settings: ReportSettings, images: bool = True
+) -> CaseRecord:
+    """Derive, evaluate, check and (when ``reports`` is a directory) report one case
+    (``images`` False: the markdown without its PNGs)."""
     start = time.perf_counter()
     combinations = parameter_grid(case)
     record: CaseRecord = {"case": case.name}
     if case.coordinates is not None:  # r in z1..zd: its own page, no maps
         record |= _explicit_record(case, reports, settings, combinations)
     elif reports is not None:
-        report, _ = write_case_report(case, reports, settings, combinations)
+        report, _ = write_case_report(case, reports, settings, combinations, images)
         record["points"] = reference_points(case, combinations, report.reference_results)
         record["index"] = index_record(report, fingerprint(case, settings))
         record["failed"] = report.checks_failed

@@ -75,7 +75,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     reports = None if arguments.no_reports else Path(arguments.reports)
     with RunProgress([case.name for case in cases], quiet=arguments.quiet) as progress:
         outcomes = run_cases(
-            functools.partial(process_case, settings=settings),
+            functools.partial(process_case, settings=settings, images=not arguments.no_images),
             cases,
             directory=reports,
             scheduler=arguments.scheduler,
@@ -156,6 +156,12 @@ def add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         help="where reports are written (default reports/)",
     )
     run.add_argument("--no-reports", action="store_true", help="derive and check only")
+    run.add_argument(
+        "--no-images",
+        action="store_true",
+        help="write the markdown reports without their PNG maps and plots (the same markdown; "
+        "for CI, which compares only the markdown)",
+    )
     add_scheduler_option(run, "the cases")
     run.add_argument(
         "--quiet", action="store_true", help="no progress on stderr (the summary still prints)"

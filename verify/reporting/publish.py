@@ -49,10 +49,30 @@ def write_atomic(path: Path, content: bytes) -> None:
 
 
 def write_case_report(
-    case: Case, directory: Path, settings: ReportSettings, combinations: list[dict[str, float]]
+    case: Case,
+    directory: Path,
+    settings: ReportSettings,
+    combinations: list[dict[str, float]],
+    images: bool = True,
 ) -> tuple[CaseReport, str]:
-    """Gather, render and atomically write the report and maps of ``case``."""
+    """Gather, render and atomically write the report and maps of ``case``.
+
+    ``images`` False writes the markdown alone (the same bytes): the PNGs are drawn by
+    matplotlib, about a quarter of a case's time, and vary with the renderer, so a run
+    that only compares the markdown (CI) need not draw them.
+    """
     report = gather_report(case, settings, combinations)
+    if images:
+        _write_images(case, directory, report, combinations)
+    markdown = render_case_markdown(report, fingerprint(case, settings))
+    write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
+    return report, markdown
+
+
+def _write_images(
+    case: Case, directory: Path, report: CaseReport, combinations: list[dict[str, float]]
+) -> None:
+    """The maps (and the plot against d) of ``report``."""
     for index, (combination, ratios) in enumerate(zip(combinations, report.maps, strict=True)):
         title = f"{case.title}: {combination_label(combination)}"
         image = render_ratio_map(report.mu_values, report.sigma_values, ratios, title)
@@ -65,9 +85,6 @@ def write_case_report(
         name = growth.dimension.parameter
         image = render_dimension_plot(growth.grid, growth.curves, name, case.title)
         write_atomic(directory / case.name / PLOT_FILE, image)
-    markdown = render_case_markdown(report, fingerprint(case, settings))
-    write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
-    return report, markdown
 
 
 def write_explicit_case_report(
