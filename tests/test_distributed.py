@@ -184,3 +184,28 @@ def test_the_local_pool_does_not_import_dask() -> None:
     done = subprocess.run([sys.executable, "-c", code, case], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_worker_gives_the_chunks_a_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which freezes glibc's mmap threshold at
+    # 128 KiB: the task raises both thresholds above a chunk's 256 KiB temporaries.
+    from verify.cli import distributed as ours
+    from verify.montecarlo.engine import CHUNK_SIZE
+
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append((parameter, value))
+            return 1
+
+    monkeypatch.setattr(ours.ctypes, "CDLL", lambda name: Libc())
+    ours._heap_for_chunks()
+    assert {parameter for parameter, _ in calls} == {-1, -3}  # M_TRIM_ and M_MMAP_THRESHOLD
+    assert all(value > 8 * CHUNK_SIZE for _, value in calls)
+
+    def missing(name: str) -> object:
+        raise OSError("no libc here")
+
+    monkeypatch.setattr(ours.ctypes, "CDLL", missing)
+    ours._heap_for_chunks()  # elsewhere than glibc: nothing, and no error
