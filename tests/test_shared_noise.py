@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verify.montecarlo.engine import Pair, pair_values, sample_pair, sample_pairs, stream_seed
+from verify.montecarlo.engine import Pair, sample_pair, sample_pairs, stream_seed
 from verify.montecarlo.shared_noise import Draw, group_of, sample_streams
 
 SQUARE = Pair.joint_of(("normal",), lambda eps: (eps, eps * eps))
@@ -21,10 +21,7 @@ def test_each_pair_gets_exactly_its_own_stream_on_the_group_seed(
     # The oracle: each pair sampled alone, on the group's seed, with its own count.
     seed = stream_seed(7, "shared", 2, 0)
     pairs = [SQUARE, CUBE, SQUARE]
-    together = sample_pairs(
-        lambda *noise: [pair_values(p, noise) for p in pairs],
-        ("normal",), seed, list(counts), [None] * 3, chunk_size=4096,
-    )  # fmt: skip
+    together = sample_pairs(pairs, seed, list(counts), [None] * 3, chunk_size=4096)
     for pair, count, moments in zip(pairs, counts, together, strict=True):
         alone = sample_pair(pair, stream_seed(7, "shared", 2, 0), count, chunk_size=4096)
         assert moments == alone
@@ -33,7 +30,7 @@ def test_each_pair_gets_exactly_its_own_stream_on_the_group_seed(
 def test_observers_see_only_their_own_draws() -> None:
     seen: list[int] = []
     sample_pairs(
-        lambda eps: [(eps, eps), (eps, eps)], ("normal",), stream_seed(1, "o", 0, 0),
+        [SQUARE, CUBE], stream_seed(1, "o", 0, 0),
         [5_000, 20_000], [lambda mu, sigma: seen.append(mu.size), None], chunk_size=4096,
     )  # fmt: skip
     assert sum(seen) == 5_000

@@ -193,6 +193,7 @@ class _Planned:
     block means (None when no check of the stream needs a sample)."""
 
     stream: Stream
+    pair: Pair  # the stream's (a planned stream has one)
     samples: int
     names: list[tuple[int | None, str]]
     blocks: BlockMeans | None
@@ -211,9 +212,9 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
     if not any(wanted):
-        return _Planned(stream, n, names, None, False)
+        return _Planned(stream, stream.pair, n, names, None, False)
     blocks = BlockMeans(n, robust_blocks(t), statistics)
-    return _Planned(stream, n, names, blocks, bool(statistics) and n >= blocks.blocks)
+    return _Planned(stream, stream.pair, n, names, blocks, bool(statistics) and n >= blocks.blocks)
 
 
 def run_streams(
@@ -224,17 +225,15 @@ def run_streams(
     planned = [_plan(stream, samples, t) for stream in streams]
     sampled = [p for p in planned if p is not None and p.blocks is not None]
     draws = [
-        Draw(p.stream.key, p.stream.pair, p.samples, p.blocks if p.observe else None)
-        for p in sampled
-        if p.stream.pair is not None
+        Draw(p.stream.key, p.pair, p.samples, p.blocks if p.observe else None) for p in sampled
     ]
-    moments = dict(zip(map(id, sampled), sample_streams(case_name, draws, seed), strict=True))
+    drawn = iter(sample_streams(case_name, draws, seed))  # in the order of ``sampled``
     checks: list[Check] = []
     for stream, plan in zip(streams, planned, strict=True):
         if plan is None:
             checks += _skipped(stream, MIN_PLANNED if samples is None else samples, t)
         else:
-            checks += _judged(plan, moments.get(id(plan)), t)
+            checks += _judged(plan, next(drawn) if plan.blocks is not None else None, t)
     return checks
 
 

@@ -274,10 +274,7 @@ def sample_pair(
     ``observe``, when given, sees each chunk's values of both components, in order
     (the median-of-means blocks of :mod:`verify.montecarlo.robust`); it must not modify them.
     """
-    (total,) = sample_pairs(
-        lambda *arrays: [pair_values(pair, arrays)], pair.noise, seed, [samples], [observe],
-        chunk_size,
-    )  # fmt: skip
+    (total,) = sample_pairs([pair], seed, [samples], [observe], chunk_size)
     return total
 
 
@@ -291,30 +288,29 @@ def pair_values(pair: Pair, arrays: Sequence[FloatArray]) -> tuple[FloatArray, F
 
 
 def sample_pairs(
-    evaluate: Callable[..., Sequence[tuple[FloatArray, FloatArray]]],
-    noise: tuple[Noise, ...],
+    pairs: Sequence[Pair],
     seed: np.random.SeedSequence,
     samples: Sequence[int],
     observers: Sequence[Observer | None],
     chunk_size: int = CHUNK_SIZE,
 ) -> list[PairMoments]:
-    """Several pairs on one noise stream: pair ``i`` gets the moments of its first
-    ``samples[i]`` draws.
+    """Several pairs on one noise stream (all of the first pair's noise kinds): pair ``i``
+    gets the moments of its first ``samples[i]`` draws.
 
-    ``evaluate(*noise arrays)`` returns every pair's two components on a chunk (one
-    fused kernel can then share r and r' among them).  The stream is drawn once, up to
-    the largest count; each pair sees the chunks a stream of its own count would give it
-    (the same cuts, its last chunk truncated), so its moments are exactly
+    The stream is drawn once, up to the largest count, and a pair is evaluated only on
+    the chunks it still needs; each pair sees the chunks a stream of its own count would
+    give it (the same cuts, its last chunk truncated), so its moments are exactly
     :func:`sample_pair`'s on the same seed.
     """
     totals = [EMPTY_PAIR] * len(samples)
     drawn = 0
-    for arrays in noise_chunks(noise, seed, max(samples), chunk_size):
+    for arrays in noise_chunks(pairs[0].noise, seed, max(samples), chunk_size):
         size = arrays[0].size
-        for index, (values, wanted) in enumerate(zip(evaluate(*arrays), samples, strict=True)):
+        for index, (pair, wanted) in enumerate(zip(pairs, samples, strict=True)):
             take = min(size, wanted - drawn)
             if take <= 0:
                 continue
+            values = pair_values(pair, arrays)
             mu, sigma = values if take == size else (values[0][:take], values[1][:take])
             observe = observers[index]
             if observe is not None:

@@ -32,7 +32,6 @@ from verify.montecarlo.engine import (
     Observer,
     Pair,
     PairMoments,
-    pair_values,
     sample_pairs,
     stream_seed,
 )
@@ -64,10 +63,8 @@ def sample_streams(case_name: str, draws: Sequence[Draw], seed: int) -> list[Pai
     results: dict[int, PairMoments] = {}
     for members in groups.values():
         first = draws[members[0]]
-        pairs = [draws[i].pair for i in members]
         moments = sample_pairs(
-            lambda *arrays, pairs=pairs: [pair_values(pair, arrays) for pair in pairs],
-            first.pair.noise,
+            [draws[i].pair for i in members],
             stream_seed(seed, case_name, *first.key),
             [draws[i].samples for i in members],
             [draws[i].observe for i in members],
