@@ -9,8 +9,8 @@ import pytest
 
 from verify.cases.case_files import load_case
 from verify.cases.estimators import ESTIMATOR_NAMES
-from verify.cli import check as check_command
 from verify.cli import main
+from verify.montecarlo import checks as montecarlo_checks
 from verify.montecarlo import claims
 from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
 from verify.montecarlo.check_records import json_float
@@ -181,7 +181,8 @@ def test_a_case_that_crashes_is_reported_and_fails_the_run(
     def explode(*_: object, **__: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(check_command, "check_case", explode)  # inherited by the forked child
+    # verify check imports check_case as it runs (the patched one); the forked child inherits it.
+    monkeypatch.setattr(montecarlo_checks, "check_case", explode)
     code, out, _ = run(capsys, LINEAR, *FAST, "--json")
     assert code == 1
     [case] = json.loads(out)["cases"]

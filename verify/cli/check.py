@@ -27,17 +27,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from verify.api.check import Record, check_settings, record_failed, run_document, run_text
-from verify.cases.case import Case
 from verify.cases.case_files import load_cases
 from verify.cli.executor import add_scheduler_option, run_cases
 from verify.cli.inputs import InputError
-from verify.montecarlo.checks import check_case, count_checks
 from verify.montecarlo.engine import DEFAULT_SEED
-from verify.montecarlo.perturb import parse_perturbation
 from verify.montecarlo.sample_size import MAX_SAMPLES, MIN_PLANNED, POWER, RELATIVE_ERROR
 from verify.montecarlo.significance import MIN_SAMPLES
+
+if TYPE_CHECKING:
+    from verify.api.check import Record
+    from verify.cases.case import Case
 
 
 def add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -72,6 +73,11 @@ def add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
 
 def command_check(arguments: argparse.Namespace) -> int:
     """Check every case; see the module docstring for the output and the exit codes."""
+    # Imported here, not at the top: `verify evaluate` starts without scipy and hypothesis.
+    from verify.api.check import check_settings, record_failed, run_document, run_text
+    from verify.montecarlo.checks import count_checks
+    from verify.montecarlo.perturb import parse_perturbation
+
     try:
         check_settings(arguments.samples, arguments.seed)
     except ValueError as problem:
@@ -111,6 +117,7 @@ def check_cases(
     The per-case work is what :func:`verify.api.check.check` does; here it is isolated,
     in a local process or on a worker of ``scheduler``'s Dask cluster.
     """
+    from verify.montecarlo.checks import check_case
 
     def work(case: Case, _directory: Path | None) -> Record:
         result = check_case(

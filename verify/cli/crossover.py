@@ -17,7 +17,6 @@ import argparse
 import math
 
 from verify.api.case import Case
-from verify.api.crossover import crossover, range_problem
 from verify.cli.inputs import InputError, parse_assignments
 
 EXIT_OK = 0
@@ -41,6 +40,8 @@ def add_crossover_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def command_crossover(arguments: argparse.Namespace) -> int:
     """Find and print the crossovers (:func:`verify.api.crossover.crossover`)."""
+    from verify.api.crossover import crossover, range_problem  # scipy: only when crossing
+
     case = Case.from_file(arguments.case)
     bounds = parse_range(case, arguments.range)
     problem = range_problem(case, arguments.vary, *bounds)

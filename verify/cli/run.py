@@ -27,17 +27,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from verify.api.check import check_settings
-from verify.api.report import process_case
 from verify.cases.case_files import discover_cases, load_cases
 from verify.cli.executor import add_scheduler_option, run_cases
 from verify.cli.inputs import InputError
 from verify.cli.isolation import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
-from verify.cli.progress import RunProgress
-from verify.montecarlo.checks import DEFAULT_SEED, count_checks
-from verify.reporting.gather import ReportSettings
-from verify.reporting.index import render_index
-from verify.reporting.publish import write_atomic
+from verify.montecarlo.engine import DEFAULT_SEED
 
 CaseRecord = dict[str, Any]
 
@@ -62,6 +56,15 @@ def print_summary(records: list[CaseRecord], failures: dict[str, str], bad_files
 
 def run_command(arguments: argparse.Namespace) -> int:
     """Process every case, print a summary, and say in the exit code whether anything failed."""
+    # Imported here, not at the top: `verify evaluate` starts without scipy, hypothesis,
+    # matplotlib and rich.
+    from verify.api.report import process_case
+    from verify.cli.progress import RunProgress
+    from verify.montecarlo.checks import count_checks
+    from verify.reporting.gather import ReportSettings
+    from verify.reporting.index import render_index
+    from verify.reporting.publish import write_atomic
+
     check_options(arguments)
     paths = arguments.cases or discover_cases("cases")
     cases, errors = load_cases(paths)
@@ -105,6 +108,8 @@ def run_command(arguments: argparse.Namespace) -> int:
 
 def check_options(arguments: argparse.Namespace) -> None:
     """InputError (``--option: message``) unless the numeric options are usable."""
+    from verify.api.check import check_settings
+
     try:
         check_settings(arguments.samples, arguments.seed)
     except ValueError as problem:
