@@ -18,7 +18,11 @@ The rules, applied node by node:
 - ``Heaviside, sign, Abs, Max, Min`` of an argument linear in ``eps`` become
   truncations of the real line at the argument's root (two-argument Max/Min
   need only their difference to be linear), and so does ``Piecewise`` whose
-  conditions are single linear inequalities (SymPy's antiderivatives of kinks).
+  conditions are single linear inequalities (SymPy's antiderivatives of kinks);
+- a kink inside a function or power that no rule expands as it stands
+  (``exp(Min(eps, 0))``, the ELU; ``cos(Abs(eps))``) is lifted out: the line is split
+  at the kink, and on each side the kink is the branch that holds there
+  (:func:`_lift_kink`).
 
 Anything else that depends on ``eps`` raises :class:`NoClosedForm`, and the caller
 falls back to labelled quadrature.
@@ -84,11 +88,52 @@ def expand_terms(expr: sympy.Expr) -> TermSum:
             product = multiply(product, expand_terms(arg))
         return product
     if isinstance(expr, sympy.Pow):
-        return _expand_power(expr)
+        return _with_kinks_lifted(expr, lambda: _expand_power(expr))
     rule = _FUNCTION_RULES.get(type(expr))
     if rule is None:
         raise NoClosedForm(f"no Gaussian rule for {type(expr).__name__}")
-    return rule(*expr.args)
+    return _with_kinks_lifted(expr, lambda: rule(*expr.args))
+
+
+def _with_kinks_lifted(expr: sympy.Expr, expand: Callable[[], TermSum]) -> TermSum:
+    """``expand()``, or, where it finds no rule, the expansion with a kink lifted out."""
+    try:
+        return expand()
+    except NoClosedForm:
+        lifted = _lift_kink(expr)
+        if lifted is None:
+            raise
+        return lifted
+
+
+# For each kink: (the gap whose sign decides, the branch where gap > 0, the branch elsewhere).
+_KINK_BRANCHES: dict[type, Callable[..., tuple[sympy.Expr, sympy.Expr, sympy.Expr]]] = {
+    sympy.Abs: lambda x: (x, x, -x),
+    sympy.sign: lambda x: (x, sympy.Integer(1), sympy.Integer(-1)),
+    sympy.Heaviside: lambda x, *_: (x, sympy.Integer(1), sympy.Integer(0)),
+    sympy.Max: lambda a, b: (a - b, a, b),
+    sympy.Min: lambda a, b: (a - b, b, a),
+}
+
+
+def _lift_kink(expr: sympy.Expr) -> TermSum | None:
+    """``expr`` split at one kink inside it whose gap is linear in eps, or None if none is.
+
+    ``f(K) = 1{g > 0} f(K_+) + 1{g < 0} f(K_-)`` for a kink ``K`` with gap ``g`` (the tie
+    ``g = 0`` is a null set under the Gaussian); each side is expanded again, so several
+    kinks are lifted one after the other.
+    """
+    for kink in sorted(expr.atoms(*_KINK_BRANCHES), key=sympy.default_sort_key):
+        if not kink.has(EPS) or (isinstance(kink, sympy.Max | sympy.Min) and len(kink.args) != 2):
+            continue
+        gap, above, below = _KINK_BRANCHES[type(kink)](*kink.args)
+        try:
+            positive, negative = _step(gap), _step(-gap)
+        except NoClosedForm:
+            continue  # a gap that is not linear in eps, or whose slope has no known sign
+        upper = multiply(positive, expand_terms(expr.xreplace({kink: above})))
+        return add(upper, multiply(negative, expand_terms(expr.xreplace({kink: below}))))
+    return None
 
 
 def _expand_power(expr: sympy.Pow) -> TermSum:
