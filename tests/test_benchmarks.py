@@ -53,9 +53,15 @@ def bench_modules(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
     monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
     import _baselines
     import _timing
+    import bench_coverage
     import bench_derivation
 
-    return {"timing": _timing, "baselines": _baselines, "derivation": bench_derivation}
+    return {
+        "timing": _timing,
+        "baselines": _baselines,
+        "derivation": bench_derivation,
+        "coverage": bench_coverage,
+    }
 
 
 def test_runner_writes_header_and_sections_in_name_order(stub_dir: Path, tmp_path: Path) -> None:
@@ -206,3 +212,14 @@ def test_methods_name_every_quadrature_quantity(bench_modules: dict[str, ModuleT
     assert describe(every) == "quadrature: all (x)"
     reasons = {f"m^{i}": ["quadrature", f"reason {i}"] for i in range(4)}
     assert describe(reasons) == "quadrature: all (reason 0; reason 1; 2 more)"
+
+
+def test_coverage_tells_legitimate_skips_from_holes(bench_modules: dict[str, ModuleType]) -> None:
+    coverage = bench_modules["coverage"]
+    folded = coverage._folded("not checked at d = 64: Monte Carlo runs for d <= 8")
+    assert folded == "not checked at d = N: Monte Carlo runs for d <= N"
+    # The engine's own wording of a missing moment (verify/montecarlo/significance.py).
+    assert coverage._LEGITIMATE.search("the variance is infinite or does not exist")
+    assert coverage._LEGITIMATE.search("3 of 1024 float64 samples overflowed (inf or nan)")
+    assert not coverage._LEGITIMATE.search(folded)
+    assert not coverage._LEGITIMATE.search("d-dimensional case: score_loo is checked in one")
