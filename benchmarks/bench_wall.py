@@ -1,8 +1,9 @@
-"""Wall times of the two CI jobs, and how many checks the main job skips, measured here.
+"""Wall times of the two CI jobs, measured here.
 
 - the main job's work: ``verify run --no-reports`` over every bundled case (derive,
   evaluate, map, cross over and check; the virtualenv and report writing excluded),
-  with the count of passed, failed and skipped checks from its JSON, each skip by reason;
+  with the count of passed, failed and skipped checks from its JSON (the skips by reason
+  are ``bench_coverage.py``'s);
 - the test suite: ``pytest -n auto -m "not slow"``, as ``nox -s tests`` runs it.
 
 Quick mode (``run.py --quick``, used by the tests) times nothing and says so.
@@ -27,13 +28,8 @@ def _timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]
     return time.perf_counter() - start, done
 
 
-def _skip_reason(reason: str) -> str:
-    """A skip reason without its numbers, so that alike reasons count together."""
-    return reason.split(":")[0] if "not checked here" not in reason else reason.split(",")[0]
-
-
 def section() -> str:
-    """The CI jobs' wall times and the main job's skipped checks."""
+    """The CI jobs' wall times."""
     if quick_mode():
         return "## CI wall times\n\n(quick mode: not measured)"
     verify = [sys.executable, "-m", "verify.cli", "run", "--no-reports", "--json"]
@@ -43,7 +39,6 @@ def section() -> str:
     outcome = collections.Counter(
         {True: "passed", False: "failed", None: "skipped"}[c["passed"]] for c in checks
     )
-    reasons = collections.Counter(_skip_reason(c["reason"]) for c in checks if c["passed"] is None)
     pytest = [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-m", "not slow"]
     test_seconds, tests = _timed([*pytest, "-p", "no:cacheprovider"])
     summary = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else "no output"
@@ -56,8 +51,6 @@ def section() -> str:
         [
             "## CI wall times",
             markdown_table(("job", "wall (s)", "result"), rows),
-            "Skipped checks by reason (only infinite or undefined moments, and nested "
-            "two-dimensional quadrature, may skip):",
-            markdown_table(("reason", "checks"), [(r, str(n)) for r, n in reasons.most_common()]),
+            "The skipped checks by reason are under *Verification coverage*.",
         ]
     )
