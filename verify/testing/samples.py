@@ -8,8 +8,9 @@ The contract:
   Any other shape raises ``ValueError`` naming the shape expected.
 - **Chunks.**  N samples are asked for in calls of at most :data:`CALL_ROWS` rows, so
   memory stays bounded whatever N is.  When one call suffices it is ``sampler(N,
-  seed)``; otherwise call ``i`` gets ``n_i`` rows and its own seed, the first word of
-  ``SeedSequence(seed).spawn(calls)[i]``, so the calls are independent streams for any
+  seed)``; otherwise call ``i`` gets ``n_i`` rows and its own seed, the first 31 bits of
+  ``SeedSequence(seed).spawn(calls)[i]`` (a non-negative int32, which every library
+  takes, JAX's jitted arguments included), so the calls are independent streams for any
   sampler that seeds its generator from ``seed`` (``numpy.random.default_rng(seed)``,
   ``jax.random.key(seed)``, ``torch.Generator().manual_seed(seed)``).
 - **Moments.**  Each :class:`~verify.montecarlo.shared_noise.Draw` is one pair of
@@ -57,7 +58,7 @@ def call_seeds(seed: int, calls: int) -> list[int]:
     if calls == 1:
         return [seed]
     children = np.random.SeedSequence(seed).spawn(calls)
-    return [int(child.generate_state(1)[0]) for child in children]
+    return [int(child.generate_state(1)[0] >> 1) for child in children]
 
 
 def row_chunks(samples: int, seed: int) -> list[tuple[int, int]]:
