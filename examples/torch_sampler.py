@@ -57,5 +57,4 @@ def main() -> list[EstimatorCheck]:
 
 if __name__ == "__main__":
     for result in main():
-        print(f"{result.estimator}: passed with {result.samples:,} samples")
-        print(f"  smallest relative errors detected: {result.detectable}")
+        print(result.summary())

@@ -88,6 +88,8 @@ def test_a_wrong_variance_is_caught_and_the_message_names_everything():
     assert line.startswith("  variance of sigma: exact 12, empirical 12.3")
     assert "outside [-5.1" in line
     assert "threshold |z| <= 5.199" in line
+    result = check_estimator(too_noisy, QUADRATIC, estimator="pathwise", at=AT)
+    assert result.summary().startswith("pathwise: FAILED 1 of 5 checks with ")
 
 
 def test_a_renamed_estimator_is_checked_as_ours_under_its_own_name():

@@ -107,6 +107,17 @@ class EstimatorCheck:
             }
         )
 
+    def summary(self) -> str:
+        """One line: the verdict, N, and what each check detects at the planned power."""
+        verdict = "passed" if self.passed else f"FAILED {len(self.failures)} of"
+        sizes = ", ".join(
+            f"{name} {value:.3g}" for name, value in self.detectable.items() if value is not None
+        )
+        return (
+            f"{self.estimator}: {verdict} {self.made} checks with {self.samples:,} samples; "
+            f"smallest relative errors detected with probability {self.power:g}: {sizes}"
+        )
+
     def message(self) -> str:
         """Why it did not pass, one line per failed check (empty when it passed)."""
         return "" if self.passed else failure_message(self)
