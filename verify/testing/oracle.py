@@ -47,7 +47,7 @@ from verify.montecarlo.check_records import Check
 from verify.montecarlo.checks import run_streams
 from verify.montecarlo.sample_size import MAX_SAMPLES
 from verify.montecarlo.significance import per_check_alpha, threshold
-from verify.testing.estimators import NOT_GIVEN, EstimatorLike, Formulas
+from verify.testing.estimators import NOT_GIVEN, EstimatorLike, Formulas, display_name
 from verify.testing.messages import failure_message
 from verify.testing.power import Power, check_powers, detectable, planned_samples
 from verify.testing.samples import Sampler, user_draw
@@ -156,7 +156,7 @@ def check_estimator(
     checks = run_streams(case.name, list(found.streams), n, seed, t, draw)
     records = _records(found, checks, n, t, power, estimator)
     return EstimatorCheck(
-        records[0]["estimator"] if records else str(estimator),
+        display_name(estimator),
         case.name,
         str(case.r),
         found.at,
