@@ -235,3 +235,20 @@ def test_an_explicit_dimension_has_columns_mu1_to_sigmad_each_pair_checked():
 
     failing = check_estimator(swapped, case, estimator="pathwise", at=at)
     assert ("mean", "mu1") in [(c["statistic"], c["parameter"]) for c in failing.failures]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sampler", "estimator"), [(quadratic_pathwise, "pathwise"), (quadratic_score, "score")]
+)
+def test_the_false_alarm_rate_per_call_is_at_most_alpha(sampler, estimator):
+    """A correct estimator over 200 seeds at alpha = 0.2: at most 20% of the calls fail
+    (Bonferroni is conservative; measured 31 and 22 of 200), and some do, so the
+    threshold is not vacuous."""
+    failures = sum(
+        not check_estimator(
+            sampler, QUADRATIC, estimator=estimator, at=AT, samples=2**15, seed=seed, alpha=0.2
+        ).passed
+        for seed in range(200)
+    )
+    assert 0 < failures <= 0.2 * 200 + 3 * (0.2 * 0.8 * 200) ** 0.5
