@@ -6,6 +6,7 @@ Every checker here is shown catching a wrong input; all samplers are seeded.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +253,16 @@ def test_the_false_alarm_rate_per_call_is_at_most_alpha(sampler, estimator):
         for seed in range(200)
     )
     assert 0 < failures <= 0.2 * 200 + 3 * (0.2 * 0.8 * 200) ** 0.5
+
+
+def test_what_is_not_supported_says_so_in_one_line():
+    phi = Case.from_file(
+        Path(__file__).resolve().parent.parent / "cases" / "linear_gaussian_phi.toml"
+    )
+    at = {"w": 1, "b": 0, "v": 0, "c": 0, "x": 0.5}
+    with pytest.raises(CaseError, match=r"at: a point in phi is not supported"):
+        check_estimator(quadratic_pathwise, phi, estimator="pathwise", at=at)
+    own = Formulas("mine", **QUADRATIC_PATHWISE)
+    explicit = Case("z1*z2", dimension=2)
+    with pytest.raises(CaseError, match=r"estimator: Formulas are for one-dimensional cases"):
+        check_estimator(quadratic_pathwise, explicit, estimator=own, at={"mu": 0, "sigma": 1})
