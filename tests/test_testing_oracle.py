@@ -72,6 +72,10 @@ def test_where_the_cap_binds_detectable_says_what_is_given_up():
     assert capped.samples == 2**18
     assert capped.passed
     assert capped.detectable["variance.sigma"] > 0.02
+    few = check_estimator(quadratic_score, QUADRATIC, estimator="score", at=AT, samples=2**14)
+    assert few.detectable["variance.mu"] == float("inf")  # no error below 99% is seen
+    assert json.loads(few.to_json())["detectable"]["variance.mu"] == "inf"
+    assert "variance.mu inf" in few.summary()
 
 
 def test_a_wrong_variance_is_caught_and_the_message_names_everything():

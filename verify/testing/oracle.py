@@ -154,7 +154,7 @@ def check_estimator(
     n = samples or planned_samples(exact, t, relative_error, power, max_samples)
     draw = user_draw(sampler, seed, found.components, found.columns)
     checks = run_streams(case.name, list(found.streams), n, seed, t, draw)
-    records = _records(found, checks, n, t, power, estimator)
+    records, sizes = _records(found, checks, n, t, power, estimator)
     return EstimatorCheck(
         display_name(estimator),
         case.name,
@@ -164,7 +164,7 @@ def check_estimator(
         tuple(records),
         n,
         seed,
-        {f"{r['statistic']}.{r['parameter']}": r["detectable"] for r in records},
+        sizes,
         alpha,
         t,
         power,
@@ -205,10 +205,11 @@ def _records(
     t: float,
     power: float,
     estimator: EstimatorLike,
-) -> list[Record]:
-    """The check records, each with its ``detectable``; a Formulas estimator's skips and
-    robust checks say which moment the user did not give."""
-    records = []
+) -> tuple[list[Record], dict[str, float | None]]:
+    """The check records, each with its ``detectable`` (JSON: inf as "inf"), and the
+    detectable errors by check; a Formulas estimator's skips and robust checks say
+    which moment the user did not give."""
+    records, sizes = [], {}
     powers: list[tuple[str, Any, Power | None]] = []
     for stream in found.streams:  # run_streams gives five checks per stream, in this order
         skipped = [("", None, None)] * CHECKS_PER_STREAM
@@ -216,13 +217,13 @@ def _records(
     for check, (_, value, of) in zip(checks, powers, strict=True):
         record = check.to_json()
         made = record["passed"] is not None and record.get("test") != "exact"
-        record["detectable"] = (
-            _finite_or_text(detectable(of, value, samples, power)) if made and value else None
-        )
+        size = detectable(of, value, samples, power) if made and value else None
+        record["detectable"] = _finite_or_text(size)
+        sizes[f"{record['statistic']}.{record['parameter']}"] = size
         if isinstance(estimator, Formulas):
             _given_only(record, estimator)
         records.append(record)
-    return records
+    return records, sizes
 
 
 def _given_only(record: Record, estimator: Formulas) -> None:
