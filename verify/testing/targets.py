@@ -11,7 +11,9 @@ sigma1..sigmad`` -- and one :class:`~verify.montecarlo.checks.Stream` per pair o
 stream gets its own seed key ``(0, i)``; the samples come from the user, never from
 these keys.  ``unbiased`` claims each component's mean is the exact gradient (the
 other moments are the estimator's): a biased estimator then fails its mean check.
-A point given in the phi names of a parameterization is not supported yet (CaseError).
+A point given in the phi names of a parameterization is not supported yet (CaseError):
+the variance check of a component ``J^T g`` needs the mixed fourth moments
+``E[g_mu^3 g_sigma]`` and ``E[g_mu g_sigma^3]``, which are not derived.
 """
 
 from __future__ import annotations
