@@ -3,7 +3,7 @@
 The package is a pipeline of stages, each a sub-package whose ``__init__`` states its
 contract; imports point one way, enforced by import-linter (``nox -s lint``):
 
-    cli -> api -> reporting -> analysis -> montecarlo -> exact -> cases
+    cli -> testing -> api -> reporting -> analysis -> montecarlo -> exact -> cases
 
 - :mod:`verify.cases` -- what the user writes: symbols, the allow-list parser, case
   files, estimator definitions, parameterizations, points;
@@ -13,6 +13,8 @@ contract; imports point one way, enforced by import-linter (``nox -s lint``):
 - :mod:`verify.analysis` -- sweeps, maps, crossovers and verdicts;
 - :mod:`verify.reporting` -- ``reports/<case>.md``, maps and the index;
 - :mod:`verify.api` -- the Python API re-exported here;
+- :mod:`verify.testing` -- the test oracle for other people's estimators, and its
+  pytest plugin;
 - :mod:`verify.cli` -- the ``verify`` command over the API.
 
 The API, for notebooks and other test suites (loaded on first use, so importing a

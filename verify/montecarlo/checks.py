@@ -33,7 +33,7 @@ The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from verify.cases.case import Case
@@ -100,6 +100,7 @@ __all__ = [
     "check_points",
     "closed_form_expected",
     "count_checks",
+    "exact_stream",
     "plan_streams",
     "run_streams",
 ]
@@ -140,7 +141,7 @@ def plan_streams(case: Case) -> list[Stream]:
                 if isinstance(derivation, DimensionDerivation)
                 else estimator_pair(derivation, estimator, point)
             )
-            exact = _exact(derivation, estimator, point, pair)
+            exact = exact_stream(derivation, estimator, point, pair)
             streams.append(Stream(at, estimator, key, pair, exact))
     return streams
 
@@ -161,15 +162,16 @@ def _explicit_streams(case: Case) -> list[Stream]:
             for estimator in planned_estimators(point_index):
                 key = (point_index * MAX_COORDINATES + index - 1, ESTIMATOR_NAMES.index(estimator))
                 pair = explicit_pair(view, estimator, local)
-                exact = _exact(view, estimator, local, pair)
+                exact = exact_stream(view, estimator, local, pair)
                 streams.append(Stream(at, estimator, key, pair, exact, coordinate=index))
     return streams
 
 
-def _exact(
+def exact_stream(
     derivation: Derivation, estimator: str, point: ExactPoint, pair: Pair
 ) -> ExactCovariance:
-    """Both components' exact moments and their covariance, for one stream."""
+    """Both components' exact moments and their covariance, for one stream of ``pair``
+    (its components size the sixth moments)."""
     mu, sigma = (
         exact_moments(derivation, estimator, parameter, point, component)
         for parameter, component in zip(GRADIENT_PARAMETERS, (pair.mu, pair.sigma), strict=True)
@@ -218,16 +220,28 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
 
 
 def run_streams(
-    case_name: str, streams: list[Stream], samples: int | None, seed: int, t: float
+    case_name: str,
+    streams: list[Stream],
+    samples: int | None,
+    seed: int,
+    t: float,
+    draw: Callable[[list[Draw]], list[PairMoments]] | None = None,
 ) -> list[Check]:
     """The five checks of every stream: size each, sample the point's shared noise once
-    per group (:mod:`verify.montecarlo.shared_noise`), judge each."""
+    per group (:mod:`verify.montecarlo.shared_noise`), judge each.
+
+    ``draw``, when given, supplies the samples instead: the pair moments of each
+    :class:`~verify.montecarlo.shared_noise.Draw`, whose observer (the median-of-means
+    blocks) must see every sample in order (:mod:`verify.testing` judges samples that
+    another library drew).
+    """
     planned = [_plan(stream, samples, t) for stream in streams]
     sampled = [p for p in planned if p is not None and p.blocks is not None]
     draws = [
         Draw(p.stream.key, p.pair, p.samples, p.blocks if p.observe else None) for p in sampled
     ]
-    drawn = iter(sample_streams(case_name, draws, seed))  # in the order of ``sampled``
+    moments = sample_streams(case_name, draws, seed) if draw is None else draw(draws)
+    drawn = iter(moments)  # in the order of ``sampled``
     checks: list[Check] = []
     for stream, plan in zip(streams, planned, strict=True):
         if plan is None:

@@ -35,7 +35,7 @@ error is out of reach of any affordable N.  Each check states its power.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from statistics import NormalDist
 
 from verify.montecarlo.check_moments import ExactMoments
@@ -55,8 +55,11 @@ def needs_power(exact: ExactMoments) -> bool:
     return not exact.is_degenerate and planned_skips(exact, MIN_PLANNED, 1.0)["variance"] is None
 
 
-def variance_power(exact: ExactMoments, samples: int, t: float) -> float:
-    """P(the variance check flags a variance off by 2%, either way), the lower of the two.
+def variance_power(
+    exact: ExactMoments, samples: int, t: float, relative_error: float = RELATIVE_ERROR
+) -> float:
+    """P(the variance check flags a variance off by 2% (``relative_error``), either way),
+    the lower of the two.
 
     The truth is the given moments with the variance divided by ``f`` (1.02 or 0.98):
     the formula claims ``f`` times the truth.  A scale change, so the sample variance's
@@ -64,13 +67,14 @@ def variance_power(exact: ExactMoments, samples: int, t: float) -> float:
     """
     if not needs_power(exact):
         return math.nan
+    factors = (1 + relative_error, 1 - relative_error)
     if robust_reasons(exact, samples, t)["variance"] is None:
-        return min(_z_power(exact, samples, t, f) for f in FACTORS)
+        return min(_z_power(exact, samples, t, f) for f in factors)
     claimed = float(exact.variance)
     spread = float(exact.fourth) - claimed**2
     blocks = robust_blocks(t)
     return min(
-        approximate_power(claimed, spread, samples, blocks, claimed / f, 1 / f) for f in FACTORS
+        approximate_power(claimed, spread, samples, blocks, claimed / f, 1 / f) for f in factors
     )
 
 
@@ -94,18 +98,34 @@ def _cdf(x: float, skew: float) -> float:
 
 
 def component_samples(
-    exact: ExactMoments, t: float, minimum: int, maximum: int = MAX_SAMPLES
+    exact: ExactMoments,
+    t: float,
+    minimum: int,
+    maximum: int = MAX_SAMPLES,
+    relative_error: float = RELATIVE_ERROR,
+    power: float = POWER,
 ) -> int:
     """The smallest chunk multiple in [minimum, maximum] with power >= POWER (else maximum)."""
+    if not needs_power(exact):
+        return -(-minimum // CHUNK_SIZE) * CHUNK_SIZE
+    return smallest_sufficient(
+        lambda n: variance_power(exact, n, t, relative_error) >= power, minimum, maximum
+    )
+
+
+def smallest_sufficient(enough: Callable[[int], bool], minimum: int, maximum: int) -> int:
+    """The smallest multiple of CHUNK_SIZE in [minimum, maximum] at which ``enough`` holds
+    (else the largest), by bisection: ``enough`` must be monotone in N (power grows with N).
+    """
     low = -(-minimum // CHUNK_SIZE)
     high = max(maximum // CHUNK_SIZE, low)
-    if not needs_power(exact) or variance_power(exact, low * CHUNK_SIZE, t) >= POWER:
+    if enough(low * CHUNK_SIZE):
         return low * CHUNK_SIZE
-    if variance_power(exact, high * CHUNK_SIZE, t) < POWER:
+    if not enough(high * CHUNK_SIZE):
         return high * CHUNK_SIZE
-    while high - low > 1:  # power(low) < POWER <= power(high)
+    while high - low > 1:  # not enough at low, enough at high
         middle = (low + high) // 2
-        if variance_power(exact, middle * CHUNK_SIZE, t) >= POWER:
+        if enough(middle * CHUNK_SIZE):
             high = middle
         else:
             low = middle
