@@ -117,10 +117,12 @@ def _bound(expr: sympy.Expr, x: sympy.Symbol, unit: frozenset[sympy.Symbol]) -> 
         if argument.func == sympy.exp:
             a0, a1, a2 = _polynomial_bound(argument.args[0], x, unit)
             return Growth((sympy.pi**2 / 4 + 1) * sympy.exp(a0), a1, a2)
-    if name == "Integral" and len(expr.limits) == 1:
+    if name == "Integral" and len(expr.limits) == 1 and len(expr.limits[0]) == 3:
         variable, lower, upper = expr.limits[0]
-        if lower == 0 and upper == 1:
-            return _bound(expr.function, x, unit | {variable})
+        if lower == 0 and upper == x:
+            # |int_0^x g| <= |x| sup_{|e| <= |x|} |g(e)| <= exp(|x|) A exp(B|x| + max(C, 0) x**2).
+            inner = _bound(expr.function, variable, unit)
+            return Growth(inner.scale, inner.linear + 1, sympy.Max(inner.quadratic, 0))
     raise _NoBound
 
 

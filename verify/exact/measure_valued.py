@@ -37,7 +37,8 @@ from verify.exact.compound import Compound
 from verify.exact.gaussian import Expectation, gaussian_expectation
 from verify.exact.moment_source import MomentSource
 
-_U = sympy.Symbol("u", positive=True)
+# The inner variable of K_j(eps) = int_0^eps r(mu + sigma e)**j de (real, any sign).
+_INNER = sympy.Symbol("e_inner", real=True)
 
 
 def rayleigh_expectation(function_of_eps: sympy.Expr) -> Expectation:
@@ -112,8 +113,8 @@ def _coupled_cross(r: sympy.Expr, i: int, j: int) -> Expectation:
         return gaussian_expectation(sample**j)  # M U is standard normal
     antiderivative = _antiderivative(r, j)
     if antiderivative is None:
-        inner = sympy.Integral(r.subs(Z, MU + SIGMA * EPS * _U) ** j, (_U, 0, 1))
-        return gaussian_expectation(EPS**2 * sample**i * inner)
+        inner = sympy.Integral(r.subs(Z, MU + SIGMA * _INNER) ** j, (_INNER, 0, EPS))
+        return gaussian_expectation(EPS * sample**i * inner)
     rise = antiderivative.subs(Z, MU + SIGMA * EPS) - antiderivative.subs(Z, MU)
     return gaussian_expectation(EPS * sample**i * rise / SIGMA)
 

@@ -28,7 +28,7 @@ True
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import mpmath
@@ -38,6 +38,7 @@ from flint import acb, arb
 from verify.cases.symbols import EPS
 from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
 from verify.exact.growth import Growth, growth_bound, tail_bound
+from verify.exact.running_integral import running_integral
 
 WORKING_DIGITS = 40
 # Bits of the ball arithmetic; a second, higher rung is tried if the first is too wide.
@@ -87,26 +88,84 @@ def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr],
     specialised = sympy.sympify(integrand).subs(dict(point))
     growth = growth_bound(specialised, EPS)
     if growth is not None:
-        function = compile_balls(specialised * _DENSITY, (EPS,))
+        integrate = _integrator(specialised)
         for bits in PRECISION_LADDER:
             with working_precision(bits):
-                ball = _integrate(function, specialised, growth, bits)
+                ball = integrate(specialised, growth, bits)
                 if _good_enough(ball):
                     return +ball
         return ball
     return _uncertified(specialised)
 
 
-def _integrate(function: BallFunction, specialised: sympy.Expr, growth: Growth, bits: int) -> arb:
+Integrator = Callable[[sympy.Expr, Growth, int], arb]
+
+
+def _integrator(specialised: sympy.Expr) -> Integrator:
+    """acb.integral over pieces, or for ``w(eps) int_0^eps g(e) de`` the running integral."""
+    running = running_parts(specialised)
+    if running is None:
+        function = compile_balls(specialised * _DENSITY, (EPS,))
+        return lambda expr, growth, bits: _integrate(function, expr, growth, bits)
+    outer, integral = running
+    variable = integral.limits[0][0]
+    weight = compile_balls(outer * _DENSITY, (EPS,))
+    inner = compile_balls(integral.function.subs(variable, EPS), (EPS,))
+    kinks = outer * integral.function.subs(variable, EPS)
+
+    def integrate(expr: sympy.Expr, growth: Growth, bits: int) -> arb:
+        found = _reach(growth)
+        if found is None:
+            return arb("nan")
+        reach, tail = found
+        nodes = _nodes(kinks, reach, with_zero=True)
+        return running_integral(weight, inner, nodes, ABSOLUTE_TARGET * arb(2) ** -8) + arb(
+            0, tail
+        )
+
+    return integrate
+
+
+def running_parts(integrand: sympy.Expr) -> tuple[sympy.Expr, sympy.Integral] | None:
+    """(w, Integral(g(e), (e, 0, eps))) when ``integrand`` is their product, else None."""
+    integrals = integrand.atoms(sympy.Integral)
+    if len(integrals) != 1 or not integrand.is_Mul:
+        return None
+    (integral,) = integrals
+    limits = integral.limits
+    if len(limits) != 1 or len(limits[0]) != 3 or tuple(limits[0][1:]) != (0, EPS):
+        return None
+    if integral not in integrand.args:
+        return None
+    outer = sympy.Mul(*(factor for factor in integrand.args if factor != integral))
+    return None if outer.has(sympy.Integral) else (outer, integral)
+
+
+def _reach(growth: Growth) -> tuple[int, arb] | None:
+    """The first reach whose tail bound is below the target, with that bound."""
     target = ABSOLUTE_TARGET * arb(2) ** -8
     for reach in REACHES:
         tail = tail_bound(growth, arb(reach))
         if tail < target:
-            break
-    else:
-        return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
+            return reach, tail
+    return None  # the bound proves no convergence (C >= 1/2, or too loose)
+
+
+def _nodes(specialised: sympy.Expr, reach: int, with_zero: bool = False) -> list[arb]:
+    """-reach, the breakpoints inside, (0,) and reach, as sorted balls."""
     inside = [x for x in breakpoints(specialised) if -reach < float(x) < reach]
-    nodes = [arb(-reach), *(number_ball(x).real for x in inside), arb(reach)]
+    if with_zero and not any(x == 0 for x in inside):
+        inside = sorted([*inside, sympy.Integer(0)], key=float)
+    return [arb(-reach), *(number_ball(x).real for x in inside), arb(reach)]
+
+
+def _integrate(function: BallFunction, specialised: sympy.Expr, growth: Growth, bits: int) -> arb:
+    target = ABSOLUTE_TARGET * arb(2) ** -8
+    found = _reach(growth)
+    if found is None:
+        return arb("nan")
+    reach, tail = found
+    nodes = _nodes(specialised, reach)
     total = acb(0)
     for low, high in itertools.pairwise(nodes):
         total += acb.integral(
