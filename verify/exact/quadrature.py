@@ -36,6 +36,7 @@ import sympy
 from flint import acb, arb
 
 from verify.cases.symbols import EPS
+from verify.exact.branches import on_piece
 from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
 from verify.exact.growth import Growth, growth_bound, tail_bound
 from verify.exact.running_integral import running_integral
@@ -87,43 +88,57 @@ def ball_to_mpf(ball: arb) -> mpmath.mpf:
 def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> arb:
     specialised = sympy.sympify(integrand).subs(dict(point))
     growth = growth_bound(specialised, EPS)
-    if growth is not None:
-        integrate = _integrator(specialised)
-        for bits in PRECISION_LADDER:
-            with working_precision(bits):
-                ball = integrate(specialised, growth, bits)
-                if _good_enough(ball):
-                    return +ball
-        return ball
-    return _uncertified(specialised)
+    if growth is None:
+        return _uncertified(specialised)
+    found = _reach(growth)
+    if found is None:
+        return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
+    reach, tail = found
+    integrate = _integrator(specialised, reach)
+    ball = arb("nan")
+    for bits in PRECISION_LADDER:
+        with working_precision(bits):
+            ball = integrate(bits) + arb(0, tail)
+            if _good_enough(ball):
+                return +ball
+    return ball
 
 
-Integrator = Callable[[sympy.Expr, Growth, int], arb]
-
-
-def _integrator(specialised: sympy.Expr) -> Integrator:
-    """acb.integral over pieces, or for ``w(eps) int_0^eps g(e) de`` the running integral."""
+def _integrator(specialised: sympy.Expr, reach: int) -> Callable[[int], arb]:
+    """The integral over |eps| <= reach at a precision: acb.integral piece by piece, or for
+    ``w(eps) int_0^eps g(e) de`` the running integral.  Each piece gets the integrand with
+    its kinks resolved (:mod:`verify.exact.branches`), analytic across the piece's ends."""
     running = running_parts(specialised)
     if running is None:
-        function = compile_balls(specialised * _DENSITY, (EPS,))
-        return lambda expr, growth, bits: _integrate(function, expr, growth, bits)
+        ends = _ends(specialised, reach, with_zero=False)
+        weighted = specialised * _DENSITY
+        functions = [_resolved(weighted, low, high) for low, high in itertools.pairwise(ends)]
+        return lambda bits: _integrate(ends, functions, bits)
     outer, integral = running
-    variable = integral.limits[0][0]
-    weight = compile_balls(outer * _DENSITY, (EPS,))
-    inner = compile_balls(integral.function.subs(variable, EPS), (EPS,))
-    kinks = outer * integral.function.subs(variable, EPS)
+    inner = integral.function.subs(integral.limits[0][0], EPS)
+    ends = _ends(outer * inner, reach, with_zero=True)
+    pairs = [
+        (_resolved(outer * _DENSITY, low, high), _resolved(inner, low, high))
+        for low, high in itertools.pairwise(ends)
+    ]
 
-    def integrate(expr: sympy.Expr, growth: Growth, bits: int) -> arb:
-        found = _reach(growth)
-        if found is None:
-            return arb("nan")
-        reach, tail = found
-        nodes = _nodes(kinks, reach, with_zero=True)
-        return running_integral(weight, inner, nodes, ABSOLUTE_TARGET * arb(2) ** -8) + arb(
-            0, tail
-        )
+    def integrate(bits: int) -> arb:
+        balls = [number_ball(end).real for end in ends]
+        pieces = [
+            (low, high, weight, inner_function)
+            for (low, high), (weight, inner_function) in zip(
+                itertools.pairwise(balls), pairs, strict=True
+            )
+        ]
+        return running_integral(pieces, ABSOLUTE_TARGET * arb(2) ** -8)
 
     return integrate
+
+
+def _resolved(expr: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> BallFunction:
+    if expr.has(*_KINKS, sympy.Piecewise):
+        expr = on_piece(expr, EPS, low, high)
+    return compile_balls(expr, (EPS,))
 
 
 def running_parts(integrand: sympy.Expr) -> tuple[sympy.Expr, sympy.Integral] | None:
@@ -148,34 +163,30 @@ def _reach(growth: Growth) -> tuple[int, arb] | None:
         tail = tail_bound(growth, arb(reach))
         if tail < target:
             return reach, tail
-    return None  # the bound proves no convergence (C >= 1/2, or too loose)
+    return None
 
 
-def _nodes(specialised: sympy.Expr, reach: int, with_zero: bool = False) -> list[arb]:
-    """-reach, the breakpoints inside, (0,) and reach, as sorted balls."""
+def _ends(specialised: sympy.Expr, reach: int, with_zero: bool) -> list[sympy.Expr]:
+    """-reach, the breakpoints inside (and 0), reach: exact and sorted."""
     inside = [x for x in breakpoints(specialised) if -reach < float(x) < reach]
     if with_zero and not any(x == 0 for x in inside):
         inside = sorted([*inside, sympy.Integer(0)], key=float)
-    return [arb(-reach), *(number_ball(x).real for x in inside), arb(reach)]
+    return [sympy.Integer(-reach), *inside, sympy.Integer(reach)]
 
 
-def _integrate(function: BallFunction, specialised: sympy.Expr, growth: Growth, bits: int) -> arb:
+def _integrate(ends: list[sympy.Expr], functions: list[BallFunction], bits: int) -> arb:
     target = ABSOLUTE_TARGET * arb(2) ** -8
-    found = _reach(growth)
-    if found is None:
-        return arb("nan")
-    reach, tail = found
-    nodes = _nodes(specialised, reach)
+    balls = [number_ball(end).real for end in ends]
     total = acb(0)
-    for low, high in itertools.pairwise(nodes):
+    for (low, high), function in zip(itertools.pairwise(balls), functions, strict=True):
         total += acb.integral(
-            lambda x, analytic: function([x], analytic),
+            lambda x, analytic, f=function: f([x], analytic),
             low,
             high,
             rel_tol=arb(2) ** -(bits - 8),
             abs_tol=target,
         )
-    return total.real + arb(0, tail)
+    return total.real
 
 
 def _good_enough(ball: arb) -> bool:
@@ -203,28 +214,52 @@ def _uncertified(specialised: sympy.Expr) -> arb:
 
 
 def breakpoints(integrand: sympy.Expr) -> list[sympy.Expr]:
-    """The sorted real roots in eps of the arguments of kink functions (linear ones only).
+    """The sorted real roots in eps of the quantities that decide a kink, where found.
 
-    Exact numbers when the integrand's coefficients are, so that certified quadrature
-    splits exactly at each kink.
+    The quantities: the arguments of ``Abs``, ``sign`` and ``Heaviside``, the pairwise
+    differences of ``Max`` and ``Min`` arguments, and ``lhs - rhs`` of ``Piecewise``
+    conditions.  Roots are exact numbers when the integrand's coefficients are, so that
+    certified quadrature splits exactly at each kink: all real roots of a polynomial,
+    and SymPy's roots of a quantity in which eps occurs once (``exp(eps + 1) - 1``).
+    A root not found costs speed, never correctness: the kink then stays unresolved
+    (:mod:`verify.exact.branches`) and ``acb.integral`` bisects towards it.
     """
     roots: set[sympy.Expr] = set()
-    for kink in integrand.atoms(*_KINKS):
-        arguments = kink.args if isinstance(kink, sympy.Max | sympy.Min) else kink.args[:1]
-        differences = [a - b for a in arguments for b in arguments if a != b] or arguments
-        for argument in differences:
-            roots.update(_linear_root(argument))
+    for quantity in _deciding_quantities(integrand):
+        roots.update(_real_roots(quantity))
     return sorted(roots, key=float)
 
 
-def _linear_root(argument: sympy.Expr) -> list[sympy.Expr]:
-    if not argument.free_symbols <= {EPS}:
+def _deciding_quantities(integrand: sympy.Expr) -> set[sympy.Expr]:
+    quantities: set[sympy.Expr] = set()
+    for kink in integrand.atoms(*_KINKS, sympy.Piecewise):
+        if isinstance(kink, sympy.Piecewise):
+            conditions = [c for _, c in kink.args if isinstance(c, sympy.core.relational.Relational)]
+            quantities.update(c.lhs - c.rhs for c in conditions)
+            continue
+        arguments = kink.args if isinstance(kink, sympy.Max | sympy.Min) else kink.args[:1]
+        quantities.update([a - b for a in arguments for b in arguments if a != b] or arguments)
+    return quantities
+
+
+def _real_roots(argument: sympy.Expr) -> list[sympy.Expr]:
+    if not argument.free_symbols <= {EPS} or not argument.has(EPS):
         return []  # a kink inside an inner integral (its variable is not eps)
-    poly = sympy.Poly(argument, EPS) if argument.is_polynomial(EPS) else None
-    if poly is None or poly.degree() != 1:
+    if argument.is_polynomial(EPS):
+        poly = sympy.Poly(argument, EPS)
+        if poly.degree() == 1:
+            slope, intercept = (sympy.re(c) for c in poly.all_coeffs())
+            return [-intercept / slope]
+        if all(c.is_Rational for c in poly.all_coeffs()):
+            return list(sympy.real_roots(poly))
         return []
-    slope, intercept = (sympy.re(c) for c in poly.all_coeffs())
-    return [-intercept / slope] if slope != 0 else []
+    if argument.count(EPS) != 1:
+        return []
+    try:
+        found = sympy.solve(argument, EPS)
+    except (NotImplementedError, ValueError):
+        return []
+    return [root for root in found if root.is_number and root.is_real]
 
 
 def _tail_sign(weighted: object) -> mpmath.mpf | None:

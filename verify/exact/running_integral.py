@@ -50,19 +50,22 @@ RHOS = (16.0, 8.0, 4.0, 2.5, 1.6, 1.25)
 MAX_WIDTH = 2
 
 
-def running_integral(
-    outer: BallFunction, inner: BallFunction, nodes: Sequence[arb], target: arb
-) -> arb:
-    """``int w(x) K(x) dx`` over ``[nodes[0], nodes[-1]]`` (see the module docstring)."""
+# (low, high, w, g): w and g on [low, high], their kinks resolved for that piece.
+Piece = tuple[arb, arb, BallFunction, BallFunction]
+
+
+def running_integral(pieces: Sequence[Piece], target: arb) -> arb:
+    """``int w(x) K(x) dx`` over consecutive ``pieces``, one of which starts at 0."""
     bits = ctx.prec
-    zero = next(i for i, node in enumerate(nodes) if node == 0)
+    zero = next(i for i, piece in enumerate(pieces) if piece[0] == 0)
+    # Outward from 0 on each side, so that K at a piece's start is known.
+    right = list(pieces[zero:])
+    left = [(high, low, w, g) for low, high, w, g in reversed(pieces[:zero])]
+    share = target / max(len(pieces), 1) / 8
     total = arb(0)
-    sides = (list(nodes[zero:]), list(reversed(nodes[: zero + 1])))
-    pieces = sum(len(side) - 1 for side in sides)
-    share = target / max(pieces, 1) / 8
-    for side in sides:
+    for side in (right, left):
         running = arb(0)  # K at the start of the next piece
-        for start, end in zip(side, side[1:], strict=False):
+        for start, end, outer, inner in side:
             for low, high in _split(start, end):
                 part, running = _piece(outer, inner, low, high, running, share, bits, 0)
                 total += part
