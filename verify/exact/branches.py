@@ -33,10 +33,9 @@ def on_piece(
     expr: sympy.Expr, variable: sympy.Symbol, low: sympy.Expr, high: sympy.Expr
 ) -> sympy.Expr:
     """``expr`` with each kink replaced by its proved branch on ``(low, high)``."""
-    interval = (number_ball(low).real, number_ball(high).real)
 
     def sign(quantity: sympy.Expr) -> int | None:
-        return _sign_on(quantity, variable, interval)
+        return _sign_on(quantity, variable, (low, high))
 
     def resolve(node: sympy.Basic) -> sympy.Basic:
         if not node.has(variable) or not node.args:
@@ -87,7 +86,9 @@ def _holds(condition: sympy.Basic, decide: object) -> bool | None:
     return s > 0 if name in ("StrictGreaterThan", "GreaterThan") else s < 0
 
 
-def _sign_on(quantity: sympy.Expr, variable: sympy.Symbol, interval: tuple[arb, arb]) -> int | None:
+def _sign_on(
+    quantity: sympy.Expr, variable: sympy.Symbol, interval: tuple[sympy.Expr, sympy.Expr]
+) -> int | None:
     """+1 or -1 when ``quantity`` has that sign on the whole open interval (proved), else None.
 
     An identically zero quantity (``Max(x, x)``) gives 0.
@@ -95,7 +96,8 @@ def _sign_on(quantity: sympy.Expr, variable: sympy.Symbol, interval: tuple[arb, 
     if not quantity.has(variable):
         value = number_ball(quantity).real
         return 1 if value > 0 else -1 if value < 0 else 0 if value == 0 else None
-    low, high = interval
+    exact_ends = interval
+    low, high = (number_ball(end).real for end in exact_ends)
     function = compile_balls(quantity, (variable,))
     whole = function([acb(low.union(high))]).real
     if whole > 0 or whole < 0:
@@ -105,7 +107,14 @@ def _sign_on(quantity: sympy.Expr, variable: sympy.Symbol, interval: tuple[arb, 
         return None
     s = 1 if middle > 0 else -1
     slope = compile_balls(sympy.diff(quantity, variable), (variable,))([acb(low.union(high))]).real
-    ends = [function([acb(end)]).real * s for end in (low, high)]
-    if (slope > 0 or slope < 0) and all(end >= 0 for end in ends):
+    if (slope > 0 or slope < 0) and all(_not_opposite(quantity, variable, e, s) for e in exact_ends):
         return s
     return None
+
+
+def _not_opposite(quantity: sympy.Expr, variable: sympy.Symbol, end: sympy.Expr, s: int) -> bool:
+    """Whether ``s * quantity(end) >= 0``: exactly 0 (a kink at the end), or by its ball."""
+    value = quantity.subs(variable, end)
+    if value == 0 or sympy.expand(value) == 0:
+        return True
+    return bool(number_ball(value).real * s >= 0)
