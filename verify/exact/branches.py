@@ -21,11 +21,14 @@ ellipse instead of bisecting towards a kink at the piece's end.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 from flint import acb, arb
 
 from verify.exact.balls import compile_balls, number_ball
 
+_KINKS = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sympy.Piecewise)
 _RELATIONS = ("StrictGreaterThan", "GreaterThan", "StrictLessThan", "LessThan")
 
 
@@ -38,9 +41,9 @@ def on_piece(
         return _sign_on(quantity, variable, (low, high))
 
     def resolve(node: sympy.Basic) -> sympy.Basic:
-        if not node.has(variable) or not node.args:
-            return node
-        node = node.func(*(resolve(a) for a in node.args)) if node.args else node
+        if not node.args or not node.has(variable) or not node.has(*_KINKS):
+            return node  # rebuilding SymPy trees is costly: only paths to a kink
+        node = node.func(*(resolve(a) for a in node.args))
         return _branch(node, sign)
 
     return resolve(expr)  # type: ignore[return-value]
@@ -86,6 +89,7 @@ def _holds(condition: sympy.Basic, decide: object) -> bool | None:
     return s > 0 if name in ("StrictGreaterThan", "GreaterThan") else s < 0
 
 
+@lru_cache(maxsize=4096)
 def _sign_on(
     quantity: sympy.Expr, variable: sympy.Symbol, interval: tuple[sympy.Expr, sympy.Expr]
 ) -> int | None:

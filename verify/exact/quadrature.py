@@ -242,24 +242,25 @@ def _deciding_quantities(integrand: sympy.Expr) -> set[sympy.Expr]:
     return quantities
 
 
-def _real_roots(argument: sympy.Expr) -> list[sympy.Expr]:
+@lru_cache(maxsize=1024)
+def _real_roots(argument: sympy.Expr) -> tuple[sympy.Expr, ...]:
     if not argument.free_symbols <= {EPS} or not argument.has(EPS):
-        return []  # a kink inside an inner integral (its variable is not eps)
+        return ()  # a kink inside an inner integral (its variable is not eps)
     if argument.is_polynomial(EPS):
         poly = sympy.Poly(argument, EPS)
         if poly.degree() == 1:
             slope, intercept = (sympy.re(c) for c in poly.all_coeffs())
-            return [-intercept / slope]
+            return (-intercept / slope,)
         if all(c.is_Rational for c in poly.all_coeffs()):
-            return list(sympy.real_roots(poly))
-        return []
+            return tuple(sympy.real_roots(poly))
+        return ()
     if argument.count(EPS) != 1:
-        return []
+        return ()
     try:
         found = sympy.solve(argument, EPS)
     except (NotImplementedError, ValueError):
-        return []
-    return [root for root in found if root.is_number and root.is_real]
+        return ()
+    return tuple(root for root in found if root.is_number and root.is_real)
 
 
 def _tail_sign(weighted: object) -> mpmath.mpf | None:
