@@ -57,7 +57,8 @@ def antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
 def sympy_may_integrate(r: sympy.Expr, power: int) -> bool:
     """Whether ``r**power`` lies in the class SymPy integrates quickly (module docstring).
 
-    >>> sympy_may_integrate(1 / (1 + sympy.exp(-Z)), 3), sympy_may_integrate(Z / (1 + sympy.exp(-Z)), 1)
+    >>> sigmoid = 1 / (1 + sympy.exp(-Z))
+    >>> sympy_may_integrate(sigmoid, 3), sympy_may_integrate(Z * sigmoid, 1)
     (True, False)
     """
     for function in r.atoms(sympy.Function):

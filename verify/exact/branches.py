@@ -21,13 +21,16 @@ ellipse instead of bisecting towards a kink at the piece's end.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import sympy
-from flint import acb, arb
+from flint import acb
 
 from verify.exact.balls import compile_balls, number_ball
 
+# The proved sign of a deciding quantity on the piece, or None.
+Decide = Callable[[sympy.Expr], int | None]
 _KINKS = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sympy.Piecewise)
 _RELATIONS = ("StrictGreaterThan", "GreaterThan", "StrictLessThan", "LessThan")
 
@@ -46,14 +49,13 @@ def on_piece(
         node = node.func(*(resolve(a) for a in node.args))
         return _branch(node, sign)
 
-    return resolve(expr)  # type: ignore[return-value]
+    return resolve(expr)
 
 
-def _branch(node: sympy.Basic, sign: object) -> sympy.Basic:
-    decide = sign  # type: ignore[assignment]
+def _branch(node: sympy.Basic, decide: Decide) -> sympy.Basic:
     name = type(node).__name__
     if name in ("Abs", "sign", "Heaviside"):
-        s = decide(node.args[0])  # type: ignore[operator]
+        s = decide(node.args[0])
         if s is None:
             return node
         if name == "Abs":
@@ -79,14 +81,14 @@ def _branch(node: sympy.Basic, sign: object) -> sympy.Basic:
     return node
 
 
-def _holds(condition: sympy.Basic, decide: object) -> bool | None:
+def _holds(condition: sympy.Basic, decide: Decide) -> bool | None:
     name = type(condition).__name__
     if name not in _RELATIONS:
         return None
-    s = decide(condition.lhs - condition.rhs)  # type: ignore[operator]
+    s = decide(condition.lhs - condition.rhs)
     if s is None:
         return None
-    return s > 0 if name in ("StrictGreaterThan", "GreaterThan") else s < 0
+    return bool(s > 0) if name in ("StrictGreaterThan", "GreaterThan") else s < 0
 
 
 @lru_cache(maxsize=4096)
@@ -111,7 +113,9 @@ def _sign_on(
         return None
     s = 1 if middle > 0 else -1
     slope = compile_balls(sympy.diff(quantity, variable), (variable,))([acb(low.union(high))]).real
-    if (slope > 0 or slope < 0) and all(_not_opposite(quantity, variable, e, s) for e in exact_ends):
+    if (slope > 0 or slope < 0) and all(
+        _not_opposite(quantity, variable, e, s) for e in exact_ends
+    ):
         return s
     return None
 

@@ -252,14 +252,13 @@ def _nonnegative(term: sympy.Expr) -> bool:
 
 
 def _erfi(argument: sympy.Expr, x: sympy.Symbol, unit: frozenset[sympy.Symbol]) -> Growth:
-    """|erfi(y)| = 2/sqrt(pi) |int_0^y exp(t^2) dt| <= 2/sqrt(pi) |y| exp(y^2) <= 2/sqrt(pi) exp(|y| + y^2)."""
+    """|erfi(y)| = 2/sqrt(pi) |int_0^y exp(t^2) dt| <= 2/sqrt(pi) |y| exp(y^2)
+    <= 2/sqrt(pi) exp(|y| + y^2), for real y linear in x."""
     a0, a1, a2 = _polynomial_bound(argument, x, unit)
     if a2 != 0:
         raise _NoBound  # y quadratic: exp(y^2) is not of this form
     # |y| + y^2 <= (a0 + a0^2) + (a1 + 2 a0 a1)|x| + a1^2 x^2.
-    return Growth(
-        2 / sympy.sqrt(sympy.pi) * sympy.exp(a0 + a0**2), a1 + 2 * a0 * a1, a1**2
-    )
+    return Growth(2 / sympy.sqrt(sympy.pi) * sympy.exp(a0 + a0**2), a1 + 2 * a0 * a1, a1**2)
 
 
 def tail_bound(growth: Growth, reach: arb) -> arb:

@@ -36,8 +36,8 @@ import sympy
 from flint import acb, arb
 
 from verify.cases.symbols import EPS
-from verify.exact.branches import on_piece
 from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.exact.branches import on_piece
 from verify.exact.growth import Growth, growth_bound, tail_bound
 from verify.exact.running_integral import running_integral
 
@@ -180,13 +180,17 @@ def _integrate(ends: list[sympy.Expr], functions: list[BallFunction], bits: int)
     total = acb(0)
     for (low, high), function in zip(itertools.pairwise(balls), functions, strict=True):
         total += acb.integral(
-            lambda x, analytic, f=function: f([x], analytic),
+            _as_integrand(function),
             low,
             high,
             rel_tol=arb(2) ** -(bits - 8),
             abs_tol=target,
         )
     return total.real
+
+
+def _as_integrand(function: BallFunction) -> Callable[[acb, bool], acb]:
+    return lambda x, analytic: function([x], analytic)
 
 
 def _good_enough(ball: arb) -> bool:
@@ -234,7 +238,9 @@ def _deciding_quantities(integrand: sympy.Expr) -> set[sympy.Expr]:
     quantities: set[sympy.Expr] = set()
     for kink in integrand.atoms(*_KINKS, sympy.Piecewise):
         if isinstance(kink, sympy.Piecewise):
-            conditions = [c for _, c in kink.args if isinstance(c, sympy.core.relational.Relational)]
+            conditions = [
+                c for _, c in kink.args if isinstance(c, sympy.core.relational.Relational)
+            ]
             quantities.update(c.lhs - c.rhs for c in conditions)
             continue
         arguments = kink.args if isinstance(kink, sympy.Max | sympy.Min) else kink.args[:1]

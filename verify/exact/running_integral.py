@@ -35,6 +35,7 @@ above the working precision.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -79,7 +80,7 @@ def _split(start: arb, end: arb) -> list[tuple[arb, arb]]:
     """``[start, end]`` cut into equal pieces of width at most :data:`MAX_WIDTH`."""
     count = max(1, math.ceil(abs(float(end.mid() - start.mid())) / MAX_WIDTH))
     cuts = [start + (end - start) * k / count for k in range(count)] + [end]
-    return list(zip(cuts, cuts[1:], strict=False))
+    return list(itertools.pairwise(cuts))
 
 
 def _piece(
