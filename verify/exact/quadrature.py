@@ -6,14 +6,19 @@ it gives is reported with method ``"quadrature"`` and that ball's radius.
 
 - **The integral over |eps| <= L** is FLINT's ``acb.integral`` (Petras's algorithm
   with Gauss-Legendre rules and rigorous error bounds from the integrand's analytic
-  continuation), on pieces split at every breakpoint of ``Abs``, ``sign``,
-  ``Heaviside``, ``Max`` and ``Min`` (the integrand is analytic inside each piece).
+  continuation), on pieces split at every breakpoint found (:func:`breakpoints`) of
+  ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and ``Piecewise``; on each piece the
+  kinks whose branch is proved are resolved (:mod:`verify.exact.branches`), so the
+  integrand is analytic across the piece's ends.
+- **An integrand ``w(eps) * Integral(g(e), (e, 0, eps))``** (the coupled measure-valued
+  moments without an antiderivative) is a one-dimensional running integral
+  (:mod:`verify.exact.running_integral`), never a nested quadrature.
 - **The tails |eps| > L** are bounded, not assumed small: a structural growth bound
   ``|f(x)| <= A exp(B|x| + C x**2)`` (:mod:`verify.exact.growth`) integrates against the
   density in closed form; ``L`` is the first of :data:`REACHES` whose tail bound is
   below the target, and the tail bound is added to the radius.
-- **Where no growth bound can be proved** (for example ``exp(exp(z))``) nothing is
-  certified: divergence is then detected from the tails (the integrand times the
+- **Where no growth bound can be proved** (for example ``exp(exp(z))``, or ``tan``)
+  nothing is certified: divergence is then detected from the tails (the integrand times the
   density still growing at |eps| = 60) and returned as an infinity, or else
   mpmath's tanh-sinh value is returned with radius ``None`` (uncertified).
 
