@@ -1,6 +1,7 @@
 """Kinks resolved on one piece: ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``, ``Piecewise``.
 
-The contract: :func:`on_piece` returns the formula with every kink function replaced by
+The contract: :func:`breakpoints` finds where kinks switch branch (in eps), and
+:func:`on_piece` returns the formula with every kink function replaced by
 the branch it takes on the open interval ``(low, high)`` of ``variable`` -- but only
 where that is *proved*: the sign of each deciding quantity ``A`` (the argument of
 ``Abs``, ``sign`` or ``Heaviside``; the difference of two ``Max``/``Min`` arguments; a
@@ -27,6 +28,8 @@ from functools import lru_cache
 import sympy
 from flint import acb
 
+from verify.cases.symbols import EPS
+from verify.exact.ball_closures import NotCompilable
 from verify.exact.balls import compile_balls, number_ball
 
 # The proved sign of a deciding quantity on the piece, or None.
@@ -46,10 +49,20 @@ def on_piece(
     def resolve(node: sympy.Basic) -> sympy.Basic:
         if not node.args or not node.has(variable) or not node.has(*_KINKS):
             return node  # rebuilding SymPy trees is costly: only paths to a kink
-        node = node.func(*(resolve(a) for a in node.args))
+        arguments = tuple(resolve(a) for a in node.args)
+        if arguments != node.args:
+            node = _rebuild(node, arguments)
         return _branch(node, sign)
 
     return resolve(expr)
+
+
+def _rebuild(node: sympy.Basic, arguments: tuple[sympy.Basic, ...]) -> sympy.Basic:
+    """``node`` with new arguments; ``Max``/``Min`` unevaluated (their constructors compare
+    the arguments, measured at most of the time here; they are resolved next anyway)."""
+    if isinstance(node, sympy.Max | sympy.Min):
+        return node.func(*arguments, evaluate=False)
+    return node.func(*arguments)
 
 
 def _branch(node: sympy.Basic, decide: Decide) -> sympy.Basic:
@@ -126,3 +139,96 @@ def _not_opposite(quantity: sympy.Expr, variable: sympy.Symbol, end: sympy.Expr,
     if value == 0 or sympy.expand(value) == 0:
         return True
     return bool(number_ball(value).real * s >= 0)
+
+
+def breakpoints(integrand: sympy.Expr) -> list[sympy.Expr]:
+    """The sorted real roots in eps of the quantities that decide a kink, where found.
+
+    The quantities: the arguments of ``Abs``, ``sign`` and ``Heaviside``, the pairwise
+    differences of ``Max`` and ``Min`` arguments, and ``lhs - rhs`` of ``Piecewise``
+    conditions.  Roots are exact numbers when the integrand's coefficients are, so that
+    certified quadrature splits exactly at each kink: all real roots of a polynomial,
+    and SymPy's roots of a quantity in which eps occurs once (``exp(eps + 1) - 1``).
+    A root not found costs speed, never correctness: the kink then stays unresolved
+    (:mod:`verify.exact.branches`) and ``acb.integral`` bisects towards it.
+    """
+    roots: set[sympy.Expr] = set()
+    for quantity in _deciding_quantities(integrand):
+        roots.update(_real_roots(quantity))
+    return sorted(roots, key=float)
+
+
+def _deciding_quantities(integrand: sympy.Expr) -> set[sympy.Expr]:
+    quantities: set[sympy.Expr] = set()
+    for kink in integrand.atoms(*_KINKS):
+        if isinstance(kink, sympy.Piecewise):
+            conditions = [
+                c for _, c in kink.args if isinstance(c, sympy.core.relational.Relational)
+            ]
+            quantities.update(c.lhs - c.rhs for c in conditions)
+            continue
+        arguments = kink.args if isinstance(kink, sympy.Max | sympy.Min) else kink.args[:1]
+        quantities.update([a - b for a in arguments for b in arguments if a != b] or arguments)
+    return quantities
+
+
+@lru_cache(maxsize=1024)
+def _real_roots(argument: sympy.Expr) -> tuple[sympy.Expr, ...]:
+    """The roots found, kept only where ball arithmetic can place them (not CRootOf, atanh)."""
+    return tuple(root for root in _candidate_roots(argument) if _placeable(root))
+
+
+def _placeable(root: sympy.Expr) -> bool:
+    try:
+        return bool(number_ball(root).is_finite())
+    except NotCompilable:
+        return False
+
+
+def _candidate_roots(argument: sympy.Expr) -> tuple[sympy.Expr, ...]:
+    if not argument.free_symbols <= {EPS} or not argument.has(EPS):
+        return ()  # a kink inside an inner integral (its variable is not eps)
+    if argument.is_polynomial(EPS):
+        poly = sympy.Poly(argument, EPS)
+        if poly.degree() == 1:
+            slope, intercept = (sympy.re(c) for c in poly.all_coeffs())
+            return (-intercept / slope,)
+        if all(c.is_Rational for c in poly.all_coeffs()):
+            return tuple(sympy.real_roots(poly))
+        return ()
+    if argument.count(EPS) != 1:
+        return ()
+    root = _invert(argument, sympy.Integer(0))
+    return () if root is None or not (root.is_number and root.is_real) else (root,)
+
+
+# Inverses of the strictly monotone functions of the grammar, with their ranges.
+_INVERSES = {
+    "exp": (sympy.log, lambda c: c.is_positive),
+    "log": (sympy.exp, lambda c: True),
+    "sinh": (sympy.asinh, lambda c: True),
+    "tanh": (sympy.atanh, lambda c: bool(abs(c) < 1)),
+    "atan": (sympy.tan, lambda c: bool(abs(c) < sympy.pi / 2)),
+    "erf": (sympy.erfinv, lambda c: bool(abs(c) < 1)),
+}
+
+
+def _invert(expr: sympy.Expr, target: sympy.Expr) -> sympy.Expr | None:
+    """The real eps with ``expr(eps) = target``, where eps occurs once in ``expr`` through
+    sums, products, powers and strictly monotone functions (the root is then unique
+    along that chain); None when the chain has another link or the target is out of range."""
+    while expr != EPS:
+        if expr.is_Add or expr.is_Mul:
+            constant, rest = expr.as_independent(EPS, as_Add=expr.is_Add)
+            target = target - constant if expr.is_Add else target / constant
+            expr = rest
+        elif expr.is_Pow and not expr.exp.has(EPS) and expr.exp.is_Integer and expr.exp % 2:
+            target, expr = sympy.real_root(target, int(expr.exp)), expr.base
+        elif type(expr).__name__ in _INVERSES and len(expr.args) == 1:
+            inverse, in_range = _INVERSES[type(expr).__name__]
+            if not target.is_real or not in_range(target):
+                return None
+            target, expr = inverse(target), expr.args[0]
+        else:
+            return None
+    return target

@@ -42,6 +42,7 @@ from flint import acb, arb
 
 from verify.cases.symbols import EPS
 from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.exact.branches import breakpoints as breakpoints  # re-exported: callers import it here
 from verify.exact.branches import on_piece
 from verify.exact.growth import Growth, growth_bound, tail_bound
 from verify.exact.running_integral import running_integral
@@ -91,7 +92,8 @@ def ball_to_mpf(ball: arb) -> mpmath.mpf:
 
 @lru_cache(maxsize=4096)
 def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> arb:
-    specialised = sympy.sympify(integrand).subs(dict(point))
+    # xreplace, not subs: the point is numbers, and subs was most of the time here.
+    specialised = sympy.sympify(integrand).xreplace(dict(point))
     growth = growth_bound(specialised, EPS)
     if growth is None:
         return _uncertified(specialised)
@@ -220,58 +222,6 @@ def _uncertified(specialised: sympy.Expr) -> arb:
         kinks = [mpmath.mpf(str(sympy.N(x, WORKING_DIGITS))) for x in breakpoints(specialised)]
         value = mpmath.quad(weighted, [-mpmath.inf, *kinks, mpmath.inf])
     return arb(mpmath.nstr(value, WORKING_DIGITS), "inf")
-
-
-def breakpoints(integrand: sympy.Expr) -> list[sympy.Expr]:
-    """The sorted real roots in eps of the quantities that decide a kink, where found.
-
-    The quantities: the arguments of ``Abs``, ``sign`` and ``Heaviside``, the pairwise
-    differences of ``Max`` and ``Min`` arguments, and ``lhs - rhs`` of ``Piecewise``
-    conditions.  Roots are exact numbers when the integrand's coefficients are, so that
-    certified quadrature splits exactly at each kink: all real roots of a polynomial,
-    and SymPy's roots of a quantity in which eps occurs once (``exp(eps + 1) - 1``).
-    A root not found costs speed, never correctness: the kink then stays unresolved
-    (:mod:`verify.exact.branches`) and ``acb.integral`` bisects towards it.
-    """
-    roots: set[sympy.Expr] = set()
-    for quantity in _deciding_quantities(integrand):
-        roots.update(_real_roots(quantity))
-    return sorted(roots, key=float)
-
-
-def _deciding_quantities(integrand: sympy.Expr) -> set[sympy.Expr]:
-    quantities: set[sympy.Expr] = set()
-    for kink in integrand.atoms(*_KINKS, sympy.Piecewise):
-        if isinstance(kink, sympy.Piecewise):
-            conditions = [
-                c for _, c in kink.args if isinstance(c, sympy.core.relational.Relational)
-            ]
-            quantities.update(c.lhs - c.rhs for c in conditions)
-            continue
-        arguments = kink.args if isinstance(kink, sympy.Max | sympy.Min) else kink.args[:1]
-        quantities.update([a - b for a in arguments for b in arguments if a != b] or arguments)
-    return quantities
-
-
-@lru_cache(maxsize=1024)
-def _real_roots(argument: sympy.Expr) -> tuple[sympy.Expr, ...]:
-    if not argument.free_symbols <= {EPS} or not argument.has(EPS):
-        return ()  # a kink inside an inner integral (its variable is not eps)
-    if argument.is_polynomial(EPS):
-        poly = sympy.Poly(argument, EPS)
-        if poly.degree() == 1:
-            slope, intercept = (sympy.re(c) for c in poly.all_coeffs())
-            return (-intercept / slope,)
-        if all(c.is_Rational for c in poly.all_coeffs()):
-            return tuple(sympy.real_roots(poly))
-        return ()
-    if argument.count(EPS) != 1:
-        return ()
-    try:
-        found = sympy.solve(argument, EPS)
-    except (NotImplementedError, ValueError):
-        return ()
-    return tuple(root for root in found if root.is_number and root.is_real)
 
 
 def _tail_sign(weighted: object) -> mpmath.mpf | None:
