@@ -26,12 +26,13 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import sympy
-from flint import acb
+from flint import acb, arb
 
 from verify.cases.symbols import EPS
 from verify.exact.ball_closures import NotCompilable
-from verify.exact.balls import compile_balls, number_ball
+from verify.exact.balls import BallFunction, compile_balls, number_ball
 
+SIGN_PARTS = 16
 # The proved sign of a deciding quantity on the piece, or None.
 Decide = Callable[[sympy.Expr], int | None]
 _KINKS = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min, sympy.Piecewise)
@@ -118,19 +119,33 @@ def _sign_on(
     exact_ends = interval
     low, high = (number_ball(end).real for end in exact_ends)
     function = compile_balls(quantity, (variable,))
-    whole = function([acb(low.union(high))]).real
-    if whole > 0 or whole < 0:
-        return 1 if whole > 0 else -1
+    whole = _sign_over(function, low, high)
+    if whole is not None:
+        return whole
     middle = function([acb((low + high) / 2)]).real
     if not (middle > 0 or middle < 0):
         return None
     s = 1 if middle > 0 else -1
-    slope = compile_balls(sympy.diff(quantity, variable), (variable,))([acb(low.union(high))]).real
-    if (slope > 0 or slope < 0) and all(
+    slope = compile_balls(sympy.diff(quantity, variable), (variable,))
+    if _sign_over(slope, low, high) is not None and all(
         _not_opposite(quantity, variable, e, s) for e in exact_ends
     ):
         return s
     return None
+
+
+def _sign_over(function: BallFunction, low: arb, high: arb) -> int | None:
+    """The sign of ``function`` on [low, high] from :data:`SIGN_PARTS` sub-balls, or None.
+
+    One ball over a wide interval is too loose (``exp`` over [-24, -1] contains 0)."""
+    signs = set()
+    for k in range(SIGN_PARTS):
+        part = low + (high - low) * k / SIGN_PARTS
+        value = function([acb(part.union(low + (high - low) * (k + 1) / SIGN_PARTS))]).real
+        if not (value > 0 or value < 0):
+            return None
+        signs.add(1 if value > 0 else -1)
+    return signs.pop() if len(signs) == 1 else None
 
 
 def _not_opposite(quantity: sympy.Expr, variable: sympy.Symbol, end: sympy.Expr, s: int) -> bool:

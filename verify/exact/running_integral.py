@@ -44,7 +44,7 @@ from flint import acb, acb_poly, arb, ctx
 from verify.exact.balls import BallFunction, working_precision
 
 MAX_DEGREE = 64
-MAX_DEPTH = 12
+MAX_DEPTH = 8
 # Bernstein ellipse parameters tried for each piece, largest (fastest convergence) first.
 RHOS = (16.0, 8.0, 4.0, 2.5, 1.6, 1.25)
 # Widest piece (in the outer variable) before any analyticity test.
