@@ -172,6 +172,8 @@ def test_kinks_are_resolved_only_where_the_sign_is_proved() -> None:
     elu = sympy.Max(x, 0) + sympy.Min(sympy.exp(x) - 1, 0)
     assert on_piece(elu, x, sympy.Integer(-3), sympy.Integer(0)) == sympy.exp(x) - 1
     assert on_piece(elu, x, sympy.Integer(0), sympy.Integer(2)) == x
+    # Proved on sub-balls: one ball of exp over [-24, -1] contains 0 (it once stayed a Min).
+    assert on_piece(elu, x, sympy.Integer(-24), sympy.Integer(-1)) == sympy.exp(x) - 1
     # The kink x = 0 inside the interval: neither branch holds, so nothing is resolved.
     assert on_piece(elu, x, sympy.Integer(-1), sympy.Integer(1)) == elu
     steps = sympy.Heaviside(x - 1) + sympy.Piecewise((x, x > 2), (-x, True))
