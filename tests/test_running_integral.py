@@ -47,6 +47,7 @@ CLOSED = {
     "cosine": sympy.cos(2 * Z),
     "quadratic": (Z - 1) ** 2,
     "exponential": sympy.exp(Z / 2),
+    "heavy tail": sympy.exp(Z**2 / 5),  # R_j has erfi (ball evaluation and growth bound)
 }
 
 

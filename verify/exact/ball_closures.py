@@ -289,6 +289,7 @@ _HANDLERS: dict[str, Callable[[sympy.Basic, Slots], Closure]] = {
     "atan": _atan,
     "erf": _unary("erf"),
     "erfc": _unary("erfc"),
+    "erfi": _unary("erfi"),
     "Abs": _unary("real_abs", takes_analytic=True),
     "sign": _unary("real_sgn", takes_analytic=True),
     "Heaviside": _heaviside,

@@ -41,6 +41,7 @@ import sympy
 from flint import acb, arb
 
 from verify.cases.symbols import EPS
+from verify.exact.ball_closures import NotCompilable
 from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
 from verify.exact.branches import breakpoints as breakpoints  # re-exported: callers import it here
 from verify.exact.branches import on_piece
@@ -101,7 +102,10 @@ def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr],
     if found is None:
         return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
     reach, tail = found
-    integrate = _integrator(specialised, reach)
+    try:
+        integrate = _integrator(specialised, reach)
+    except NotCompilable:
+        return _uncertified(specialised)  # a function with a bound but no ball evaluation
     ball = arb("nan")
     for bits in PRECISION_LADDER:
         with working_precision(bits):
