@@ -27,7 +27,8 @@ range, walking outward from 0 so that ``K(s)`` is already known:
 3. ``K(t) = K(s) + h (P(1) - P(-1))`` within ``2 |h| E`` carries to the next piece.
 
 Pieces whose ``g`` is not analytic on any ellipse tried, or would need a degree above
-:data:`MAX_DEGREE`, are bisected (at most :data:`MAX_DEPTH` times; then the result is
+:data:`MAX_DEGREE`, are bounded outright when their share is provably below its budget
+(far tails), else bisected (at most :data:`MAX_DEPTH` times; then the result is
 ``nan``: uncertified, never wrong).  The monomial coefficients of a degree-``n``
 interpolant grow like ``2**n``, so the model is built and evaluated ``n + 16`` bits
 above the working precision.
@@ -103,6 +104,9 @@ def _piece(
     wanted = share / (4 * half * half * weight_sup + arb(2) ** -bits)
     model = _chebyshev_model(inner, middle, half, wanted, bits)
     if model is None:
+        crude = _crude(inner, start, end, running, weight_sup, share)
+        if crude is not None:
+            return crude
         if depth >= MAX_DEPTH:
             return arb("nan"), arb("nan")
         first, running = _piece(outer, inner, start, middle, running, share / 2, bits, depth + 1)
@@ -123,6 +127,22 @@ def _piece(
     share_of_integral += arb(0, _upper(model_error))
     running_error = 2 * abs(half) * error
     return +share_of_integral, +(running + increment + arb(0, _upper(running_error)))
+
+
+def _crude(
+    inner: BallFunction, start: arb, end: arb, running: arb, weight_sup: arb, share: arb
+) -> tuple[arb, arb] | None:
+    """A far piece whose share is negligible, bounded outright (no model), or None.
+
+    ``|K| <= |K(start)| + 2|h| sup|g|`` on the piece, so ``|int w K| <= 2|h| sup|w| sup|K|``;
+    used where ``g`` varies too fast for a low-degree model (``exp(a z**2)`` far out)
+    while the density has made the piece's share smaller than its budget."""
+    width = abs(end - start)
+    rise = width * _sup_abs(inner, start, end)
+    bound = width * weight_sup * (_upper(abs(running)) + rise)
+    if not (bound.is_finite() and bound < share):
+        return None
+    return arb(0, _upper(bound)), running + arb(0, _upper(rise))
 
 
 def _sup_abs(function: BallFunction, start: arb, end: arb) -> arb:
