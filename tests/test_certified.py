@@ -133,6 +133,15 @@ GROWING = {
     "polynomial exponential": (EPS - 2) ** 3 * sympy.exp(EPS / 2 - 1),
     "erf and atan": sympy.erf(EPS) * sympy.atan(3 * EPS) * EPS,
     "dilogarithm": sympy.polylog(2, -sympy.exp(EPS + 1)),
+    "log-sigmoid antiderivative": sympy.polylog(2, -sympy.exp(-2 * EPS)) / 2,
+    "softsign": EPS / (1 + sympy.Abs(EPS)),
+    "log above a half": sympy.log(sympy.Rational(1, 2) + (EPS - 1) ** 2),
+    "rational": (EPS**3 + 1) / (2 + EPS**2 + sympy.exp(EPS)) ** 2,
+    "erfi": sympy.erfi(EPS / 2 + sympy.Rational(1, 3)),
+    "erf of an imaginary argument": sympy.erf(sympy.I * EPS / 3),
+    "shifted bump antiderivative": sympy.erf(EPS - sympy.Rational(1, 2)) * sympy.exp(-EPS),
+    "mish": EPS * sympy.tanh(sympy.log(1 + sympy.exp(EPS))),
+    "piecewise": sympy.Piecewise((EPS**2, EPS > 1), (sympy.exp(EPS) - 1, True)),
 }
 SAMPLES = [x / 4 for x in range(-200, 201)]
 
@@ -152,6 +161,15 @@ def test_a_wrong_growth_bound_is_caught() -> None:
 
 def test_no_bound_is_claimed_for_super_exponential_growth() -> None:
     assert growth_bound(sympy.exp(sympy.exp(EPS)), EPS) is None
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [1 / (1 - sympy.exp(EPS)), sympy.log(1 - EPS**2), 1 / (sympy.Abs(EPS) - 1), sympy.tan(EPS)],
+)
+def test_no_bound_is_claimed_without_a_positive_floor(expr: sympy.Expr) -> None:
+    """Denominators and logarithms that reach 0 (poles, log singularities) get no bound."""
+    assert growth_bound(expr, EPS) is None
 
 
 @pytest.mark.parametrize(

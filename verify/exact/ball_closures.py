@@ -10,7 +10,7 @@ Anything outside the supported functions (the table at the end) raises
 Kink functions (``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``, ``Piecewise``) on a ball that
 straddles their kink return a ball covering both sides.  With ``analytic=True``
 (the mode :func:`flint.acb.integral` uses to certify its error bounds) they, and
-the branch cuts of ``log``, ``sqrt`` and non-integer powers, return a non-finite
+the branch cuts of ``log``, ``sqrt``, ``atan`` and non-integer powers, return a non-finite
 ball instead, as the integrator requires of a function that is not holomorphic there.
 
 >>> import sympy
@@ -249,6 +249,19 @@ def _piecewise(expr: sympy.Basic, slots: Slots) -> Closure:
     return piecewise
 
 
+def _atan(expr: sympy.Basic, slots: Slots) -> Closure:
+    """atan, whose branch cuts are the imaginary half-lines beyond +-i."""
+    (argument,) = _arguments(expr, slots)
+
+    def atan(values: list[acb], analytic: bool) -> acb:
+        z = argument(values, analytic)
+        if analytic and 0 in z.real and not abs(z.imag) < 1:
+            return acb(arb.nan())  # the ball may touch a branch cut: not holomorphic
+        return z.atan()
+
+    return atan
+
+
 def _polylog(expr: sympy.Basic, slots: Slots) -> Closure:
     order, argument = _arguments(expr, slots)
 
@@ -273,9 +286,10 @@ _HANDLERS: dict[str, Callable[[sympy.Basic, Slots], Closure]] = {
     "sinh": _unary("sinh"),
     "cosh": _unary("cosh"),
     "tanh": _unary("tanh"),
-    "atan": _unary("atan"),
+    "atan": _atan,
     "erf": _unary("erf"),
     "erfc": _unary("erfc"),
+    "erfi": _unary("erfi"),
     "Abs": _unary("real_abs", takes_analytic=True),
     "sign": _unary("real_sgn", takes_analytic=True),
     "Heaviside": _heaviside,

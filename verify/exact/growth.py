@@ -19,8 +19,12 @@ cost nothing that matters.
   ``Heaviside`` (1), ``atan`` (pi/2), ``erfc`` (2); ``Abs`` keeps its argument's bound,
   ``Max`` and ``Min`` the sum of their arguments' bounds;
 - ``polylog(2, -exp(u))`` (softplus's antiderivative): ``(pi**2/4 + 1) exp(|u|)``;
-- ``1 / q`` and ``log q`` where ``q >= 1`` is provable (a constant at least 1 plus
-  exponentials, or ``cosh``): ``1/q <= 1`` and ``0 <= log q <= log A_q + B_q|x| + C_q x**2``.
+- ``1 / q**n`` and ``log q`` where ``q >= c > 0`` is provable (a positive constant plus
+  nonnegative terms: real exponentials, ``Abs``, even powers, ``cosh``; or ``cosh``):
+  ``q**-n <= c**-n`` and ``|log q| <= |log c| + log A_q + B_q|x| + C_q x**2``;
+- ``erfi(y)`` and ``erf(i y)`` for real ``y`` linear in x: ``2/sqrt(pi) exp(|y| + y**2)``;
+- ``Piecewise``: the sum of its branches' bounds; ``int_0^x g(e) de``: ``exp(|x|)`` times
+  ``g``'s bound with ``C`` raised to 0 (the bound is increasing in ``|e|``).
 
 >>> x = sympy.Symbol("x", real=True)
 >>> growth_bound(sympy.log(1 + sympy.exp(2 * x)) ** 2 * x**2, x)
@@ -106,21 +110,36 @@ def _bound(expr: sympy.Expr, x: sympy.Symbol, unit: frozenset[sympy.Symbol]) -> 
         return Growth(sympy.pi / 2, sympy.Integer(0), sympy.Integer(0))
     if name == "Abs":
         return _bound(expr.args[0], x, unit)
-    if name == "log" and _at_least_one(expr.args[0]):
+    if name == "log" and _positive_floor(expr.args[0]) is not None:
+        floor = _positive_floor(expr.args[0])
         inner = _bound(expr.args[0], x, unit)
-        # 0 <= log q <= log A + B|x| + C x^2 <= (|log A| + B + 2|C|) exp(|x|).
-        scale = sympy.Abs(sympy.log(inner.scale)) + inner.linear + 2 * sympy.Abs(inner.quadratic)
+        # floor <= q <= A exp(B|x| + C x^2), so |log q| <= |log floor| + |log A| + B|x| + C x^2
+        # <= (|log floor| + |log A| + B + 2|C|) exp(|x|).
+        scale = (
+            sympy.Abs(sympy.log(floor))
+            + sympy.Abs(sympy.log(inner.scale))
+            + inner.linear
+            + 2 * sympy.Abs(inner.quadratic)
+        )
         return Growth(scale, sympy.Integer(1), sympy.Integer(0))
+    if name == "erfi" and _is_real(expr.args[0]):
+        return _erfi(expr.args[0], x, unit)
+    if name == "erf" and _is_real(sympy.I * expr.args[0]):
+        return _erfi(sympy.I * expr.args[0], x, unit)  # erf(i y) = i erfi(y)
+    if name == "Piecewise":
+        return _sum(_bound(branch, x, unit) for branch, _ in expr.args)
     if name == "polylog" and expr.args[0] == 2 and _is_real(expr.args[1]):
         # |Li2(-exp(u))| <= pi^2/4 + u^2/2 <= (pi^2/4 + 1) exp(|u|) for real u.
         argument = -expr.args[1]
         if argument.func == sympy.exp:
             a0, a1, a2 = _polynomial_bound(argument.args[0], x, unit)
             return Growth((sympy.pi**2 / 4 + 1) * sympy.exp(a0), a1, a2)
-    if name == "Integral" and len(expr.limits) == 1:
+    if name == "Integral" and len(expr.limits) == 1 and len(expr.limits[0]) == 3:
         variable, lower, upper = expr.limits[0]
-        if lower == 0 and upper == 1:
-            return _bound(expr.function, x, unit | {variable})
+        if lower == 0 and upper == x:
+            # |int_0^x g| <= |x| sup_{|e| <= |x|} |g(e)| <= exp(|x|) A exp(B|x| + max(C, 0) x**2).
+            inner = _bound(expr.function, variable, unit)
+            return Growth(inner.scale, inner.linear + 1, sympy.Max(inner.quadratic, 0))
     raise _NoBound
 
 
@@ -143,8 +162,9 @@ def _power(expr: sympy.Expr, x: sympy.Symbol, unit: frozenset[sympy.Symbol]) -> 
     base, exponent = expr.base, expr.exp
     if exponent.is_Integer and exponent > 0:
         return _bound(base, x, unit) ** int(exponent)
-    if exponent.is_Integer and exponent < 0 and _at_least_one(base):
-        return _BOUNDED  # q >= 1, so 0 < q**-n <= 1
+    floor = _positive_floor(base) if exponent.is_Integer and exponent < 0 else None
+    if floor is not None:
+        return Growth(floor**exponent, sympy.Integer(0), sympy.Integer(0))  # 0 < q**-n <= floor**-n
     if exponent.is_Integer and exponent < 0 and base.func == sympy.exp:
         return _bound(sympy.exp(-base.args[0] * -exponent), x, unit)
     if exponent == sympy.Rational(1, 2):
@@ -202,19 +222,43 @@ def _is_real(expr: sympy.Expr) -> bool:
     return bool(expr.is_extended_real) and not expr.has(sympy.I)
 
 
-def _at_least_one(expr: sympy.Expr) -> bool:
-    """Whether ``expr >= 1`` is provable: a constant >= 1 plus real exponentials, or cosh."""
+def _positive_floor(expr: sympy.Expr) -> sympy.Expr | None:
+    """A constant ``c > 0`` with ``expr >= c`` for all real x, provable term by term, or None.
+
+    ``expr`` must be a positive constant plus terms that are nonnegative for real
+    arguments: real exponentials, ``Abs``, even powers, ``cosh`` (counted as 0, though it
+    is >= 1), and positive multiples and products of those; or ``cosh`` itself (>= 1).
+    """
     if expr.func == sympy.cosh and _is_real(expr.args[0]):
-        return True
-    if not expr.is_Add:
-        return False
+        return sympy.Integer(1)
     constant, rest = expr.as_coeff_Add()
-    positive = all(
-        (term.func == sympy.exp and _is_real(term.args[0]))
-        or (term.is_Mul and term.args[0].is_positive and term.args[1].func == sympy.exp)
-        for term in sympy.Add.make_args(rest)
-    )
-    return bool(constant >= 1) and positive
+    if not (constant.is_positive and all(_nonnegative(t) for t in sympy.Add.make_args(rest))):
+        return None
+    return constant
+
+
+def _nonnegative(term: sympy.Expr) -> bool:
+    if term == 0:
+        return True
+    if term.is_Mul:
+        return all(_nonnegative(factor) for factor in term.args)
+    if term.is_number:
+        return bool(term.is_nonnegative)
+    if term.is_Pow and term.exp.is_Integer:
+        return _is_real(term.base) and (int(term.exp) % 2 == 0 or _nonnegative(term.base))
+    if term.func in (sympy.exp, sympy.Abs, sympy.cosh):
+        return _is_real(term.args[0])
+    return False
+
+
+def _erfi(argument: sympy.Expr, x: sympy.Symbol, unit: frozenset[sympy.Symbol]) -> Growth:
+    """|erfi(y)| = 2/sqrt(pi) |int_0^y exp(t^2) dt| <= 2/sqrt(pi) |y| exp(y^2)
+    <= 2/sqrt(pi) exp(|y| + y^2), for real y linear in x."""
+    a0, a1, a2 = _polynomial_bound(argument, x, unit)
+    if a2 != 0:
+        raise _NoBound  # y quadratic: exp(y^2) is not of this form
+    # |y| + y^2 <= (a0 + a0^2) + (a1 + 2 a0 a1)|x| + a1^2 x^2.
+    return Growth(2 / sympy.sqrt(sympy.pi) * sympy.exp(a0 + a0**2), a1 + 2 * a0 * a1, a1**2)
 
 
 def tail_bound(growth: Growth, reach: arb) -> arb:

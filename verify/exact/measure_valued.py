@@ -28,16 +28,16 @@ the expectation is computed by (nested) quadrature.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy
 
 from verify.cases.symbols import EPS, MU, SIGMA, Z
+from verify.exact.antiderivatives import antiderivative
 from verify.exact.compound import Compound
 from verify.exact.gaussian import Expectation, gaussian_expectation
 from verify.exact.moment_source import MomentSource
 
-_U = sympy.Symbol("u", positive=True)
+# The inner variable of K_j(eps) = int_0^eps r(mu + sigma e)**j de (real, any sign).
+_INNER = sympy.Symbol("e_inner", real=True)
 
 
 def rayleigh_expectation(function_of_eps: sympy.Expr) -> Expectation:
@@ -110,49 +110,9 @@ def _coupled_cross(r: sympy.Expr, i: int, j: int) -> Expectation:
         return maxwell_expectation(sample**i)
     if i == 0:
         return gaussian_expectation(sample**j)  # M U is standard normal
-    antiderivative = _antiderivative(r, j)
-    if antiderivative is None:
-        inner = sympy.Integral(r.subs(Z, MU + SIGMA * EPS * _U) ** j, (_U, 0, 1))
-        return gaussian_expectation(EPS**2 * sample**i * inner)
-    rise = antiderivative.subs(Z, MU + SIGMA * EPS) - antiderivative.subs(Z, MU)
+    found = antiderivative(r, j)
+    if found is None:
+        inner = sympy.Integral(r.subs(Z, MU + SIGMA * _INNER) ** j, (_INNER, 0, EPS))
+        return gaussian_expectation(EPS * sample**i * inner)
+    rise = found.subs(Z, MU + SIGMA * EPS) - found.subs(Z, MU)
     return gaussian_expectation(EPS * sample**i * rise / SIGMA)
-
-
-@lru_cache(maxsize=64)
-def _antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
-    """An antiderivative of r**power in z, when one is known or SymPy finds one.
-
-    Kinks give ``Piecewise`` antiderivatives, which the term expansion integrates;
-    jumps (Heaviside, sign) are rewritten as ``Piecewise`` first (SymPy integrates
-    them directly only to Meijer G-functions).  Softplus, whose antiderivative SymPy
-    does not find, has the dilogarithm (:func:`_known_antiderivative`).  Where none
-    is found the inner integral stays an integral (nested quadrature).
-    """
-    known = _known_antiderivative(r, power)
-    if known is not None:
-        return known
-    integrand = sympy.expand(r**power)
-    if r.has(sympy.Heaviside, sympy.sign):
-        integrand = integrand.rewrite(sympy.Piecewise)
-    # conds="none": the generic branch (e.g. sin(k z)/k, not a Piecewise on k = 0).
-    result = sympy.integrate(integrand, Z, conds="none")
-    return None if result.has(sympy.Integral, sympy.meijerg) else result
-
-
-def _known_antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
-    """Antiderivatives SymPy misses: softplus, ``d/dz -Li2(-exp(u))/u' = log(1 + exp(u))``.
-
-    >>> from verify.cases.symbols import Z
-    >>> _known_antiderivative(sympy.log(1 + sympy.exp(2 * Z)), 1)
-    -polylog(2, -exp(2*z))/2
-    """
-    if power != 1 or r.func != sympy.log or len(r.args) != 1:
-        return None
-    constant, rest = r.args[0].as_coeff_Add()
-    if constant != 1 or rest.func != sympy.exp:
-        return None
-    exponent = rest.args[0]
-    slope = sympy.diff(exponent, Z)
-    if not exponent.is_polynomial(Z) or slope == 0 or slope.has(Z):
-        return None
-    return -sympy.polylog(2, -sympy.exp(exponent)) / slope

@@ -6,14 +6,19 @@ it gives is reported with method ``"quadrature"`` and that ball's radius.
 
 - **The integral over |eps| <= L** is FLINT's ``acb.integral`` (Petras's algorithm
   with Gauss-Legendre rules and rigorous error bounds from the integrand's analytic
-  continuation), on pieces split at every breakpoint of ``Abs``, ``sign``,
-  ``Heaviside``, ``Max`` and ``Min`` (the integrand is analytic inside each piece).
+  continuation), on pieces split at every breakpoint found (:func:`breakpoints`) of
+  ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and ``Piecewise``; on each piece the
+  kinks whose branch is proved are resolved (:mod:`verify.exact.branches`), so the
+  integrand is analytic across the piece's ends.
+- **An integrand ``w(eps) * Integral(g(e), (e, 0, eps))``** (the coupled measure-valued
+  moments without an antiderivative) is a one-dimensional running integral
+  (:mod:`verify.exact.running_integral`), never a nested quadrature.
 - **The tails |eps| > L** are bounded, not assumed small: a structural growth bound
   ``|f(x)| <= A exp(B|x| + C x**2)`` (:mod:`verify.exact.growth`) integrates against the
   density in closed form; ``L`` is the first of :data:`REACHES` whose tail bound is
   below the target, and the tail bound is added to the radius.
-- **Where no growth bound can be proved** (for example ``exp(exp(z))``) nothing is
-  certified: divergence is then detected from the tails (the integrand times the
+- **Where no growth bound can be proved** (for example ``exp(exp(z))``, or ``tan``)
+  nothing is certified: divergence is then detected from the tails (the integrand times the
   density still growing at |eps| = 60) and returned as an infinity, or else
   mpmath's tanh-sinh value is returned with radius ``None`` (uncertified).
 
@@ -28,7 +33,7 @@ True
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import mpmath
@@ -36,8 +41,12 @@ import sympy
 from flint import acb, arb
 
 from verify.cases.symbols import EPS
+from verify.exact.ball_closures import NotCompilable
 from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.exact.branches import breakpoints as breakpoints  # re-exported: callers import it here
+from verify.exact.branches import on_piece
 from verify.exact.growth import Growth, growth_bound, tail_bound
+from verify.exact.running_integral import running_integral
 
 WORKING_DIGITS = 40
 # Bits of the ball arithmetic; a second, higher rung is tried if the first is too wide.
@@ -84,39 +93,115 @@ def ball_to_mpf(ball: arb) -> mpmath.mpf:
 
 @lru_cache(maxsize=4096)
 def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> arb:
-    specialised = sympy.sympify(integrand).subs(dict(point))
+    # xreplace, not subs: the point is numbers, and subs was most of the time here.
+    specialised = sympy.sympify(integrand).xreplace(dict(point))
     growth = growth_bound(specialised, EPS)
-    if growth is not None:
-        function = compile_balls(specialised * _DENSITY, (EPS,))
-        for bits in PRECISION_LADDER:
-            with working_precision(bits):
-                ball = _integrate(function, specialised, growth, bits)
-                if _good_enough(ball):
-                    return +ball
-        return ball
-    return _uncertified(specialised)
+    if growth is None:
+        return _uncertified(specialised)
+    found = _reach(growth)
+    if found is None:
+        return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
+    reach, tail = found
+    try:
+        integrate = _integrator(specialised, reach)
+    except NotCompilable:
+        return _uncertified(specialised)  # a function with a bound but no ball evaluation
+    ball = arb("nan")
+    for bits in PRECISION_LADDER:
+        with working_precision(bits):
+            ball = integrate(bits) + arb(0, tail)
+            if _good_enough(ball):
+                return +ball
+    return ball
 
 
-def _integrate(function: BallFunction, specialised: sympy.Expr, growth: Growth, bits: int) -> arb:
+def _integrator(specialised: sympy.Expr, reach: int) -> Callable[[int], arb]:
+    """The integral over |eps| <= reach at a precision: acb.integral piece by piece, or for
+    ``w(eps) int_0^eps g(e) de`` the running integral.  Each piece gets the integrand with
+    its kinks resolved (:mod:`verify.exact.branches`), analytic across the piece's ends."""
+    running = running_parts(specialised)
+    if running is None:
+        ends = _ends(specialised, reach, with_zero=False)
+        weighted = specialised * _DENSITY
+        functions = [_resolved(weighted, low, high) for low, high in itertools.pairwise(ends)]
+        return lambda bits: _integrate(ends, functions, bits)
+    outer, integral = running
+    inner = integral.function.subs(integral.limits[0][0], EPS)
+    ends = _ends(outer * inner, reach, with_zero=True)
+    pairs = [
+        (_resolved(outer * _DENSITY, low, high), _resolved(inner, low, high))
+        for low, high in itertools.pairwise(ends)
+    ]
+
+    def integrate(bits: int) -> arb:
+        balls = [number_ball(end).real for end in ends]
+        pieces = [
+            (low, high, weight, inner_function)
+            for (low, high), (weight, inner_function) in zip(
+                itertools.pairwise(balls), pairs, strict=True
+            )
+        ]
+        return running_integral(pieces, ABSOLUTE_TARGET * arb(2) ** -8)
+
+    return integrate
+
+
+def _resolved(expr: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> BallFunction:
+    if expr.has(*_KINKS, sympy.Piecewise):
+        expr = on_piece(expr, EPS, low, high)
+    return compile_balls(expr, (EPS,))
+
+
+def running_parts(integrand: sympy.Expr) -> tuple[sympy.Expr, sympy.Integral] | None:
+    """(w, Integral(g(e), (e, 0, eps))) when ``integrand`` is their product, else None."""
+    integrals = integrand.atoms(sympy.Integral)
+    if len(integrals) != 1 or not integrand.is_Mul:
+        return None
+    (integral,) = integrals
+    limits = integral.limits
+    if len(limits) != 1 or len(limits[0]) != 3 or tuple(limits[0][1:]) != (0, EPS):
+        return None
+    if integral not in integrand.args:
+        return None
+    outer = sympy.Mul(*(factor for factor in integrand.args if factor != integral))
+    return None if outer.has(sympy.Integral) else (outer, integral)
+
+
+def _reach(growth: Growth) -> tuple[int, arb] | None:
+    """The first reach whose tail bound is below the target, with that bound."""
     target = ABSOLUTE_TARGET * arb(2) ** -8
     for reach in REACHES:
         tail = tail_bound(growth, arb(reach))
         if tail < target:
-            break
-    else:
-        return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
+            return reach, tail
+    return None
+
+
+def _ends(specialised: sympy.Expr, reach: int, with_zero: bool) -> list[sympy.Expr]:
+    """-reach, the breakpoints inside (and 0), reach: exact and sorted."""
     inside = [x for x in breakpoints(specialised) if -reach < float(x) < reach]
-    nodes = [arb(-reach), *(number_ball(x).real for x in inside), arb(reach)]
+    if with_zero and not any(x == 0 for x in inside):
+        inside = sorted([*inside, sympy.Integer(0)], key=float)
+    return [sympy.Integer(-reach), *inside, sympy.Integer(reach)]
+
+
+def _integrate(ends: list[sympy.Expr], functions: list[BallFunction], bits: int) -> arb:
+    target = ABSOLUTE_TARGET * arb(2) ** -8
+    balls = [number_ball(end).real for end in ends]
     total = acb(0)
-    for low, high in itertools.pairwise(nodes):
+    for (low, high), function in zip(itertools.pairwise(balls), functions, strict=True):
         total += acb.integral(
-            lambda x, analytic: function([x], analytic),
+            _as_integrand(function),
             low,
             high,
             rel_tol=arb(2) ** -(bits - 8),
             abs_tol=target,
         )
-    return total.real + arb(0, tail)
+    return total.real
+
+
+def _as_integrand(function: BallFunction) -> Callable[[acb, bool], acb]:
+    return lambda x, analytic: function([x], analytic)
 
 
 def _good_enough(ball: arb) -> bool:
@@ -141,31 +226,6 @@ def _uncertified(specialised: sympy.Expr) -> arb:
         kinks = [mpmath.mpf(str(sympy.N(x, WORKING_DIGITS))) for x in breakpoints(specialised)]
         value = mpmath.quad(weighted, [-mpmath.inf, *kinks, mpmath.inf])
     return arb(mpmath.nstr(value, WORKING_DIGITS), "inf")
-
-
-def breakpoints(integrand: sympy.Expr) -> list[sympy.Expr]:
-    """The sorted real roots in eps of the arguments of kink functions (linear ones only).
-
-    Exact numbers when the integrand's coefficients are, so that certified quadrature
-    splits exactly at each kink.
-    """
-    roots: set[sympy.Expr] = set()
-    for kink in integrand.atoms(*_KINKS):
-        arguments = kink.args if isinstance(kink, sympy.Max | sympy.Min) else kink.args[:1]
-        differences = [a - b for a in arguments for b in arguments if a != b] or arguments
-        for argument in differences:
-            roots.update(_linear_root(argument))
-    return sorted(roots, key=float)
-
-
-def _linear_root(argument: sympy.Expr) -> list[sympy.Expr]:
-    if not argument.free_symbols <= {EPS}:
-        return []  # a kink inside an inner integral (its variable is not eps)
-    poly = sympy.Poly(argument, EPS) if argument.is_polynomial(EPS) else None
-    if poly is None or poly.degree() != 1:
-        return []
-    slope, intercept = (sympy.re(c) for c in poly.all_coeffs())
-    return [-intercept / slope] if slope != 0 else []
 
 
 def _tail_sign(weighted: object) -> mpmath.mpf | None:
