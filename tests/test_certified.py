@@ -142,6 +142,8 @@ GROWING = {
     "shifted bump antiderivative": sympy.erf(EPS - sympy.Rational(1, 2)) * sympy.exp(-EPS),
     "mish": EPS * sympy.tanh(sympy.log(1 + sympy.exp(EPS))),
     "piecewise": sympy.Piecewise((EPS**2, EPS > 1), (sympy.exp(EPS) - 1, True)),
+    "ELU": sympy.Max(EPS + 1, 0) + sympy.exp(sympy.Min(0, EPS + 1)) - 1,
+    "kinks inside exp": sympy.exp(sympy.Max(EPS, -EPS / 2) - sympy.Abs(EPS - 1) / 3),
 }
 SAMPLES = [x / 4 for x in range(-200, 201)]
 

@@ -215,6 +215,10 @@ def _polynomial_bound(
     name = expr.func.__name__
     if name in _ONE_BOUNDED and _is_real(expr.args[0]):
         return (sympy.Integer(_ONE_BOUNDED[name]), sympy.Integer(0), sympy.Integer(0))
+    if name in ("Max", "Min") or (name == "Abs" and _is_real(expr.args[0])):
+        # |Max(a, b)|, |Min(a, b)| <= |a| + |b| and ||a|| = |a| (the ELU's exp(Min(z, 0))).
+        parts = [_polynomial_bound(a, x, unit) for a in expr.args]
+        return tuple(sympy.Add(*column) for column in zip(*parts, strict=True))
     raise _NoBound
 
 
