@@ -99,27 +99,28 @@ class BoxFunction:
     def enclose(self, box: Box) -> arb:
         """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
         with working_precision(BOX_PRECISION):
-            return self._enclose(box)
+            return self._enclose(box)[0]
 
     def sign(self, box: Box) -> Sign:
         """The certified sign of f over ``box``, or None (three-valued; see certified_sign)."""
         with working_precision(BOX_PRECISION):
-            ball = self._enclose(box)
+            ball, gradient = self._enclose(box)
             decided = certified_sign(ball)
             if decided is not None or not ball.is_finite():
                 return decided
-            return self._monotone_sign(box)
+            return self._monotone_sign(box, gradient)
 
-    def _enclose(self, box: Box) -> arb:
+    def _enclose(self, box: Box) -> tuple[arb, list[arb]]:
+        """The enclosure of f over the box, and of its gradient (which it used)."""
         whole = [interval_ball(low, high) for low, high in box]
         natural = self.value(whole).real
         gradient = [partial(whole).real for partial in self.partials]
         centred = self._centred(box, gradient)
         if not centred.is_finite():
-            return natural
+            return natural, gradient
         if not natural.is_finite():
-            return centred
-        return _intersection(natural, centred)
+            return centred, gradient
+        return _intersection(natural, centred), gradient
 
     def _centred(self, box: Box, gradient: Sequence[arb]) -> arb:
         """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X."""
@@ -130,10 +131,8 @@ class BoxFunction:
                 total += slope * (arb(low).union(arb(high)) - arb(c))
         return total
 
-    def _monotone_sign(self, box: Box) -> Sign:
+    def _monotone_sign(self, box: Box, gradient: Sequence[arb]) -> Sign:
         """The sign from the faces where f is monotone in some coordinates, or None."""
-        whole = [interval_ball(low, high) for low, high in box]
-        gradient = [partial(whole).real for partial in self.partials]
         slopes = [certified_sign(slope) for slope in gradient]
         if all(s is None or s == 0 for s in slopes):
             return None
