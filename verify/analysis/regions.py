@@ -34,7 +34,9 @@ from dataclasses import dataclass
 import sympy
 
 from verify.exact.box_enclosure import Box, BoxFunction, box_function, divergence_over
+from verify.exact.box_quadrature import QuadratureDifference, box_variance
 from verify.exact.derivation import Derivation
+from verify.exact.gaussian import Expectation
 
 UNDECIDED, EQUAL, INFINITE = "undecided", "equal", "infinite"
 Labeller = Callable[[Box], str | None]
@@ -226,10 +228,10 @@ def component_labeller(
     domain: Box,
 ) -> Labeller | None:
     """The labeller for one gradient component with ``fixed`` values substituted exactly,
-    or None when a variance has no closed form."""
+    or None when a variance can be enclosed neither in closed form nor by quadrature."""
     forms = [variance_form(derivation, name, component) for name in names]
     if forms[0] is None or forms[1] is None:
-        return None
+        return quadrature_labeller(derivation, names, component, fixed, variables, domain)
     substituted = tuple(
         VarianceForm(
             sympy.sympify(f.value).xreplace(dict(fixed)),
@@ -238,3 +240,36 @@ def component_labeller(
         for f in (forms[0], forms[1])
     )
     return closed_form_labeller(names, (substituted[0], substituted[1]), variables, domain)
+
+
+def quadrature_labeller(
+    derivation: Derivation,
+    names: tuple[str, str],
+    component: str,
+    fixed: Mapping[sympy.Symbol, sympy.Expr],
+    variables: tuple[sympy.Symbol, ...],
+    domain: Box,
+) -> Labeller | None:
+    """The labeller of two variances enclosed by box quadrature
+    (:mod:`verify.exact.box_quadrature`), or None where that cannot be certified (an
+    estimator whose moments are not single expectations, or no growth bound)."""
+    variances = []
+    for name in names:
+        moments = [derivation.raw_moment(name, component, order) for order in (1, 2)]
+        if not all(isinstance(m, Expectation) for m in moments):
+            return None
+        integrands = [sympy.sympify(m.integrand).xreplace(dict(fixed)) for m in moments]
+        variance = box_variance(integrands[0], integrands[1], variables, domain)
+        if variance is None:
+            return None
+        variances.append(variance)
+    difference = QuadratureDifference((variances[0], variances[1]))
+
+    def label(box: Box) -> str | None:
+        # A growth bound with C < 1/2 proves both expectations finite on the whole domain.
+        sign = difference.sign(box)
+        if sign is None:
+            return None
+        return EQUAL if sign == 0 else names[0] if sign < 0 else names[1]
+
+    return label

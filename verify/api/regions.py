@@ -62,6 +62,7 @@ from verify.analysis.regions import (
     crossings,
     search_regions,
     shares,
+    variance_form,
 )
 from verify.api.case import Case, CaseLike, complete_point
 from verify.api.crossover import range_problem
@@ -276,7 +277,11 @@ def _row(
     for component in GRADIENT_PARAMETERS:
         labeller = component_labeller(derivation, pair, component, exact, variables, domain)
         if labeller is None:
-            raise CaseError(str(case.path), "r", "no closed form (quadrature): not yet")
+            # Nothing can be certified: the whole domain is one undecided box.
+            methods[component] = "uncertified"
+            searches[component] = search_regions(lambda box: None, domain, 1.0, time_limit)
+            continue
+        closed = all(variance_form(derivation, e, component) is not None for e in pair)
+        methods[component] = "closed-form" if closed else "quadrature"
         searches[component] = search_regions(labeller, domain, min_width, time_limit)
-        methods[component] = "closed-form"
     return RegionsRow(dict(fixed), names, searches, methods)

@@ -120,7 +120,7 @@ class BoxFunction:
             return natural, gradient
         if not natural.is_finite():
             return centred, gradient
-        return _intersection(natural, centred), gradient
+        return intersection(natural, centred), gradient
 
     def _centred(self, box: Box, gradient: Sequence[arb]) -> arb:
         """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X."""
@@ -161,7 +161,7 @@ def _face(box: Box, slopes: Sequence[Sign], towards: int) -> Box:
     return tuple(face)
 
 
-def _intersection(first: arb, second: arb) -> arb:
+def intersection(first: arb, second: arb) -> arb:
     """A ball containing the intersection of two balls that both contain the range."""
     low = max(first.lower(), second.lower())
     high = min(first.upper(), second.upper())
