@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from verify.exact.box_enclosure import Box, BoxFunction, box_function, divergence_over
+from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
 from verify.exact.box_quadrature import QuadratureDifference, box_variance
 from verify.exact.derivation import Derivation
 from verify.exact.gaussian import Expectation
@@ -187,10 +187,7 @@ def closed_form_labeller(
             return INFINITE
         if "divergent" in divergent:
             return names[divergent.index("finite")]
-        sign = function.sign(box)
-        if sign is None:
-            return None
-        return EQUAL if sign == 0 else names[0] if sign < 0 else names[1]
+        return _sign_label(names, function.sign(box))
 
     return label
 
@@ -227,49 +224,44 @@ def component_labeller(
     variables: tuple[sympy.Symbol, ...],
     domain: Box,
 ) -> Labeller | None:
-    """The labeller for one gradient component with ``fixed`` values substituted exactly,
-    or None when a variance can be enclosed neither in closed form nor by quadrature."""
-    forms = [variance_form(derivation, name, component) for name in names]
-    if forms[0] is None or forms[1] is None:
-        return quadrature_labeller(derivation, names, component, fixed, variables, domain)
-    substituted = tuple(
-        VarianceForm(
-            sympy.sympify(f.value).xreplace(dict(fixed)),
-            tuple(sympy.sympify(b).xreplace(dict(fixed)) for b in f.divergence),
-        )
-        for f in (forms[0], forms[1])
-    )
-    return closed_form_labeller(names, (substituted[0], substituted[1]), variables, domain)
-
-
-def quadrature_labeller(
-    derivation: Derivation,
-    names: tuple[str, str],
-    component: str,
-    fixed: Mapping[sympy.Symbol, sympy.Expr],
-    variables: tuple[sympy.Symbol, ...],
-    domain: Box,
-) -> Labeller | None:
-    """The labeller of two variances enclosed by box quadrature
-    (:mod:`verify.exact.box_quadrature`), or None where that cannot be certified (an
+    """The labeller for one gradient component with ``fixed`` values substituted exactly:
+    closed forms where both variances have one, else box quadrature
+    (:mod:`verify.exact.box_quadrature`); None where neither can be certified (an
     estimator whose moments are not single expectations, or no growth bound)."""
+    substitution = dict(fixed)
+    forms = [variance_form(derivation, name, component) for name in names]
+    if forms[0] is not None and forms[1] is not None:
+        substituted = tuple(
+            VarianceForm(
+                sympy.sympify(f.value).xreplace(substitution),
+                tuple(sympy.sympify(b).xreplace(substitution) for b in f.divergence),
+            )
+            for f in (forms[0], forms[1])
+        )
+        return closed_form_labeller(names, (substituted[0], substituted[1]), variables, domain)
     variances = []
     for name in names:
         moments = [derivation.raw_moment(name, component, order) for order in (1, 2)]
-        if not all(isinstance(m, Expectation) for m in moments):
-            return None
-        integrands = [sympy.sympify(m.integrand).xreplace(dict(fixed)) for m in moments]
-        variance = box_variance(integrands[0], integrands[1], variables, domain)
+        integrands = [
+            sympy.sympify(m.integrand).xreplace(substitution)
+            for m in moments
+            if isinstance(m, Expectation)
+        ]
+        variance = (
+            box_variance(integrands[0], integrands[1], variables, domain)
+            if len(integrands) == 2
+            else None
+        )
         if variance is None:
             return None
         variances.append(variance)
     difference = QuadratureDifference((variances[0], variances[1]))
+    # A growth bound with C < 1/2 proves both expectations finite on the whole domain.
+    return lambda box: _sign_label(names, difference.sign(box))
 
-    def label(box: Box) -> str | None:
-        # A growth bound with C < 1/2 proves both expectations finite on the whole domain.
-        sign = difference.sign(box)
-        if sign is None:
-            return None
-        return EQUAL if sign == 0 else names[0] if sign < 0 else names[1]
 
-    return label
+def _sign_label(names: tuple[str, str], sign: Sign) -> str | None:
+    """The label a certified sign of Var[first] - Var[second] proves (None: undecided)."""
+    if sign is None:
+        return None
+    return EQUAL if sign == 0 else names[0] if sign < 0 else names[1]

@@ -148,9 +148,13 @@ def box_variance(
         [box_expectation(sympy.diff(e, v), variables, domain) for v in free]
         for e in (first, second)
     ]
-    if None in prepared or None in partials[0] or None in partials[1]:
+    first_partials = tuple(p for p in partials[0] if p is not None)
+    second_partials = tuple(p for p in partials[1] if p is not None)
+    if prepared[0] is None or prepared[1] is None or len(first_partials) < len(free):
         return None
-    return BoxVariance(*prepared, tuple(partials[0]), tuple(partials[1]))  # type: ignore[arg-type]
+    if len(second_partials) < len(free):
+        return None
+    return BoxVariance(prepared[0], prepared[1], first_partials, second_partials)
 
 
 @dataclass(frozen=True)
