@@ -104,23 +104,30 @@ class BoxFunction:
     def sign(self, box: Box) -> Sign:
         """The certified sign of f over ``box``, or None (three-valued; see certified_sign)."""
         with working_precision(BOX_PRECISION):
-            ball, gradient = self._enclose(box)
+            whole = [interval_ball(low, high) for low, high in box]
+            gradient = [partial(whole).real for partial in self.partials]
+            # The centred form decides most boxes near the zero set: try it alone first.
+            decided = certified_sign(self._centred(box, gradient))
+            if decided is not None:
+                return decided
+            ball, _ = self._enclose(box, gradient)
             decided = certified_sign(ball)
             if decided is not None or not ball.is_finite():
                 return decided
             return self._monotone_sign(box, gradient)
 
-    def _enclose(self, box: Box) -> tuple[arb, list[arb]]:
+    def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
         """The enclosure of f over the box, and of its gradient (which it used)."""
         whole = [interval_ball(low, high) for low, high in box]
         natural = self.value(whole).real
-        gradient = [partial(whole).real for partial in self.partials]
+        if gradient is None:
+            gradient = [partial(whole).real for partial in self.partials]
         centred = self._centred(box, gradient)
         if not centred.is_finite():
-            return natural, gradient
+            return natural, list(gradient)
         if not natural.is_finite():
-            return centred, gradient
-        return intersection(natural, centred), gradient
+            return centred, list(gradient)
+        return intersection(natural, centred), list(gradient)
 
     def _centred(self, box: Box, gradient: Sequence[arb]) -> arb:
         """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X."""
