@@ -95,6 +95,9 @@ class BoxFunction:
 
     value: BallFunction
     partials: tuple[BallFunction, ...]
+    # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
+    # may be discontinuous there and only the natural extension is valid.
+    jumps: tuple[BallFunction, ...] = ()
 
     def enclose(self, box: Box) -> arb:
         """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
@@ -105,6 +108,8 @@ class BoxFunction:
         """The certified sign of f over ``box``, or None (three-valued; see certified_sign)."""
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
+            if not self._smooth(whole):
+                return certified_sign(self.value(whole).real)
             gradient = [partial(whole).real for partial in self.partials]
             # The centred form decides most boxes near the zero set: try it alone first.
             decided = certified_sign(self._centred(box, gradient))
@@ -120,6 +125,8 @@ class BoxFunction:
         """The enclosure of f over the box, and of its gradient (which it used)."""
         whole = [interval_ball(low, high) for low, high in box]
         natural = self.value(whole).real
+        if not self._smooth(whole):
+            return natural, []
         if gradient is None:
             gradient = [partial(whole).real for partial in self.partials]
         centred = self._centred(box, gradient)
@@ -128,6 +135,10 @@ class BoxFunction:
         if not natural.is_finite():
             return centred, list(gradient)
         return intersection(natural, centred), list(gradient)
+
+    def _smooth(self, whole: Sequence[acb]) -> bool:
+        """Whether no jump argument can vanish in the box (so f is differentiable there)."""
+        return all(certified_sign(jump(whole).real) in (-1, 1) for jump in self.jumps)
 
     def _centred(self, box: Box, gradient: Sequence[arb]) -> arb:
         """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X."""
@@ -180,8 +191,16 @@ def intersection(first: arb, second: arb) -> arb:
 @lru_cache(maxsize=256)
 def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFunction:
     """The compiled f and df/dx_i for each variable, memoised per formula and variables."""
-    partials = tuple(compile_balls(sympy.diff(expr, v), variables) for v in variables)
-    return BoxFunction(compile_balls(expr, variables), partials)
+    derivatives = [sympy.diff(expr, v) for v in variables]
+    # A Heaviside step of f differentiates to a Dirac delta: zero wherever its argument
+    # keeps one sign, which the box function checks before it uses the partials.
+    jumps = {d.args[0] for derivative in derivatives for d in derivative.atoms(sympy.DiracDelta)}
+    partials = tuple(
+        compile_balls(d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0), variables)
+        for d in derivatives
+    )
+    compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
+    return BoxFunction(compile_balls(expr, variables), partials, compiled_jumps)
 
 
 @lru_cache(maxsize=256)
