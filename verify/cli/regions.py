@@ -15,7 +15,7 @@ import argparse
 
 from verify.api.case import Case
 from verify.api.regions import TIME_LIMIT, regions
-from verify.cli.crossover import parse_range
+from verify.cli.crossover import checked_range
 from verify.cli.inputs import InputError, parse_assignments
 
 EXIT_OK = 0
@@ -56,7 +56,9 @@ def command_regions(arguments: argparse.Namespace) -> int:
     case = Case.from_file(arguments.case)
     if (arguments.vary is None) != (arguments.range is None):
         raise InputError(f"{case.path}: --vary and --range: give both or neither")
-    bounds = None if arguments.range is None else parse_range(case, arguments.range)
+    bounds = None
+    if arguments.range is not None:
+        bounds = checked_range(case, arguments.vary, arguments.range)
     width = arguments.min_width
     if width is not None and not 0 < width < 1:
         raise InputError(f"{case.path}: --min-width {width}: expected a number in (0, 1)")
