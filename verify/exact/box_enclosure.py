@@ -191,6 +191,7 @@ def intersection(first: arb, second: arb) -> arb:
 @lru_cache(maxsize=256)
 def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFunction:
     """The compiled f and df/dx_i for each variable, memoised per formula and variables."""
+    expr = compact(expr)
     derivatives = [sympy.diff(expr, v) for v in variables]
     # A Heaviside step of f differentiates to a Dirac delta: zero wherever its argument
     # keeps one sign, which the box function checks before it uses the partials.
@@ -231,3 +232,22 @@ def divergence_over(
         if decided is None:
             undecided = True
     return None if undecided else "finite"
+
+
+def compact(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` as a sum of polynomials times its distinct exp and erf factors, when shorter.
+
+    Interval evaluation overestimates by the dependency effect, which grows with the
+    number of times a variable occurs: a difference of two variances written as many
+    terms that cancel (``mu**2 erf(u) - ...``) is enclosed far more tightly once the
+    terms sharing a transcendental factor are collected (an exact rewrite).
+    Exponentials are kept whole (``exp(-(mu - c)**2/(2 sigma**2))``, not split into
+    ``exp(mu/sigma**2) exp(-mu**2/...)``, whose factors would each be huge).
+    """
+    expanded = sympy.expand(expr, power_exp=False)
+    expanded = expanded.replace(
+        lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(sympy.factor(e.args[0]))
+    )
+    factors = sorted(expanded.atoms(sympy.Function), key=sympy.default_sort_key)
+    collected = sympy.collect(expanded, factors)
+    return collected if sympy.count_ops(collected) < sympy.count_ops(expr) else expr
