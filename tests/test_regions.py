@@ -37,6 +37,9 @@ from verify.exact.box_enclosure import certified_sign
 from verify.exact.derivation import derive
 
 K = parameter_symbol("k")
+# Every search here ends at its size limit, never at a time budget, so no outcome
+# depends on the machine's speed.
+NO_LIMIT = 3600.0
 REPORT_GRID = (np.linspace(-2.0, 2.0, 41), np.linspace(0.2, 2.0, 36))
 
 
@@ -56,7 +59,7 @@ def test_boxes_touching_a_zero_are_never_labelled() -> None:
     forms = (VarianceForm(MU, ()), VarianceForm(sympy.Rational(1, 3), ()))
     domain = ((-1.0, 1.0), (1.0, 1.0))
     labeller = closed_form_labeller(("a", "b"), forms, (MU, SIGMA), domain)
-    search = search_regions(labeller, domain, 2.0**-20, 30.0)
+    search = search_regions(labeller, domain, 2.0**-20, NO_LIMIT)
     for region in search.regions:
         low, high = region.box[0]
         if low <= 1 / 3 <= high:
@@ -82,7 +85,7 @@ def _cosine_labels(perturbation: float) -> list[Region]:
     labeller = closed_form_labeller(
         ("score", "pathwise"), (forms[0], shifted), (MU, SIGMA, K), domain
     )
-    return list(search_regions(labeller, domain, 2.0**-24, 30.0).regions)
+    return list(search_regions(labeller, domain, 2.0**-24, NO_LIMIT).regions)
 
 
 def test_a_formula_perturbed_by_1e_6_flips_a_proven_box() -> None:
@@ -110,7 +113,7 @@ def test_an_island_smaller_than_a_grid_cell_is_found_and_the_grid_misses_it() ->
     case = _island_case()
     grid = log_variance_ratio_grid(derive(case.r), "mu", {"k": 0.42563, "c": 0.05}, *REPORT_GRID)
     assert np.all(grid < 0), "the grid sees the island: it is not below the grid's resolution"
-    result = regions(case, min_width=2.0**-12)
+    result = regions(case, min_width=2.0**-12, time_limit=NO_LIMIT)
     share = result.share("mu")
     assert share["score"] > 0
     score_boxes = [r.box for r in result.rows[0].searches["mu"].regions if r.label == "score"]
@@ -148,7 +151,9 @@ def _oracle_crossover(parameter: str) -> mpmath.mpf:
 @pytest.mark.parametrize("parameter", ["mu", "sigma"])
 def test_the_cosine_crossover_along_k_is_enclosed_to_1e_6(parameter: str) -> None:
     case = Case("cos(k*z)", parameters={"k": [0.5, 5.0]})
-    result = regions(case, vary="k", at={"mu": 1, "sigma": 1}, range=(0.5, 5.0))
+    result = regions(
+        case, vary="k", at={"mu": 1, "sigma": 1}, range=(0.5, 5.0), time_limit=NO_LIMIT
+    )
     [crossing] = result.crossings(parameter)
     low, high = crossing.interval
     assert high - low <= 1e-6
@@ -158,9 +163,9 @@ def test_the_cosine_crossover_along_k_is_enclosed_to_1e_6(parameter: str) -> Non
 
 def test_identical_variances_are_equal_and_different_ones_are_not() -> None:
     constant = Case("c", parameters={"c": [2.0]})
-    same = regions(constant, compare=("pathwise", "score_baseline_mean"))
+    same = regions(constant, compare=("pathwise", "score_baseline_mean"), time_limit=NO_LIMIT)
     assert same.share("mu")["equal"] == 1.0
-    differ = regions(constant)  # score's c**2/sigma**2 against pathwise's 0
+    differ = regions(constant, time_limit=NO_LIMIT)  # score's c**2/sigma**2 against pathwise's 0
     assert differ.share("mu")["pathwise"] == 1.0
 
 
@@ -169,7 +174,7 @@ def test_divergent_variances_keep_their_meaning() -> None:
     # a = 1/4), and stay finite below.
     domain = {"mu": [-1.0, 1.0], "sigma": [0.25, 1.75]}
     case = Case("exp(a*z**2)", parameters={"a": [0.25]}, domain=domain)
-    result = regions(case, min_width=2.0**-6)
+    result = regions(case, min_width=2.0**-6, time_limit=NO_LIMIT)
     labels = {r.label for r in result.rows[0].searches["mu"].regions}
     assert labels <= {"infinite", "pathwise", "score", "undecided"}
     assert result.share("mu")["infinite"] >= 0.45  # sigma from 1 to 1.75 of 0.25 to 1.75

@@ -61,7 +61,9 @@ def test_proven_boxes_agree_with_the_engine_at_their_corners() -> None:
         parameters={"k": [1.0]},
         domain={"mu": [0.0, 1.0], "sigma": [0.5, 1.5]},
     )
-    result = regions(case, min_width=2.0**-3, time_limit=60)
+    result = regions(
+        case, min_width=2.0**-3, time_limit=3600.0
+    )  # ends at the size limit on any machine
     decided = [
         r for r in result.rows[0].searches["sigma"].regions if r.label in ("score", "pathwise")
     ]
