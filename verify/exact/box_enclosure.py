@@ -244,6 +244,8 @@ def compact(expr: sympy.Expr) -> sympy.Expr:
     Exponentials are kept whole (``exp(-(mu - c)**2/(2 sigma**2))``, not split into
     ``exp(mu/sigma**2) exp(-mu**2/...)``, whose factors would each be huge).
     """
+    if any(_large_power(p) for p in expr.atoms(sympy.Pow)):
+        return expr  # expanding (a + b)**63 would take forever and help nothing
     expanded = sympy.expand(expr, power_exp=False)
     expanded = expanded.replace(
         lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(sympy.factor(e.args[0]))
@@ -251,3 +253,10 @@ def compact(expr: sympy.Expr) -> sympy.Expr:
     factors = sorted(expanded.atoms(sympy.Function), key=sympy.default_sort_key)
     collected = sympy.collect(expanded, factors)
     return collected if sympy.count_ops(collected) < sympy.count_ops(expr) else expr
+
+
+def _large_power(power: sympy.Pow) -> bool:
+    """A sum raised to a whole power above 4 (or a symbolic one): not worth expanding."""
+    if not isinstance(power.base, sympy.Add):
+        return False
+    return not (power.exp.is_Integer and abs(int(power.exp)) <= 4)
