@@ -14,7 +14,7 @@ over ``range`` with every other value fixed.  :meth:`RegionsResult.to_json` is w
                            "share": {first: x, second: x, "equal": x, "undecided": x,
                                      "infinite": x},
                            "crossings": [{NAME: [lo, hi], "below": str, "above": str}],
-                           "method": "closed-form" | "quadrature",
+                           "method": "closed-form" | "quadrature" | "uncertified",
                            "seconds": s, "boxes_examined": n, "budget_spent": bool},
                     "sigma": {...}},
      "at": {name: v}, "vary": NAME | null, "biased": [estimator, ...],
@@ -31,6 +31,10 @@ never a guess.  ``share`` is the fraction of the domain's area (or length) per l
 for different estimators, each enclosing a sign change.  ``biased`` lists the compared
 estimators whose mean is not the gradient (the pathwise estimator for an ``r`` with
 jumps): their variance is still compared exactly, but a biased winner is no answer.
+``method`` is ``"closed-form"`` (ball arithmetic on the exact formulas), ``"quadrature"``
+(box quadrature, :mod:`verify.exact.box_quadrature`) or ``"uncertified"`` (nothing can be
+enclosed: a compound moment without a closed form, or no growth bound; the domain is one
+undecided box).
 A case whose parameters list several values and are not fixed by ``at`` gets one row
 per combination; the top-level ``at``, ``domain`` and ``components`` are the first row.
 
@@ -255,20 +259,17 @@ def _row(
     min_width: float,
     time_limit: float,
 ) -> RegionsRow:
-    free = ("mu", "sigma") if vary is None else (vary,)
-    placeholder = {n: case.domain.mu[0] if n == "mu" else case.domain.sigma[0] for n in free}
-    fixed = complete_point(
-        case, {**point, **placeholder, **({vary: bounds[0]} if vary and bounds else {})}
-    )
-    for name in free:
+    """The regions of both components with ``point`` fixed and the free names spanning
+    the domain (mu and sigma) or ``bounds`` (the varied name)."""
+    spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
+    if vary is not None and bounds is not None:
+        spans = {vary: (float(bounds[0]), float(bounds[1]))}
+    # complete_point checks the fixed values; each free name is given its low end, then dropped.
+    fixed = complete_point(case, {**point, **{n: low for n, (low, _) in spans.items()}})
+    for name in spans:
         del fixed[name]
     names = (*GRADIENT_PARAMETERS, *case.parameter_names)
-    intervals = {n: (v, v) for n, v in fixed.items()}
-    if vary is None:
-        intervals.update({"mu": case.domain.mu, "sigma": case.domain.sigma})
-    else:
-        assert bounds is not None
-        intervals[vary] = (float(bounds[0]), float(bounds[1]))
+    intervals = {**{n: (v, v) for n, v in fixed.items()}, **spans}
     domain = tuple(intervals[n] for n in names)
     exact = exact_point(fixed)
     variables = tuple(point_symbol(n) for n in names)
