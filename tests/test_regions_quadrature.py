@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import sympy
 
 from verify.api.case import Case
@@ -55,9 +56,10 @@ def test_a_point_enclosure_excludes_a_value_1e_6_off() -> None:
     assert not wrong.enclose(point).overlaps(truth)
 
 
-def test_proven_boxes_agree_with_the_engine_at_their_corners() -> None:
+@pytest.mark.parametrize("cost", ["sigmoid(k*z)", "erf(k*z)"])  # erf: a closed-form pathwise
+def test_proven_boxes_agree_with_the_engine_at_their_corners(cost: str) -> None:
     case = Case(
-        "sigmoid(k*z)",
+        cost,
         parameters={"k": [1.0]},
         domain={"mu": [0.0, 1.0], "sigma": [0.5, 1.5]},
     )

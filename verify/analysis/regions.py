@@ -34,7 +34,12 @@ from dataclasses import dataclass
 import sympy
 
 from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
-from verify.exact.box_quadrature import QuadratureDifference, box_variance
+from verify.exact.box_quadrature import (
+    BoxVariance,
+    ClosedVariance,
+    QuadratureDifference,
+    box_variance,
+)
 from verify.exact.derivation import Derivation
 from verify.exact.gaussian import Expectation
 
@@ -239,8 +244,18 @@ def component_labeller(
             for f in (forms[0], forms[1])
         )
         return closed_form_labeller(names, (substituted[0], substituted[1]), variables, domain)
-    variances = []
-    for name in names:
+    variances: list[BoxVariance | ClosedVariance] = []
+    conditions: tuple[sympy.Expr, ...] = ()
+    for name, form in zip(names, forms, strict=True):
+        if form is not None:
+            # A closed form beside a quadrature: enclosed by its box function (no jumps),
+            # on the boxes where it provably converges.
+            function = box_function(sympy.sympify(form.value).xreplace(substitution), variables)
+            if function.jumps:
+                return None
+            variances.append(ClosedVariance(function))
+            conditions = tuple(sympy.sympify(b).xreplace(substitution) for b in form.divergence)
+            continue
         moments = [derivation.raw_moment(name, component, order) for order in (1, 2)]
         integrands = [
             sympy.sympify(m.integrand).xreplace(substitution)
@@ -256,8 +271,14 @@ def component_labeller(
             return None
         variances.append(variance)
     difference = QuadratureDifference((variances[0], variances[1]))
-    # A growth bound with C < 1/2 proves both expectations finite on the whole domain.
-    return lambda box: _sign_label(names, difference.sign(box))
+
+    def label(box: Box) -> str | None:
+        # A growth bound with C < 1/2 proves the quadrature side finite on the whole domain.
+        if divergence_over(conditions, variables, box) != "finite":
+            return None
+        return _sign_label(names, difference.sign(box))
+
+    return label
 
 
 def _sign_label(names: tuple[str, str], sign: Sign) -> str | None:
