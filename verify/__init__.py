@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from verify.api.check import CheckResult, check
     from verify.api.crossover import CrossoverResult, crossover
     from verify.api.evaluation import Evaluation, evaluate
+    from verify.api.regions import RegionsResult, regions
     from verify.api.report import WrittenReport, report
     from verify.cases.case import CaseError
 
@@ -51,6 +52,8 @@ _API = {
     "CrossoverResult": "verify.api.crossover",
     "check": "verify.api.check",
     "CheckResult": "verify.api.check",
+    "regions": "verify.api.regions",
+    "RegionsResult": "verify.api.regions",
     "report": "verify.api.report",
     "WrittenReport": "verify.api.report",
 }
@@ -60,11 +63,13 @@ __all__ = [
     "CheckResult",
     "CrossoverResult",
     "Evaluation",
+    "RegionsResult",
     "WrittenReport",
     "__version__",
     "check",
     "crossover",
     "evaluate",
+    "regions",
     "report",
 ]
 

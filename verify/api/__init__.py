@@ -9,6 +9,7 @@ test suite gets the same numbers without shelling out:
 - :func:`~verify.api.evaluation.evaluate` -- exact values at one point; ``.to_json()``
   is ``verify evaluate --json``;
 - :func:`~verify.api.crossover.crossover` -- crossovers along one variable;
+- :func:`~verify.api.regions.regions` -- boxes of the domain proven for one estimator;
 - :func:`~verify.api.check.check` -- the Monte Carlo checks and claims;
 - :func:`~verify.api.report.report` -- what ``verify run`` writes for one case.
 

@@ -43,12 +43,7 @@ def command_crossover(arguments: argparse.Namespace) -> int:
     from verify.api.crossover import crossover, range_problem  # scipy: only when crossing
 
     case = Case.from_file(arguments.case)
-    bounds = parse_range(case, arguments.range)
-    problem = range_problem(case, arguments.vary, *bounds)
-    if problem is not None:
-        field, reason = problem
-        shown = arguments.vary if field == "vary" else arguments.range
-        raise InputError(f"{case.path}: --{field} {shown}: {reason}")
+    bounds = checked_range(case, arguments.vary, arguments.range)
     result = crossover(
         case,
         arguments.vary,
@@ -58,6 +53,17 @@ def command_crossover(arguments: argparse.Namespace) -> int:
     )
     print(result.to_json() if arguments.json else result.to_text())
     return EXIT_OK
+
+
+def checked_range(case: Case, vary: str, text: str) -> tuple[float, float]:
+    """``--range`` for ``--vary``: two numbers that can be searched, else the one-line error."""
+    bounds = parse_range(case, text)
+    problem = range_problem(case, vary, *bounds)
+    if problem is not None:
+        field, reason = problem
+        shown = vary if field == "vary" else text
+        raise InputError(f"{case.path}: --{field} {shown}: {reason}")
+    return bounds
 
 
 def parse_range(case: Case, text: str) -> tuple[float, float]:

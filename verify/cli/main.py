@@ -22,6 +22,7 @@ from verify.cli.check import add_check_parser
 from verify.cli.crossover import add_crossover_parser
 from verify.cli.inputs import InputError, option_value, parse_assignments
 from verify.cli.new import add_new_parser
+from verify.cli.regions import add_regions_parser
 from verify.cli.run import add_run_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_parser(commands)
     add_crossover_parser(commands)
+    add_regions_parser(commands)
     add_check_parser(commands)
     add_new_parser(commands)
     return parser

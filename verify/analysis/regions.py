@@ -1,0 +1,288 @@
+"""Certified sign regions: boxes of the domain, each proven to belong to one estimator.
+
+The contract: :func:`search_regions` covers a box ``domain`` (one closed interval per
+free variable; a fixed value is an interval of width 0) by sub-boxes, each with a
+label that a :data:`Labeller` *proved* for every point of it, or ``"undecided"``.  It is
+branch and bound (Moore, Kearfott and Cloud, *Introduction to Interval Analysis*, SIAM
+2009, Chapter 6; Kearfott, *Rigorous Global Search*, 1996): a box whose label is not
+proven is bisected across its widest side relative to the domain, the largest boxes
+first, until every side is below ``min_width`` times the domain's (then the box is
+reported ``"undecided"``, never guessed) or the time budget is spent (every box still
+waiting is reported ``"undecided"`` too).
+
+:func:`closed_form_labeller` is the labeller of two estimators' closed-form variances
+(:mod:`verify.exact.box_enclosure` decides each sign):
+
+- both variances divergent on the whole box (their exact conditions, as the engine
+  decides them): ``"infinite"``; only one: the other, finite, one is lower;
+- otherwise the certified sign of ``Var[first] - Var[second]``: negative, ``first``;
+  positive, ``second``;
+- a difference that simplifies to 0 identically labels every box ``"equal"``.
+
+:func:`shares` are fractions of the domain's volume (area, or length in one
+dimension); :func:`crossings` are, in one dimension, the runs of undecided boxes
+between boxes proven to belong to different estimators: each encloses a sign change.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import sympy
+
+from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
+from verify.exact.box_quadrature import (
+    BoxVariance,
+    ClosedVariance,
+    QuadratureDifference,
+    box_variance,
+)
+from verify.exact.derivation import Derivation
+from verify.exact.gaussian import Expectation
+
+UNDECIDED, EQUAL, INFINITE = "undecided", "equal", "infinite"
+Labeller = Callable[[Box], str | None]
+# Points (as fractions of each side) where a difference is tried for a nonzero value.
+_PROBES = (0.5, 0.3141592653589793, 0.8462643383279502)
+
+
+@dataclass(frozen=True)
+class Region:
+    """One box and its proven label (or ``"undecided"``)."""
+
+    box: Box
+    label: str
+
+
+@dataclass(frozen=True)
+class RegionSearch:
+    """The boxes covering the domain, and how the search ended."""
+
+    domain: Box
+    regions: tuple[Region, ...]
+    seconds: float
+    boxes_examined: int
+    budget_spent: bool
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """An undecided interval with different proven labels on either side."""
+
+    interval: tuple[float, float]
+    below: str
+    above: str
+
+
+def search_regions(
+    labeller: Labeller, domain: Box, min_width: float, time_limit: float
+) -> RegionSearch:
+    """Branch and bound over ``domain``; see the module docstring."""
+    start = time.perf_counter()
+    widths = [high - low for low, high in domain]
+    waiting: list[tuple[float, int, Box]] = [(-1.0, 0, domain)]
+    regions: list[Region] = []
+    examined, order, spent = 0, 1, False
+    while waiting:
+        negative_volume, _, box = heapq.heappop(waiting)
+        if time.perf_counter() - start > time_limit:
+            spent = True
+            regions.append(Region(box, UNDECIDED))
+            regions.extend(Region(b, UNDECIDED) for _, _, b in waiting)
+            break
+        examined += 1
+        label = labeller(box)
+        if label is not None:
+            regions.append(Region(box, label))
+            continue
+        side = _widest_side(box, widths)
+        if side is None or (box[side][1] - box[side][0]) <= min_width * widths[side]:
+            regions.append(Region(box, UNDECIDED))
+            continue
+        for half in _halves(box, side):
+            heapq.heappush(waiting, (negative_volume / 2, order, half))
+            order += 1
+    elapsed = time.perf_counter() - start
+    return RegionSearch(domain, tuple(regions), elapsed, examined, spent)
+
+
+def _widest_side(box: Box, widths: Sequence[float]) -> int | None:
+    relative = [
+        (high - low) / w if w > 0 else -1.0 for (low, high), w in zip(box, widths, strict=True)
+    ]
+    best = max(range(len(box)), key=lambda i: relative[i])
+    return best if relative[best] > 0 else None
+
+
+def _halves(box: Box, side: int) -> tuple[Box, Box]:
+    low, high = box[side]
+    middle = (low + high) / 2
+    first = list(box)
+    second = list(box)
+    first[side] = (low, middle)
+    second[side] = (middle, high)
+    return tuple(first), tuple(second)
+
+
+def relative_volume(box: Box, domain: Box) -> float:
+    """The box's share of the domain's volume (free sides only)."""
+    share = 1.0
+    for (low, high), (domain_low, domain_high) in zip(box, domain, strict=True):
+        if domain_high > domain_low:
+            share *= (high - low) / (domain_high - domain_low)
+    return share
+
+
+def shares(search: RegionSearch, labels: Sequence[str]) -> dict[str, float]:
+    """The fraction of the domain's volume proven for each label (``labels`` always listed)."""
+    total = dict.fromkeys(labels, 0.0)
+    for region in search.regions:
+        total[region.label] = total.get(region.label, 0.0) + relative_volume(
+            region.box, search.domain
+        )
+    return total
+
+
+def crossings(search: RegionSearch, side: int, winners: Sequence[str]) -> list[Crossing]:
+    """In one dimension (``side`` the free one), every undecided run between two winners."""
+    ordered = sorted(search.regions, key=lambda r: r.box[side][0])
+    runs: list[Crossing] = []
+    previous: str | None = None
+    run: list[float] | None = None
+    for region in ordered:
+        low, high = region.box[side]
+        if region.label == UNDECIDED:
+            run = [low, high] if run is None else [run[0], high]
+            continue
+        changed = previous is not None and previous != region.label
+        if run is not None and changed and {previous, region.label} <= set(winners):
+            runs.append(Crossing((run[0], run[1]), str(previous), region.label))
+        previous, run = region.label, None
+    return runs
+
+
+@dataclass(frozen=True)
+class VarianceForm:
+    """One estimator's closed-form variance and the conditions under which it diverges."""
+
+    value: sympy.Expr
+    divergence: tuple[sympy.Expr, ...]
+
+
+def closed_form_labeller(
+    names: tuple[str, str],
+    forms: tuple[VarianceForm, VarianceForm],
+    variables: tuple[sympy.Symbol, ...],
+    domain: Box,
+) -> Labeller:
+    """The labeller of Var[names[0]] against Var[names[1]] (see the module docstring)."""
+    difference = sympy.sympify(forms[0].value - forms[1].value)
+    function = box_function(difference, variables)
+    if identically_zero(difference, function, domain):
+        return lambda box: EQUAL
+
+    def label(box: Box) -> str | None:
+        divergent = [divergence_over(f.divergence, variables, box) for f in forms]
+        if None in divergent:
+            return None
+        if divergent == ["divergent", "divergent"]:
+            return INFINITE
+        if "divergent" in divergent:
+            return names[divergent.index("finite")]
+        return _sign_label(names, function.sign(box))
+
+    return label
+
+
+def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box) -> bool:
+    """Whether the difference of two variances simplifies to 0 (two equal formulas).
+
+    A certified nonzero value at one of a few points of the domain settles "no" without
+    SymPy's simplification, which can take long on a large formula.
+    """
+    if difference == 0:
+        return True
+    for fraction in _PROBES:
+        point = tuple((low + fraction * (high - low),) * 2 for low, high in domain)
+        if function.sign(point) in (-1, 1):
+            return False
+    return bool(sympy.simplify(difference) == 0)
+
+
+def variance_form(derivation: Derivation, estimator: str, component: str) -> VarianceForm | None:
+    """Var[g] in closed form with its divergence conditions, or None (no closed form)."""
+    value = derivation.variance_formula(estimator, component)
+    if value is None:
+        return None
+    moments = [derivation.raw_moment(estimator, component, order) for order in (1, 2)]
+    return VarianceForm(value, tuple(b for m in moments for b in m.divergence))
+
+
+def component_labeller(
+    derivation: Derivation,
+    names: tuple[str, str],
+    component: str,
+    fixed: Mapping[sympy.Symbol, sympy.Expr],
+    variables: tuple[sympy.Symbol, ...],
+    domain: Box,
+) -> Labeller | None:
+    """The labeller for one gradient component with ``fixed`` values substituted exactly:
+    closed forms where both variances have one, else box quadrature
+    (:mod:`verify.exact.box_quadrature`); None where neither can be certified (an
+    estimator whose moments are not single expectations, or no growth bound)."""
+    substitution = dict(fixed)
+    forms = [variance_form(derivation, name, component) for name in names]
+    if forms[0] is not None and forms[1] is not None:
+        substituted = tuple(
+            VarianceForm(
+                sympy.sympify(f.value).xreplace(substitution),
+                tuple(sympy.sympify(b).xreplace(substitution) for b in f.divergence),
+            )
+            for f in (forms[0], forms[1])
+        )
+        return closed_form_labeller(names, (substituted[0], substituted[1]), variables, domain)
+    variances: list[BoxVariance | ClosedVariance] = []
+    conditions: tuple[sympy.Expr, ...] = ()
+    for name, form in zip(names, forms, strict=True):
+        if form is not None:
+            # A closed form beside a quadrature: enclosed by its box function (no jumps),
+            # on the boxes where it provably converges.
+            function = box_function(sympy.sympify(form.value).xreplace(substitution), variables)
+            if function.jumps:
+                return None
+            variances.append(ClosedVariance(function))
+            conditions = tuple(sympy.sympify(b).xreplace(substitution) for b in form.divergence)
+            continue
+        moments = [derivation.raw_moment(name, component, order) for order in (1, 2)]
+        integrands = [
+            sympy.sympify(m.integrand).xreplace(substitution)
+            for m in moments
+            if isinstance(m, Expectation)
+        ]
+        variance = (
+            box_variance(integrands[0], integrands[1], variables, domain)
+            if len(integrands) == 2
+            else None
+        )
+        if variance is None:
+            return None
+        variances.append(variance)
+    difference = QuadratureDifference((variances[0], variances[1]))
+
+    def label(box: Box) -> str | None:
+        # A growth bound with C < 1/2 proves the quadrature side finite on the whole domain.
+        if divergence_over(conditions, variables, box) != "finite":
+            return None
+        return _sign_label(names, difference.sign(box))
+
+    return label
+
+
+def _sign_label(names: tuple[str, str], sign: Sign) -> str | None:
+    """The label a certified sign of Var[first] - Var[second] proves (None: undecided)."""
+    if sign is None:
+        return None
+    return EQUAL if sign == 0 else names[0] if sign < 0 else names[1]

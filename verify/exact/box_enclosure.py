@@ -1,0 +1,262 @@
+"""Closed forms enclosed over a whole box of (mu, sigma, parameters), and their certified sign.
+
+The contract: :func:`box_function` compiles a SymPy closed form ``f`` in some free
+symbols (the others already substituted by exact values) into a :class:`BoxFunction`;
+``BoxFunction.sign(box)`` is ``-1`` when ``f < 0`` at *every* point of the box, ``+1``
+when ``f > 0`` everywhere, and ``None`` when ball arithmetic cannot decide -- never a
+guess.  ``BoxFunction.enclose(box)`` is an ``arb`` ball that contains ``f`` at every
+point of the box.  A box is one closed interval ``(low, high)`` of floats per free
+symbol; floats are exact binary numbers, so the box the proof covers is exactly the one
+given.
+
+The method is the validated-numerics one (Moore, Kearfott and Cloud, *Introduction to
+Interval Analysis*, SIAM 2009, Sections 6.1-6.4; Neumaier, *Interval Methods for
+Systems of Equations*, 1990, Section 2.3):
+
+- the *natural interval extension* ``f(X)``: every operation of the formula on balls
+  (:func:`verify.exact.balls.compile_balls`, FLINT's arb), which overestimates the range
+  by the dependency effect, linearly in the box width;
+- the *centred (mean-value) form* ``f(c) + sum_i f_i(X) (X_i - c_i)``, with ``c`` the
+  centre and ``f_i = df/dx_i`` differentiated symbolically by SymPy and itself enclosed
+  over ``X``: by the mean value theorem it contains the range, and its overestimation is
+  quadratic in the width, so it decides boxes close to the zero set of ``f``;
+- *monotonicity*: where ``f_i(X)`` has a certified sign, ``f`` is monotone in ``x_i``
+  over the box, so its maximum lies on one face and its minimum on the opposite one;
+  each bound is then the centred form over that face alone.
+
+Every enclosure is intersected (the range lies in each), and the sign is read
+three-valued by :func:`certified_sign`: python-flint's ``ball < 0`` is ``False`` both
+when the ball is positive and when it straddles 0, so ``not (ball < 0)`` is never read
+as ``ball >= 0`` here.
+
+Divergence, as :func:`verify.exact.evaluation.diverges` decides it at a point, is decided
+over a box by :func:`divergence_over`: each condition ``re(b) >= 1/2`` holds on the
+whole box, on none of it, or is undecided.
+
+Compiled functions are memoised per formula and free symbols (:func:`box_function`).
+
+>>> from verify.cases.symbols import MU, SIGMA
+>>> f = box_function(MU**2 - SIGMA, (MU, SIGMA))
+>>> [f.sign(box) for box in (((1.5, 2.0), (0.5, 1.0)), ((0.0, 0.5), (0.5, 1.0)),
+...                           ((0.0, 2.0), (0.5, 1.0)))]
+[1, -1, None]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import sympy
+from flint import acb, arb
+
+from verify.exact.balls import BallFunction, compile_balls, working_precision
+
+Box = tuple[tuple[float, float], ...]
+Sign = Literal[-1, 0, 1] | None
+Divergence = Literal["finite", "divergent"] | None
+
+# Enough bits that rounding never decides a sign the formula does not; the box widths,
+# not the precision, set the radii here.
+BOX_PRECISION = 96
+_HALF = arb(1) / 2
+
+
+def certified_sign(ball: arb) -> Sign:
+    """-1, 0 or +1 when the ball proves the sign of every value in it, else None.
+
+    ``0`` only for the exact zero ball.  A ball that straddles 0, or is not finite, is
+    ``None``: undecided, never False.
+
+    >>> [certified_sign(ball) for ball in (arb(-2, 1), arb(0, 1), arb(0), arb(3, 1))]
+    [-1, None, 0, 1]
+    """
+    if not ball.is_finite():
+        return None
+    if ball.is_zero():
+        return 0
+    if bool(ball < 0):
+        return -1
+    if bool(ball > 0):
+        return 1
+    return None
+
+
+def interval_ball(low: float, high: float) -> acb:
+    """A real ball that contains every point of [low, high] (exactly: floats are binary)."""
+    return acb(arb(low).union(arb(high)))
+
+
+@dataclass(frozen=True)
+class BoxFunction:
+    """A closed form and its partial derivatives, compiled to balls (see the module docstring)."""
+
+    value: BallFunction
+    partials: tuple[BallFunction, ...]
+    # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
+    # may be discontinuous there and only the natural extension is valid.
+    jumps: tuple[BallFunction, ...] = ()
+
+    def enclose(self, box: Box) -> arb:
+        """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
+        with working_precision(BOX_PRECISION):
+            return self._enclose(box)[0]
+
+    def sign(self, box: Box) -> Sign:
+        """The certified sign of f over ``box``, or None (three-valued; see certified_sign)."""
+        with working_precision(BOX_PRECISION):
+            whole = [interval_ball(low, high) for low, high in box]
+            if not self._smooth(whole):
+                return certified_sign(self.value(whole).real)
+            gradient = [partial(whole).real for partial in self.partials]
+            # The centred form decides most boxes near the zero set: try it alone first.
+            decided = certified_sign(self._centred(box, gradient))
+            if decided is not None:
+                return decided
+            ball, _ = self._enclose(box, gradient)
+            decided = certified_sign(ball)
+            if decided is not None or not ball.is_finite():
+                return decided
+            return self._monotone_sign(box, gradient)
+
+    def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
+        """The enclosure of f over the box, and of its gradient (which it used)."""
+        whole = [interval_ball(low, high) for low, high in box]
+        natural = self.value(whole).real
+        if not self._smooth(whole):
+            return natural, []
+        if gradient is None:
+            gradient = [partial(whole).real for partial in self.partials]
+        centred = self._centred(box, gradient)
+        if not centred.is_finite():
+            return natural, list(gradient)
+        if not natural.is_finite():
+            return centred, list(gradient)
+        return intersection(natural, centred), list(gradient)
+
+    def _smooth(self, whole: Sequence[acb]) -> bool:
+        """Whether no jump argument can vanish in the box (so f is differentiable there)."""
+        return all(certified_sign(jump(whole).real) in (-1, 1) for jump in self.jumps)
+
+    def _centred(self, box: Box, gradient: Sequence[arb]) -> arb:
+        """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X."""
+        centre = [(low + high) / 2 for low, high in box]
+        total = self.value([acb(c) for c in centre]).real
+        for (low, high), c, slope in zip(box, centre, gradient, strict=True):
+            if low != high:
+                total += slope * (arb(low).union(arb(high)) - arb(c))
+        return total
+
+    def _monotone_sign(self, box: Box, gradient: Sequence[arb]) -> Sign:
+        """The sign from the faces where f is monotone in some coordinates, or None."""
+        slopes = [certified_sign(slope) for slope in gradient]
+        if all(s is None or s == 0 for s in slopes):
+            return None
+        # f's largest value is on the face where each monotone coordinate is at the end it
+        # increases towards; its smallest, on the opposite face.
+        upper_face = _face(box, slopes, towards=1)
+        lower_face = _face(box, slopes, towards=-1)
+        upper = self._centred(upper_face, gradient)
+        if upper.is_finite() and bool(upper < 0):
+            return -1
+        lower = self._centred(lower_face, gradient)
+        if lower.is_finite() and bool(lower > 0):
+            return 1
+        return None
+
+
+def _face(box: Box, slopes: Sequence[Sign], towards: int) -> Box:
+    """The box with each coordinate of known slope fixed at the end where f moves ``towards``."""
+    face = []
+    for (low, high), slope in zip(box, slopes, strict=True):
+        if slope is None or slope == 0:
+            face.append((low, high))
+            continue
+        end = high if slope * towards > 0 else low
+        face.append((end, end))
+    return tuple(face)
+
+
+def intersection(first: arb, second: arb) -> arb:
+    """A ball containing the intersection of two balls that both contain the range."""
+    low = max(first.lower(), second.lower())
+    high = min(first.upper(), second.upper())
+    if low > high:  # only rounding can make enclosures of one range disjoint
+        return first.union(second)
+    return arb(low).union(arb(high))
+
+
+@lru_cache(maxsize=256)
+def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFunction:
+    """The compiled f and df/dx_i for each variable, memoised per formula and variables."""
+    expr = compact(expr)
+    derivatives = [sympy.diff(expr, v) for v in variables]
+    # A Heaviside step of f differentiates to a Dirac delta: zero wherever its argument
+    # keeps one sign, which the box function checks before it uses the partials.
+    jumps = {d.args[0] for derivative in derivatives for d in derivative.atoms(sympy.DiracDelta)}
+    partials = tuple(
+        compile_balls(d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0), variables)
+        for d in derivatives
+    )
+    compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
+    return BoxFunction(compile_balls(expr, variables), partials, compiled_jumps)
+
+
+@lru_cache(maxsize=256)
+def _condition_function(condition: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BallFunction:
+    return compile_balls(condition, variables)
+
+
+def divergence_over(
+    conditions: tuple[sympy.Expr, ...], variables: tuple[sympy.Symbol, ...], box: Box
+) -> Divergence:
+    """Whether some condition ``re(b) >= 1/2`` holds: on the whole box, on none of it, or None.
+
+    Exact conditions (no free variable left) are decided in rational arithmetic, as
+    :func:`verify.exact.evaluation.diverges` does at a point.
+    """
+    undecided = False
+    for condition in conditions:
+        if not condition.free_symbols & set(variables):
+            if bool(sympy.re(condition) >= sympy.Rational(1, 2)):
+                return "divergent"
+            continue
+        with working_precision(BOX_PRECISION):
+            whole = [interval_ball(low, high) for low, high in box]
+            ball = _condition_function(condition, variables)(whole).real - _HALF
+        decided = certified_sign(ball)
+        if decided == 1 or decided == 0:
+            return "divergent"
+        if decided is None:
+            undecided = True
+    return None if undecided else "finite"
+
+
+def compact(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` as a sum of polynomials times its distinct exp and erf factors, when shorter.
+
+    Interval evaluation overestimates by the dependency effect, which grows with the
+    number of times a variable occurs: a difference of two variances written as many
+    terms that cancel (``mu**2 erf(u) - ...``) is enclosed far more tightly once the
+    terms sharing a transcendental factor are collected (an exact rewrite).
+    Exponentials are kept whole (``exp(-(mu - c)**2/(2 sigma**2))``, not split into
+    ``exp(mu/sigma**2) exp(-mu**2/...)``, whose factors would each be huge).
+    """
+    if any(_large_power(p) for p in expr.atoms(sympy.Pow)):
+        return expr  # expanding (a + b)**63 would take forever and help nothing
+    expanded = sympy.expand(expr, power_exp=False)
+    expanded = expanded.replace(
+        lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(sympy.factor(e.args[0]))
+    )
+    factors = sorted(expanded.atoms(sympy.Function), key=sympy.default_sort_key)
+    collected = sympy.collect(expanded, factors)
+    return collected if sympy.count_ops(collected) < sympy.count_ops(expr) else expr
+
+
+def _large_power(power: sympy.Pow) -> bool:
+    """A sum raised to a whole power above 4 (or a symbolic one): not worth expanding."""
+    if not isinstance(power.base, sympy.Add):
+        return False
+    return not (power.exp.is_Integer and abs(int(power.exp)) <= 4)
