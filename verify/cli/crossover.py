@@ -40,7 +40,7 @@ def add_crossover_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def command_crossover(arguments: argparse.Namespace) -> int:
     """Find and print the crossovers (:func:`verify.api.crossover.crossover`)."""
-    from verify.api.crossover import crossover, range_problem  # scipy: only when crossing
+    from verify.api.crossover import crossover  # scipy: only when crossing
 
     case = Case.from_file(arguments.case)
     bounds = checked_range(case, arguments.vary, arguments.range)
@@ -57,6 +57,8 @@ def command_crossover(arguments: argparse.Namespace) -> int:
 
 def checked_range(case: Case, vary: str, text: str) -> tuple[float, float]:
     """``--range`` for ``--vary``: two numbers that can be searched, else the one-line error."""
+    from verify.api.crossover import range_problem  # scipy: only when a range is searched
+
     bounds = parse_range(case, text)
     problem = range_problem(case, vary, *bounds)
     if problem is not None:

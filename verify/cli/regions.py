@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 
 from verify.api.case import Case
-from verify.api.regions import TIME_LIMIT, regions
 from verify.cli.crossover import checked_range
 from verify.cli.inputs import InputError, parse_assignments
+
+# verify.api.regions.TIME_LIMIT, repeated so that building the parser imports no scipy
+# (tests/test_regions.py checks that the two agree).
+DEFAULT_TIME_LIMIT = 60.0
 
 EXIT_OK = 0
 
@@ -43,7 +46,7 @@ def add_regions_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--time-limit",
         type=float,
-        default=TIME_LIMIT,
+        default=DEFAULT_TIME_LIMIT,
         metavar="S",
         help="seconds per component before the rest is reported undecided",
     )
@@ -53,6 +56,8 @@ def add_regions_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 def command_regions(arguments: argparse.Namespace) -> int:
     """Prove and print the regions (:func:`verify.api.regions.regions`)."""
+    from verify.api.regions import regions  # scipy: only when regions are searched
+
     case = Case.from_file(arguments.case)
     if (arguments.vary is None) != (arguments.range is None):
         raise InputError(f"{case.path}: --vary and --range: give both or neither")
