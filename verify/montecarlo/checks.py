@@ -57,7 +57,7 @@ from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
 from verify.montecarlo.claims import check_claims
 from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
-from verify.montecarlo.dimension_samplers import dimension_skip, lifted_pair
+from verify.montecarlo.dimension_samplers import lifted_pair
 from verify.montecarlo.engine import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
@@ -131,7 +131,7 @@ def plan_streams(case: Case) -> list[Stream]:
         point = exact_point(at)
         for estimator in planned_estimators(point_index):
             key = (point_index, ESTIMATOR_NAMES.index(estimator))
-            reason = dimension_skip(derivation, point) or further_skip(derivation, estimator)
+            reason = further_skip(derivation, estimator)
             if reason is not None:
                 streams.append(Stream(at, estimator, key, None, None, reason))
                 continue
