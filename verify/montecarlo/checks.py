@@ -21,8 +21,10 @@ The contract:
 - **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
   :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
   split; by default, this case's own count.
-- **score_loo.**  Five checks at the case's M at the reference point, with the batch
-  design and fixed threshold of :mod:`verify.montecarlo.loo_check` (outside the family).
+- **score_loo.**  One more stream at the reference point of each parameter
+  combination, whose samples are M-sample estimates at the case's M, with exact moments
+  and planned size from :mod:`verify.montecarlo.loo_check`: five checks like any
+  stream's, inside the family.
 - **Claims.**  Settled exactly by :mod:`verify.montecarlo.claims`.
 
 The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
@@ -36,6 +38,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.case import Case
 from verify.cases.coordinates import MAX_COORDINATES
 from verify.cases.estimators import ESTIMATOR_NAMES
@@ -51,6 +54,7 @@ from verify.montecarlo.check_plan import (
     closed_form_expected,
     count_checks,
     further_skip,
+    loo_point_count,
     planned_estimators,
 )
 from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
@@ -65,7 +69,7 @@ from verify.montecarlo.engine import (
     PairMoments,
 )
 from verify.montecarlo.explicit_samplers import explicit_pair
-from verify.montecarlo.loo_check import loo_checks
+from verify.montecarlo.loo_check import loo_exact, loo_limits, loo_pair, loo_samples
 from verify.montecarlo.outcome import Outcome
 from verify.montecarlo.perturb import perturbed
 from verify.montecarlo.robust import (
@@ -119,6 +123,7 @@ class Stream:
     exact: ExactCovariance | None
     skip: str | None = None
     coordinate: int | None = None  # explicit r(z1..zd): the checks are of mu_i, sigma_i
+    limits: tuple[int, int] | None = None  # (fewest, most) samples; None: the usual
 
 
 def plan_streams(case: Case) -> list[Stream]:
@@ -142,7 +147,18 @@ def plan_streams(case: Case) -> list[Stream]:
             )
             exact = _exact(derivation, estimator, point, pair)
             streams.append(Stream(at, estimator, key, pair, exact))
+        if point_index < loo_point_count(case):
+            streams.append(_loo_stream(case, derivation, at, point_index))
     return streams
+
+
+def _loo_stream(case: Case, derivation: Derivation, at: Point, point_index: int) -> Stream:
+    """score_loo's stream of M-sample estimates at a reference point (:mod:`.loo_check`)."""
+    point, samples = exact_point(at), loo_samples(case)
+    pair = loo_pair(derivation, point, samples)
+    exact = loo_exact(derivation, point, samples)
+    key = (point_index, len(ESTIMATOR_NAMES))
+    return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=loo_limits(pair, samples))
 
 
 def _explicit_streams(case: Case) -> list[Stream]:
@@ -206,8 +222,8 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
         return None
     exact = stream.exact
     components = (exact.mu, exact.sigma)
-    cap = sample_cap(stream.pair)
-    n = stream_samples(components, t, maximum=cap) if samples is None else samples
+    low, cap = (MIN_PLANNED, sample_cap(stream.pair)) if stream.limits is None else stream.limits
+    n = stream_samples(components, t, low, cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
@@ -314,6 +330,5 @@ def check_case(
     checks = run_streams(case.name, streams, samples, seed, t)
     if case.coordinates is not None:  # explicit r(z1..zd): no claims, no score_loo yet
         return CaseCheckResult(case.name, tuple(checks), ())
-    checks += loo_checks(case, seed)  # score_loo at the case's M: its own batch design
     claims = check_claims(case, derive_case(case))
     return CaseCheckResult(case.name, tuple(checks), claims)
