@@ -12,7 +12,7 @@ from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cli import check as check_command
 from verify.cli import main
 from verify.montecarlo import claims
-from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
+from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS, loo_point_count
 from verify.montecarlo.check_records import json_float
 from verify.montecarlo.checks import count_checks
 
@@ -43,7 +43,9 @@ def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> No
     checks = document["cases"][0]["checks"]
     # score_loo's five checks per reference point are in the Bonferroni family like any.
     assert document["checks_made"] == len(checks) == document["family_size"]
-    assert sum(c["estimator"] == "score_loo" for c in checks) == 5
+    loo = 5 * loo_point_count(load_case(QUADRATIC))
+    assert loo == 10
+    assert sum(c["estimator"] == "score_loo" for c in checks) == loo
     assert document["sample_size"]["planned"] is False  # --samples fixes N
     assert document["perturb"] == {}
     [case] = document["cases"]

@@ -3,6 +3,7 @@ checked in every coordinate it is reported for, perturbable, its power stated.""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -12,13 +13,17 @@ import sympy
 from numpy.polynomial.hermite_e import hermegauss
 
 import verify
+from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.symbols import Z
 from verify.exact.derivation import derive
 from verify.exact.evaluation import exact_point
 from verify.exact.leave_one_out import loo_variance_at
 from verify.montecarlo.check_plan import check_points, count_checks, loo_point_count
-from verify.montecarlo.checks import check_case
+from verify.montecarlo.check_records import Check
+from verify.montecarlo.checks import plan_streams, run_streams
 from verify.montecarlo.loo_moments import loo_mixed_moments
+from verify.montecarlo.perturb import perturbed
+from verify.montecarlo.significance import threshold
 
 NODES, WEIGHTS = hermegauss(60)
 WEIGHTS = WEIGHTS / math.sqrt(2 * math.pi)
@@ -53,68 +58,81 @@ def test_mixed_moments_equal_the_brute_force_rule(samples: int, order: tuple[int
     assert float(moments[order]) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
+COSINE = verify.Case("cos(z)", reference={"mu": 0.5, "sigma": 1.0}, estimate={"samples": 4})
+
+
+def _loo_only(
+    case: verify.Case, perturb: dict[str, float] | None = None, samples: int | None = None
+) -> list[Check]:
+    """score_loo's checks alone, through the same planning and judging as check_case."""
+    streams = [s for s in plan_streams(case) if s.estimator == LOO_ESTIMATOR]
+    if perturb:
+        streams = [
+            dataclasses.replace(s, exact=perturbed(s.exact, perturb))
+            for s in streams
+            if s.exact is not None
+        ]
+    return run_streams(case.name, streams, samples, 3, threshold(count_checks(case)))
+
+
 def test_score_loo_is_checked_at_every_reference_point_in_the_family() -> None:
     case = verify.Case("cos(k*z)", parameters={"k": [0.5, 2.0]}, estimate={"samples": 4})
-    records = _loo_records(case, samples=2**15)
+    checks = _loo_only(case, samples=2**15)
     assert loo_point_count(case) == 2
-    assert [r["at"] for r in records[::5]] == check_points(case)[:2]
-    assert all(r["passed"] is True for r in records), records
-    assert {r["test"] for r in records} <= {"z", "median_of_means"}
-    assert len(verify.check(case, samples=2**15).document["cases"][0]["checks"]) == count_checks(
-        case
-    )
+    assert [c.at for c in checks[::5]] == check_points(case)[:2]
+    assert all(c.outcome.passed is True for c in checks)
+    assert {c.outcome.test for c in checks} <= {"z", "median_of_means"}
+    assert count_checks(case) == 5 * len(plan_streams(case))
 
 
 def test_score_loo_is_checked_in_coordinate_one_at_every_d() -> None:
     case = verify.Case(
         "cos(k*z)", parameters={"k": [2.0], "d": [1, 16]}, dimension="d", combine="sum"
     )
-    records = _loo_records(case, samples=2**15)
-    assert sorted({r["at"]["d"] for r in records}) == [1, 16]  # type: ignore[index]
-    assert all(r["passed"] is True for r in records), records
+    checks = _loo_only(case, samples=2**15)
+    assert sorted({c.at["d"] for c in checks}) == [1, 16]
+    assert all(c.outcome.passed is True for c in checks)
 
 
-@pytest.mark.parametrize("perturb", [{"variance": 1.02}, {"mean": 1.05}, {"covariance": 1.1}])
-def test_a_perturbed_score_loo_formula_is_caught_and_the_power_stated(
-    perturb: dict[str, float],
-) -> None:
-    case = verify.Case("cos(z)", reference={"mu": 0.5, "sigma": 1.0}, estimate={"samples": 4})
-    statistic = next(iter(perturb))
-    right = _loo_records(case)
-    wrong = _loo_records(case, perturb=perturb)
-    assert all(r["passed"] is True for r in right), right
-    caught = [r for r in wrong if r["statistic"] == statistic and r["passed"] is False]
-    assert caught, wrong
-    if statistic == "variance":
-        assert len(caught) == 2
-        assert all(float(r["power"]) >= 0.99 for r in right if r["statistic"] == "variance")  # type: ignore[arg-type]
+def test_verify_check_perturb_reaches_score_loo() -> None:
+    wrong = _loo_records(COSINE, samples=2**15, perturb={"variance": 1.5})
+    variances = [r for r in wrong if r["statistic"] == "variance"]
+    assert len(variances) == 2
+    assert all(r["passed"] is False for r in variances), variances
+
+
+def test_a_two_percent_score_loo_variance_error_is_caught_with_its_power_stated() -> None:
+    right, wrong = _loo_only(COSINE), _loo_only(COSINE, {"variance": 1.02})
+    assert all(c.outcome.passed is True for c in right)
+    variances = [c.outcome for c in wrong if c.outcome.statistic == "variance"]
+    assert len(variances) == 2
+    assert all(o.passed is False for o in variances), variances
+    assert all(o.power is not None and o.power >= 0.99 for o in variances)
+
+
+@pytest.mark.parametrize(("statistic", "factor"), [("mean", 1.05), ("covariance", 1.1)])
+def test_a_perturbed_score_loo_mean_or_covariance_is_caught(statistic: str, factor: float) -> None:
+    caught = [
+        c
+        for c in _loo_only(COSINE, {statistic: factor})
+        if c.outcome.statistic == statistic and c.outcome.passed is False
+    ]
+    assert caught
 
 
 def test_score_loo_at_m_plus_one_fails_its_variance_checks() -> None:
     # The variance formula at M + 1 against estimates of M samples: a wrong M is caught.
-    case = verify.Case("cos(z)", reference={"mu": 0.5, "sigma": 1.0}, estimate={"samples": 4})
-    exact = check_case(case, seed=3)
     derivation = derive(sympy.cos(Z))
     point = exact_point({"mu": 0.5, "sigma": 1.0})
-    ratios = {
-        p: float(
-            loo_variance_at(derivation, p, 5, point).value
-            / loo_variance_at(derivation, p, 4, point).value
+    for parameter in ("mu", "sigma"):
+        ratio = float(
+            loo_variance_at(derivation, parameter, 5, point).value
+            / loo_variance_at(derivation, parameter, 4, point).value
         )
-        for p in ("mu", "sigma")
-    }
-    variance = [
-        c for c in exact.checks if c.estimator == "score_loo" and c.outcome.statistic == "variance"
-    ]
-    assert all(c.outcome.passed for c in variance)
-    for parameter, ratio in ratios.items():
-        wrong = check_case(case, seed=3, perturb={"variance": ratio})
         [check] = [
             c
-            for c in wrong.checks
-            if c.estimator == "score_loo"
-            and c.outcome.statistic == "variance"
-            and c.parameter == parameter
+            for c in _loo_only(COSINE, {"variance": ratio})
+            if c.outcome.statistic == "variance" and c.parameter == parameter
         ]
         assert check.outcome.passed is False
 
