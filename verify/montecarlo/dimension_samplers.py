@@ -26,6 +26,7 @@ pathwise estimator share one stream of P.  So every listed d is checked.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -56,12 +57,12 @@ def rest_function(derivation: DimensionDerivation, point: ExactPoint) -> RestFun
     added (multiplied) in place, so no (d - 1) x chunk array is ever built.  The last
     chunk's value is kept: the estimators of one group see the same lanes in turn
     (:func:`verify.montecarlo.engine.sample_pairs`), so S or P is computed once per
-    chunk for all of them.  The engine makes new array views for every chunk and the
-    memo holds the last ones, so an identity match is the same chunk.
+    chunk for all of them.  The engine makes new array views for every chunk, so an
+    identity match is the same chunk.
     """
     f = numpy_function(derivation.sample_function("r").subs(point), EPS)
     accumulate = np.add if derivation.combine == "sum" else np.multiply
-    last: list[tuple[Sequence[FloatArray], FloatArray]] = []
+    last: list[tuple[list[weakref.ref[FloatArray]], FloatArray]] = []
 
     def rest(normals: Sequence[FloatArray]) -> FloatArray:
         if last and _same_arrays(last[0][0], normals):
@@ -70,15 +71,16 @@ def rest_function(derivation: DimensionDerivation, point: ExactPoint) -> RestFun
             total = np.array(f(normals[0]), dtype=np.float64)
             for eps in normals[1:]:
                 accumulate(total, f(eps), out=total)
-        last[:] = [(tuple(normals), total)]
+        last[:] = [([weakref.ref(eps) for eps in normals], total)]
         return total
 
     return rest
 
 
-def _same_arrays(first: Sequence[FloatArray], second: Sequence[FloatArray]) -> bool:
-    """The same array objects in the same order (not equal values: the same chunk)."""
-    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
+def _same_arrays(seen: list[weakref.ref[FloatArray]], normals: Sequence[FloatArray]) -> bool:
+    """The same array objects in the same order (not equal values: the same chunk).  Weak
+    references, so the memo keeps no lane buffer alive, and a freed array never matches."""
+    return len(seen) == len(normals) and all(r() is a for r, a in zip(seen, normals, strict=True))
 
 
 @lru_cache(maxsize=64)
