@@ -49,7 +49,7 @@ def brute_moment(r: sympy.Expr, samples: int, p: int, q: int) -> float:
 
 
 @pytest.mark.parametrize("samples", [2, 3])
-@pytest.mark.parametrize("order", [(4, 0), (0, 4), (2, 2), (3, 1), (3, 3), (6, 0)])
+@pytest.mark.parametrize("order", [(4, 0), (0, 4), (2, 2), (2, 1), (0, 6), (6, 0)])
 def test_mixed_moments_equal_the_brute_force_rule(samples: int, order: tuple[int, int]) -> None:
     r = sympy.cos(Z) + Z**2 / 4
     moments, method = loo_mixed_moments(derive(r), exact_point({"mu": 0.5, "sigma": 1}), samples)

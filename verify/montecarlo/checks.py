@@ -63,6 +63,7 @@ from verify.montecarlo.covariance import covariance_robust_reason, covariance_sk
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.dimension_samplers import lifted_pair
 from verify.montecarlo.engine import (
+    CHUNK_SIZE,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     Pair,
@@ -196,11 +197,13 @@ def _exact(
 def sample_cap(pair: Pair) -> int:
     """The most samples a stream is planned for: about the same number of normal draws for
     every stream, so a stream over d coordinates (d normal lanes per sample; one-coordinate
-    streams have at most one) gets MAX_SAMPLES over d rounded up to a power of two; its
-    power column then says what was given up, as for any capped check."""
+    streams have at most one) gets MAX_SAMPLES over d rounded up to a power of two, at
+    least one chunk; its power column then says what was given up, as for any capped
+    check.  (At d = 512 a stream of MIN_PLANNED samples would draw 2^30 normals, a minute
+    or two on its own.)"""
     normals = sum(1 for kind in pair.noise if kind == "normal")
     divisor = 1 << max(normals - 1, 0).bit_length()
-    return max(MAX_SAMPLES // divisor, MIN_PLANNED)
+    return max(MAX_SAMPLES // divisor, CHUNK_SIZE)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,11 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
         return None
     exact = stream.exact
     components = (exact.mu, exact.sigma)
-    low, cap = (MIN_PLANNED, sample_cap(stream.pair)) if stream.limits is None else stream.limits
+    if stream.limits is None:  # never fewer than MIN_PLANNED, unless the cap is lower
+        cap = sample_cap(stream.pair)
+        low = min(MIN_PLANNED, cap)
+    else:
+        low, cap = stream.limits
     n = stream_samples(components, t, low, cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
