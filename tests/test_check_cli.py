@@ -12,7 +12,7 @@ from verify.cases.estimators import ESTIMATOR_NAMES
 from verify.cli import main
 from verify.montecarlo import checks as montecarlo_checks
 from verify.montecarlo import claims
-from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS
+from verify.montecarlo.check_plan import CLASSIC_ESTIMATORS, FURTHER_ESTIMATORS, loo_point_count
 from verify.montecarlo.check_records import json_float
 from verify.montecarlo.checks import count_checks
 
@@ -41,15 +41,16 @@ def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> No
     assert document["seed"] == 20200101
     assert document["family_wise_alpha"] == 1e-6
     checks = document["cases"][0]["checks"]
-    # score_loo's five checks have their own threshold, outside the Bonferroni family.
-    assert document["checks_made"] == len(checks) == document["family_size"] + 5
-    assert sum(c["estimator"] == "score_loo" for c in checks) == 5
+    # score_loo's five checks per reference point are in the Bonferroni family like any.
+    assert document["checks_made"] == len(checks) == document["family_size"]
+    loo = 5 * loo_point_count(load_case(QUADRATIC))
+    assert loo == 10
+    assert sum(c["estimator"] == "score_loo" for c in checks) == loo
     assert document["sample_size"]["planned"] is False  # --samples fixes N
     assert document["perturb"] == {}
     [case] = document["cases"]
     assert case["case"] == "quadratic_claims"
-    family = [c for c in case["checks"] if c["estimator"] != "score_loo"]
-    assert len(family) == count_checks(load_case(QUADRATIC))
+    assert len(case["checks"]) == count_checks(load_case(QUADRATIC))
     for check in case["checks"]:
         assert set(check) >= CHECK_KEYS
         assert set(check["at"]) == {"mu", "sigma", "k"}
@@ -67,9 +68,6 @@ def test_json_has_the_contracted_shape(capsys: pytest.CaptureFixture[str]) -> No
         else:
             low, high = check["bounds"]
             assert low <= check["z"] <= high
-            if check["estimator"] == "score_loo":  # its own batch design (loo_check.py)
-                assert (check["threshold"], check["test"]) in ((6.0, "z"), (6.0, "batch_t"))
-                continue
             assert check["threshold"] == pytest.approx(document["threshold"])
             assert check["test"] in ("z", "median_of_means")
             assert check["samples"] == 10_000

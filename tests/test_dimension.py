@@ -10,10 +10,11 @@ mistake in a coefficient of d.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import mpmath
 import numpy as np
@@ -24,9 +25,14 @@ from numpy.polynomial.hermite_e import hermegauss
 import verify
 from verify.analysis.dimension_growth import dimension_growth
 from verify.analysis.sweep import VarianceFunction
-from verify.cases.symbols import parameter_symbol
-from verify.exact.dimension import derive_case, sum_moment
-from verify.montecarlo.checks import check_case
+from verify.cases.budget import LOO_ESTIMATOR
+from verify.exact.dimension import DimensionDerivation, derive_case, sum_moment
+from verify.exact.evaluation import exact_point
+from verify.montecarlo.check_plan import check_points
+from verify.montecarlo.check_records import Check
+from verify.montecarlo.checks import check_case, count_checks, plan_streams, run_streams
+from verify.montecarlo.dimension_samplers import RestFunction, lifted_pair, rest_function
+from verify.montecarlo.significance import threshold
 
 NODES, WEIGHTS = hermegauss(40)
 WEIGHTS = WEIGHTS / math.sqrt(2 * math.pi)
@@ -187,15 +193,78 @@ def test_monte_carlo_passes_the_lifted_formulas_and_catches_a_wrong_one(combine:
     assert sum(c.outcome.passed is False for c in wrong.checks) >= 6
 
 
-def test_large_dimensions_are_skipped_with_a_reason() -> None:
-    case = verify.Case("cos(z)", parameters={"d": [64]}, dimension="d", combine="sum")
-    result = check_case(case, samples=2**14, seed=1)
-    assert all(c.outcome.passed is None for c in result.checks)
-    # score_loo has its own design (verify.montecarlo.loo_check), one coordinate only.
-    assert all(
-        "d <= 8" in (c.outcome.reason or "") for c in result.checks if c.estimator != "score_loo"
-    )
-    assert parameter_symbol("d").name == "d"
+# A product of 63 cosines is too heavy-tailed for any affordable sample to see a 2%
+# error (its checks state their power); 1 + cos(2z)/10 keeps the product's kurtosis small.
+LIFTED = {"sum": ("cos(k*z)", 1.0), "product": ("1 + cos(k*z)/10", 0.1)}
+
+
+def _lifted_case(combine: str) -> verify.Case:
+    text = LIFTED[combine][0]
+    return verify.Case(text, parameters={"k": [2.0], "d": [64]}, dimension="d", combine=combine)
+
+
+def _checks_at_d64(combine: str, rest: RestFunction | None) -> list[Check]:
+    """Every check of the reference point at d = 64 through the real check path, with the
+    score family's S or P drawn by ``rest`` (None: the real sampler)."""
+    case = _lifted_case(combine)
+    derivation = derive_case(case)
+    assert isinstance(derivation, DimensionDerivation)
+    streams = []
+    for stream in plan_streams(case):
+        if stream.key[0] != 0 or stream.estimator == LOO_ESTIMATOR:
+            continue  # the reference point's single-sample estimators, to keep it short
+        point = exact_point(stream.at)
+        pair = lifted_pair(derivation, stream.estimator, point, rest)
+        streams.append(dataclasses.replace(stream, pair=pair))
+    return run_streams(case.name, streams, 2**17, 5, threshold(count_checks(case)))
+
+
+def _wrong_sigma(combine: str) -> RestFunction:
+    """S or P with coordinates 2..d drawn at 1.1 sigma."""
+    scale = LIFTED[combine][1]
+    f = lambda x: (1 - scale) + scale * np.cos(2.0 * x)  # noqa: E731
+    add = np.add if combine == "sum" else np.multiply
+
+    def rest(normals: Sequence[np.ndarray]) -> np.ndarray:  # type: ignore[type-arg]
+        total = f(1.0 + 1.1 * normals[0])
+        for eps in normals[1:]:
+            add(total, f(1.0 + 1.1 * eps), out=total)
+        return np.asarray(total)
+
+    return rest
+
+
+def _one_draw_reused(combine: str) -> RestFunction:
+    """S or P drawn correctly once per chunk and reused for every sample of the chunk."""
+    case = _lifted_case(combine)
+    derivation = derive_case(case)
+    assert isinstance(derivation, DimensionDerivation)
+    right = rest_function(derivation, exact_point(check_points(case)[0]))
+
+    def rest(normals: Sequence[np.ndarray]) -> np.ndarray:  # type: ignore[type-arg]
+        return np.full(normals[0].shape, right(normals)[0])
+
+    return rest
+
+
+@pytest.mark.parametrize("combine", ["sum", "product"])
+def test_every_d_is_checked_and_a_wrong_sampler_of_the_other_coordinates_is_caught(
+    combine: str,
+) -> None:
+    # The real sampler passes every check at d = 64 (none skipped) ...
+    right = _checks_at_d64(combine, None)
+    assert right
+    assert all(c.outcome.passed is True for c in right), [
+        (c.estimator, c.parameter, c.outcome.statistic, c.outcome.z, c.outcome.reason)
+        for c in right
+        if c.outcome.passed is not True
+    ]
+    # ... and a sampler of S or P with the wrong sigma, or one draw reused across the
+    # samples, fails the score family's checks there.
+    for wrong in (_wrong_sigma(combine), _one_draw_reused(combine)):
+        checks = _checks_at_d64(combine, wrong)
+        failed = {c.estimator for c in checks if c.outcome.passed is False}
+        assert {"score", "score_baseline_mean"} <= failed, failed
 
 
 # One-coordinate costs for the hand combination: a closed form, and one that needs

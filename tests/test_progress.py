@@ -53,7 +53,7 @@ def test_each_case_is_reported_on_stderr_as_it_starts_and_finishes(
     lines = captured.err.splitlines()
     assert lines[0] == "square: started"
     assert lines[1].startswith("square: passed in ")
-    # 90 checks of the six estimators, and score_loo's five (verify.montecarlo.loo_check).
+    # 90 checks of the six estimators, and score_loo's five at the reference point.
     assert lines[1].endswith(" s: checks: 95 passed, 0 failed, 0 skipped [1/2]")
     assert lines[2] == "step: started"
     assert lines[3].startswith("step: passed in ")

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
+from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
 from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation
-from verify.exact.evaluation import ExactPoint, central_moments, diverges
+from verify.exact.dimension import DimensionDerivation
+from verify.exact.evaluation import ExactPoint, central_moments, diverges, evaluate_expectation
 from verify.exact.gaussian import Method
-from verify.exact.numbers import Number
+from verify.exact.numbers import WORKING_DIGITS, Number
 from verify.montecarlo.engine import Component, SampleFunction
 from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
 
@@ -86,10 +88,53 @@ def exact_moments(
     """Exact mean, variance, third and fourth central moments, and the sixth for sizing."""
     mean, variance, third, fourth = central_moments(derivation, estimator, parameter, point)
     second = derivation.raw_moment(estimator, parameter, 2)
-    sixth = standardised_sixth(second, point, as_component(sampler), mean, variance)
+    component = as_component(sampler)
+    if _lifted(derivation, estimator, component) and not sixth_diverges(second, point, component):
+        sixth = exact_sixth(derivation, estimator, parameter, point, mean, variance)
+    else:
+        sixth = standardised_sixth(second, point, component, mean, variance)
     return ExactMoments(
         mean.value, variance.value, third.value, fourth.value, sixth, variance.method
     )
+
+
+def _lifted(derivation: Derivation, estimator: str, component: Component) -> bool:
+    """A product or baseline estimator over d coordinates: its raw moments of any order
+    are closed forms in d (:mod:`verify.exact.dimension`), and no product rule fits."""
+    return (
+        isinstance(derivation, DimensionDerivation)
+        and estimator not in MEASURE_VALUED_ESTIMATORS
+        and rule_too_large(component.noise)
+    )
+
+
+def rule_too_large(noise: tuple[Noise, ...]) -> bool:
+    """Whether the product rule of ``noise`` exceeds :data:`MAX_RULE_NODES` nodes."""
+    return math.prod(rule(kind)[0].size for kind in noise) > MAX_RULE_NODES
+
+
+def exact_sixth(
+    derivation: Derivation,
+    estimator: str,
+    parameter: str,
+    point: ExactPoint,
+    mean: Number,
+    variance: Number,
+) -> float:
+    """``mu6 / sigma^6`` from the exact raw moments E[g^k], k <= 6, at 50 digits: for a
+    component over many noise variables (d coordinates), where no product rule fits."""
+    if not (mpmath.isfinite(variance.value) and variance.value > 0):
+        return math.inf
+    raws = [
+        evaluate_expectation(derivation.raw_moment(estimator, parameter, k), point).value
+        for k in range(1, 7)
+    ]
+    with mpmath.workdps(WORKING_DIGITS):
+        centre = mean.value
+        moments = [mpmath.mpf(1), *raws]
+        sixth = mpmath.fsum(math.comb(6, k) * (-centre) ** (6 - k) * moments[k] for k in range(7))
+        value = float(sixth / variance.value**3)
+    return value if math.isfinite(value) and value > 0 else math.inf
 
 
 def has_closed_form(quantity: Quantity) -> bool:
@@ -128,7 +173,7 @@ def rule_expectation(noise: tuple[Noise, ...], integrand: Callable[..., FloatArr
     coordinates of noise): the sizing then assumes the worst, which sends the check to
     the median-of-means test (:mod:`verify.montecarlo.robust`) instead of the z-test.
     """
-    if math.prod(rule(kind)[0].size for kind in noise) > MAX_RULE_NODES:
+    if rule_too_large(noise):
         return math.inf
     nodes, weights = tensor_rule(noise)
     with np.errstate(all="ignore"):

@@ -17,7 +17,8 @@ The contract:
   (:mod:`verify.exact.running_integral`), one-dimensional work, so they are checked too;
   only a moment that would need a nested quadrature is skipped (:func:`further_skip`).
 - **Checks.**  Per point and planned estimator, :data:`CHECKS_PER_STREAM`: the mean
-  and variance of each component, and the covariance of the two.
+  and variance of each component, and the covariance of the two; as many for
+  score_loo at each combination's reference point (:func:`loo_point_count`).
 
 :func:`count_checks` is cheap (it derives no moment) and exact: a runner calls it for
 every case up front, outside any per-case time limit, to size the Bonferroni family.
@@ -102,8 +103,16 @@ def planned_estimators(point_index: int) -> tuple[str, ...]:
 def count_checks(case: Case) -> int:
     """How many checks :func:`.checks.check_case` makes for ``case`` (the family size)."""
     streams = sum(len(planned_estimators(i)) for i in range(len(check_points(case))))
+    streams += loo_point_count(case)
     coordinates = 1 if case.coordinates is None else case.coordinates.count
     return streams * coordinates * CHECKS_PER_STREAM
+
+
+def loo_point_count(case: Case) -> int:
+    """score_loo is checked at the first this many check points: the reference point of
+    each parameter combination (:func:`check_points` lists them first), where the reports
+    give it (:mod:`verify.montecarlo.loo_check`); an explicit r(z1..zd) has none yet."""
+    return 0 if case.coordinates is not None else len(parameter_combinations(case))
 
 
 def further_skip(derivation: Derivation, estimator: str) -> str | None:

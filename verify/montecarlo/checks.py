@@ -21,8 +21,10 @@ The contract:
 - **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
   :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
   split; by default, this case's own count.
-- **score_loo.**  Five checks at the case's M at the reference point, with the batch
-  design and fixed threshold of :mod:`verify.montecarlo.loo_check` (outside the family).
+- **score_loo.**  One more stream at the reference point of each parameter
+  combination, whose samples are M-sample estimates at the case's M, with exact moments
+  and planned size from :mod:`verify.montecarlo.loo_check`: five checks like any
+  stream's, inside the family.
 - **Claims.**  Settled exactly by :mod:`verify.montecarlo.claims`.
 
 The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
@@ -36,6 +38,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.case import Case
 from verify.cases.coordinates import MAX_COORDINATES
 from verify.cases.estimators import ESTIMATOR_NAMES
@@ -51,21 +54,23 @@ from verify.montecarlo.check_plan import (
     closed_form_expected,
     count_checks,
     further_skip,
+    loo_point_count,
     planned_estimators,
 )
 from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
 from verify.montecarlo.claims import check_claims
 from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
-from verify.montecarlo.dimension_samplers import dimension_skip, lifted_pair
+from verify.montecarlo.dimension_samplers import lifted_pair
 from verify.montecarlo.engine import (
+    CHUNK_SIZE,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     Pair,
     PairMoments,
 )
 from verify.montecarlo.explicit_samplers import explicit_pair
-from verify.montecarlo.loo_check import loo_checks
+from verify.montecarlo.loo_check import loo_exact, loo_limits, loo_pair, loo_samples
 from verify.montecarlo.outcome import Outcome
 from verify.montecarlo.perturb import perturbed
 from verify.montecarlo.robust import (
@@ -120,6 +125,7 @@ class Stream:
     exact: ExactCovariance | None
     skip: str | None = None
     coordinate: int | None = None  # explicit r(z1..zd): the checks are of mu_i, sigma_i
+    limits: tuple[int, int] | None = None  # (fewest, most) samples; None: the usual
 
 
 def plan_streams(case: Case) -> list[Stream]:
@@ -132,7 +138,7 @@ def plan_streams(case: Case) -> list[Stream]:
         point = exact_point(at)
         for estimator in planned_estimators(point_index):
             key = (point_index, ESTIMATOR_NAMES.index(estimator))
-            reason = dimension_skip(derivation, point) or further_skip(derivation, estimator)
+            reason = further_skip(derivation, estimator)
             if reason is not None:
                 streams.append(Stream(at, estimator, key, None, None, reason))
                 continue
@@ -143,7 +149,18 @@ def plan_streams(case: Case) -> list[Stream]:
             )
             exact = exact_stream(derivation, estimator, point, pair)
             streams.append(Stream(at, estimator, key, pair, exact))
+        if point_index < loo_point_count(case):
+            streams.append(_loo_stream(case, derivation, at, point_index))
     return streams
+
+
+def _loo_stream(case: Case, derivation: Derivation, at: Point, point_index: int) -> Stream:
+    """score_loo's stream of M-sample estimates at a reference point (:mod:`.loo_check`)."""
+    point, samples = exact_point(at), loo_samples(case)
+    pair = loo_pair(derivation, point, samples)
+    exact = loo_exact(derivation, point, samples)
+    key = (point_index, len(ESTIMATOR_NAMES))
+    return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=loo_limits(pair, samples))
 
 
 def _explicit_streams(case: Case) -> list[Stream]:
@@ -182,11 +199,13 @@ def exact_stream(
 def sample_cap(pair: Pair) -> int:
     """The most samples a stream is planned for: about the same number of normal draws for
     every stream, so a stream over d coordinates (d normal lanes per sample; one-coordinate
-    streams have at most one) gets MAX_SAMPLES over d rounded up to a power of two; its
-    power column then says what was given up, as for any capped check."""
+    streams have at most one) gets MAX_SAMPLES over d rounded up to a power of two, at
+    least one chunk; its power column then says what was given up, as for any capped
+    check.  (At d = 512 a stream of MIN_PLANNED samples would draw 2^30 normals, a minute
+    or two on its own.)"""
     normals = sum(1 for kind in pair.noise if kind == "normal")
     divisor = 1 << max(normals - 1, 0).bit_length()
-    return max(MAX_SAMPLES // divisor, MIN_PLANNED)
+    return max(MAX_SAMPLES // divisor, CHUNK_SIZE)
 
 
 @dataclass(frozen=True)
@@ -208,8 +227,12 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
         return None
     exact = stream.exact
     components = (exact.mu, exact.sigma)
-    cap = sample_cap(stream.pair)
-    n = stream_samples(components, t, maximum=cap) if samples is None else samples
+    if stream.limits is None:  # never fewer than MIN_PLANNED, unless the cap is lower
+        cap = sample_cap(stream.pair)
+        low = min(MIN_PLANNED, cap)
+    else:
+        low, cap = stream.limits
+    n = stream_samples(components, t, low, cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
@@ -328,6 +351,5 @@ def check_case(
     checks = run_streams(case.name, streams, samples, seed, t)
     if case.coordinates is not None:  # explicit r(z1..zd): no claims, no score_loo yet
         return CaseCheckResult(case.name, tuple(checks), ())
-    checks += loo_checks(case, seed)  # score_loo at the case's M: its own batch design
     claims = check_claims(case, derive_case(case))
     return CaseCheckResult(case.name, tuple(checks), claims)

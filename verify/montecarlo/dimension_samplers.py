@@ -1,39 +1,48 @@
-"""Samplers of coordinate 1's estimators when r = sum_i f(z_i) or prod_i f(z_i), d small.
+"""Samplers of coordinate 1's estimators when r = sum_i f(z_i) or prod_i f(z_i), at any d.
 
 The contract: the same estimators as :mod:`verify.exact.dimension` defines, simulated
-as they are computed in d dimensions -- every coordinate drawn, r evaluated on the
-whole vector -- so the checks test the lifted formulas against the estimator itself,
-not against the formulas' own algebra:
+from every coordinate they depend on, so the checks test the lifted formulas against
+the estimator itself, not against the formulas' own algebra.  Coordinates 2..d enter
+only through ``S = f(z_2) + ... + f(z_d)`` (a sum) or ``P = f(z_2)...f(z_d)`` (a
+product), independent of coordinate 1's noise; :func:`rest_function` draws it exactly,
+one standard normal lane per coordinate, accumulated lane by lane in place (memory is
+the engine's chunk per lane, whatever d):
 
 - product and baseline estimators: ``g = (F - b) w(eps_1)`` with F = r or dr/dz_1
-  on d independent standard normal lanes (``b`` the exact baseline at the point);
+  (``b`` the exact baseline at the point): for a sum ``r = f(z_1) + S`` and
+  ``dr/dz_1 = f'(z_1)``, for a product ``r = f(z_1) P`` and ``dr/dz_1 = f'(z_1) P``;
 - measure-valued estimators: coordinate 1 replaced by the one-coordinate draws of
   :mod:`verify.montecarlo.samplers`, coordinates 2..d kept at one shared base draw,
-  as in deepmind/mc_gradients; for a product both components multiply the same
-  ``P = f(z_2)...f(z_d)``, so they share noise.
+  as in deepmind/mc_gradients; for a product both components multiply the same P, so
+  they share noise.
 
-Monte Carlo draws every coordinate, so it is run only for d <= :data:`MAX_CHECKED_DIMENSION`
-(:func:`dimension_skip` says why elsewhere).
+For a sum, the pathwise estimator ``f'(z_1) w`` and the measure-valued differences
+``(f(x+) + S) - (f(x-) + S)`` do not depend on S at all: their samplers draw
+coordinate 1 only, which is the same law (not an approximation).  Only the score
+function and its baselines draw S, and they share one stream (one group of
+:mod:`verify.montecarlo.shared_noise`); for a product, the score family and the
+pathwise estimator share one stream of P.  So every listed d is checked.
 """
 
 from __future__ import annotations
 
-import math
+import weakref
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
-from verify.cases.symbols import GRADIENT_PARAMETERS, MU, SIGMA, Z
+from verify.cases.symbols import EPS, GRADIENT_PARAMETERS
 from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint
-from verify.montecarlo.engine import Component, Pair
+from verify.montecarlo.engine import Pair
 from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.noise import FloatArray, Noise
 from verify.montecarlo.samplers import measure_valued_component, sample_uses, weight_and_offset
 
-MAX_CHECKED_DIMENSION = 8
 NORMAL: Noise = "normal"
+RestFunction = Callable[[Sequence[FloatArray]], FloatArray]
 
 
 def dimension_of(derivation: DimensionDerivation, point: ExactPoint) -> int:
@@ -41,83 +50,99 @@ def dimension_of(derivation: DimensionDerivation, point: ExactPoint) -> int:
     return int(point[derivation.dimension])
 
 
-def dimension_skip(derivation: object, point: ExactPoint) -> str | None:
-    """Why no Monte Carlo check is made at this point (None: it is)."""
-    if not isinstance(derivation, DimensionDerivation):
-        return None
-    d = dimension_of(derivation, point)
-    if d <= MAX_CHECKED_DIMENSION:
-        return None
-    return (
-        f"not checked at d = {d}: Monte Carlo draws every coordinate, so it runs for "
-        f"d <= {MAX_CHECKED_DIMENSION}; the exact formulas are the same expressions in d at "
-        "every d (see verify.exact.dimension)"
-    )
+def rest_function(derivation: DimensionDerivation, point: ExactPoint) -> RestFunction:
+    """S or P of coordinates 2..d from their standard normal lanes (one per coordinate).
 
+    One new array holds the running sum (product); each lane's f(mu + sigma eps) is
+    added (multiplied) in place, so no (d - 1) x chunk array is ever built.  The last
+    chunk's value is kept: the estimators of one group see the same lanes in turn
+    (:func:`verify.montecarlo.engine.sample_pairs`), so S or P is computed once per
+    chunk for all of them.  The engine makes new array views for every chunk, so an
+    identity match is the same chunk.
+    """
+    f = numpy_function(derivation.sample_function("r").subs(point), EPS)
+    accumulate = np.add if derivation.combine == "sum" else np.multiply
+    last: list[tuple[list[weakref.ref[FloatArray]], FloatArray]] = []
 
-def lifted_pair(derivation: DimensionDerivation, estimator: str, point: ExactPoint) -> Pair:
-    """Both components of coordinate 1's estimator in d dimensions."""
-    d = dimension_of(derivation, point)
-    f = numpy_function(derivation.r.subs(point), Z)
-    mu, sigma = float(point[MU]), float(point[SIGMA])
-
-    def values(normals: Sequence[FloatArray]) -> list[FloatArray]:
+    def rest(normals: Sequence[FloatArray]) -> FloatArray:
+        if last and _same_arrays(last[0][0], normals):
+            return last[0][1]
         with np.errstate(all="ignore"):
-            return [f(mu + sigma * eps) for eps in normals]
+            total = np.array(f(normals[0]), dtype=np.float64)
+            for eps in normals[1:]:
+                accumulate(total, f(eps), out=total)
+        last[:] = [([weakref.ref(eps) for eps in normals], total)]
+        return total
 
-    combine = _combiner(derivation.combine)
+    return rest
+
+
+def _same_arrays(seen: list[weakref.ref[FloatArray]], normals: Sequence[FloatArray]) -> bool:
+    """The same array objects in the same order (not equal values: the same chunk).  Weak
+    references, so the memo keeps no lane buffer alive, and a freed array never matches."""
+    return len(seen) == len(normals) and all(r() is a for r, a in zip(seen, normals, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _shared_rest(
+    derivation: DimensionDerivation, point: tuple[tuple[object, object], ...]
+) -> RestFunction:
+    """One :func:`rest_function` per derivation and point, shared by its estimators."""
+    return rest_function(derivation, dict(point))
+
+
+def lifted_pair(
+    derivation: DimensionDerivation,
+    estimator: str,
+    point: ExactPoint,
+    rest: RestFunction | None = None,
+) -> Pair:
+    """Both components of coordinate 1's estimator in d dimensions.
+
+    ``rest`` replaces :func:`rest_function` (the tests feed wrong samplers of S or P
+    through the real check path).
+    """
+    others = dimension_of(derivation, point) - 1
+    if rest is None:
+        rest = _shared_rest(derivation, tuple(point.items()))
     if estimator in MEASURE_VALUED_ESTIMATORS:
-        return _measure_valued(derivation, estimator, point, d - 1, values, combine)
-    return _product_family(derivation, estimator, point, d, values, combine)
+        return _measure_valued(derivation, estimator, point, others, rest)
+    return _product_family(derivation, estimator, point, others, rest)
 
 
-Combiner = Callable[[Sequence[FloatArray]], FloatArray]
-
-
-def _combiner(combine: str) -> Combiner:
-    def combined(parts: Sequence[FloatArray]) -> FloatArray:
-        with np.errstate(all="ignore"):
-            if not parts:
-                return np.asarray(0.0 if combine == "sum" else 1.0, dtype=np.float64)
-            stacked = np.sum(parts, axis=0) if combine == "sum" else np.prod(parts, axis=0)
-            return np.asarray(stacked, dtype=np.float64)
-
-    return combined
+def _needs_rest(derivation: DimensionDerivation, estimator: str, others: int) -> bool:
+    """Whether the estimator depends on coordinates 2..d (module docstring)."""
+    if others == 0 or derivation.combine == "product":
+        return others > 0
+    return estimator not in MEASURE_VALUED_ESTIMATORS and sample_uses(estimator) == "r"
 
 
 def _product_family(
     derivation: DimensionDerivation,
     estimator: str,
     point: ExactPoint,
-    d: int,
-    values: Callable[[Sequence[FloatArray]], list[FloatArray]],
-    combine: Combiner,
+    others: int,
+    rest: RestFunction,
 ) -> Pair:
     uses = sample_uses(estimator)
-    derivative = numpy_function(derivation.dr.subs(point), Z)
-    mu, sigma = float(point[MU]), float(point[SIGMA])
+    first = numpy_function(derivation.sample_function(uses).subs(point), EPS)
     weights, offsets = zip(
         *(weight_and_offset(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS),
         strict=True,
     )
+    lanes = others if _needs_rest(derivation, estimator, others) else 0
 
-    def sample(normals: Sequence[FloatArray]) -> FloatArray:
-        fs = values(normals)
-        if uses == "r":
-            return combine(fs)
+    def both(eps: FloatArray, *normals: FloatArray) -> tuple[FloatArray, FloatArray]:
         with np.errstate(all="ignore"):
-            first = derivative(mu + sigma * normals[0])
-            return first if derivation.combine == "sum" else first * combine(fs[1:])
-
-    def both(*normals: FloatArray) -> tuple[FloatArray, FloatArray]:
-        f = sample(normals)
-        with np.errstate(all="ignore"):
+            value = np.array(first(eps), dtype=np.float64)
+            if lanes and derivation.combine == "sum":
+                value += rest(normals)
+            elif lanes:
+                value *= rest(normals)
             (mu_weight, sigma_weight), (mu_offset, sigma_offset) = weights, offsets
-            return (f - mu_offset) * mu_weight(normals[0]), (f - sigma_offset) * sigma_weight(
-                normals[0]
-            )
+            return (value - mu_offset) * mu_weight(eps), (value - sigma_offset) * sigma_weight(eps)
 
-    return Pair.joint_of((NORMAL,) * d, both)
+    return Pair.joint_of((NORMAL,) * (1 + lanes), both)
 
 
 def _measure_valued(
@@ -125,39 +150,23 @@ def _measure_valued(
     estimator: str,
     point: ExactPoint,
     others: int,
-    values: Callable[[Sequence[FloatArray]], list[FloatArray]],
-    combine: Combiner,
+    rest: RestFunction,
 ) -> Pair:
-    """Coordinate 1 from the one-coordinate draws; coordinates 2..d from one shared draw."""
+    """Coordinate 1 from the one-coordinate draws; for a product, times one shared P."""
     first_mu, first_sigma = (
         measure_valued_component(derivation.base, estimator, p, point) for p in ("mu", "sigma")
     )
     split = len(first_mu.noise)
     end = split + len(first_sigma.noise)
-    # One-coordinate differences f(x+) - f(x-), lifted: a sum adds the shared rest to both
-    # sides (it cancels), a product multiplies both by it.
-    mu_scale, sigma_scale = _scales(derivation, point)
+    lanes = others if _needs_rest(derivation, estimator, others) else 0
 
-    def lift(difference: FloatArray, rest: Sequence[FloatArray], scale: float) -> FloatArray:
-        shared = combine(values(rest))
+    def both(*arrays: FloatArray) -> tuple[FloatArray, FloatArray]:
+        mu = first_mu.function(*arrays[:split])
+        sigma = first_sigma.function(*arrays[split:end])
+        if not lanes:  # a sum: (f(x+) + S) - (f(x-) + S) is the difference itself
+            return mu, sigma
         with np.errstate(all="ignore"):
-            if derivation.combine == "product":
-                return difference * shared
-            plus = difference / scale + shared  # (f(x+) + S) - (f(x-) + S), then scaled
-            return (plus - shared) * scale
+            shared = rest(arrays[end:])  # one P for both components
+            return mu * shared, sigma * shared
 
-    def mu_part(*arrays: FloatArray) -> FloatArray:
-        return lift(first_mu.function(*arrays[:split]), arrays[end:], mu_scale)
-
-    def sigma_part(*arrays: FloatArray) -> FloatArray:
-        return lift(first_sigma.function(*arrays[split:end]), arrays[end:], sigma_scale)
-
-    normals = (NORMAL,) * others
-    noise = first_mu.noise + first_sigma.noise + normals
-    return Pair(Component(noise, mu_part), Component(noise, sigma_part), shared=True)
-
-
-def _scales(derivation: DimensionDerivation, point: ExactPoint) -> tuple[float, float]:
-    """The constants c of g_mu = c (f(x+) - f(x-)) and g_sigma = (f(x+) - f(x-)) / sigma."""
-    sigma = float(point[SIGMA])
-    return 1 / (sigma * math.sqrt(2 * math.pi)), 1 / sigma
+    return Pair.joint_of(first_mu.noise + first_sigma.noise + (NORMAL,) * lanes, both)

@@ -56,6 +56,20 @@ DEFAULT_SEED = 20200101  # fixed, so reports can quote results; any integer >= 0
 # allocator's free lists rather than fresh mmap'd pages (measured: 1.3-1.6x faster than
 # 2**16..2**18; see benchmarks/bench_montecarlo.py).
 CHUNK_SIZE = 2**15
+# A stream over many lanes (d coordinates, M draws per estimate) takes smaller chunks, so
+# its lane buffers stay within MAX_CHUNK_VALUES float64 values (16 MiB).
+MAX_CHUNK_VALUES = 2**21
+MIN_CHUNK_SIZE = 2**10
+
+
+def chunk_size_for(lanes: int) -> int:
+    """The chunk size of a stream with ``lanes`` primitive lanes (a power of two).
+
+    >>> chunk_size_for(1), chunk_size_for(512), chunk_size_for(2048)
+    (32768, 4096, 1024)
+    """
+    fitting = MAX_CHUNK_VALUES >> max(lanes - 1, 0).bit_length()
+    return max(MIN_CHUNK_SIZE, min(CHUNK_SIZE, fitting))
 
 
 def stream_seed(

@@ -1,132 +1,160 @@
-"""score_loo inside ``verify check``: its Monte Carlo checks at the case's M.
+"""score_loo inside ``verify check``: a stream of M-sample estimates, checked like any other.
 
-The contract: :func:`loo_checks` returns the five :class:`~verify.montecarlo.check_records.Check`
-records of ``score_loo`` (mean and variance of each component, their covariance) at
-the case's reference point with its first parameter combination, at M = the case's
-``[estimate] samples`` (else :data:`~verify.cases.budget.DEFAULT_SAMPLES`), from
-:data:`ESTIMATES` seeded M-sample estimates (fewer when M is large, so at most
-:data:`MAX_DRAWS` normal draws).  Exact values come from
-:mod:`verify.exact.leave_one_out`.
+The contract: score_loo (:mod:`verify.exact.leave_one_out`) is reported at the case's M
+(``[estimate] samples``, else :data:`~verify.cases.budget.DEFAULT_SAMPLES`) at the
+reference point of every parameter combination, in one coordinate or, for a symbolic
+d, in coordinate 1 of each listed d;
+:func:`verify.montecarlo.check_plan.loo_point_count` says at how many check points, and
+each gets one stream whose every sample is one M-sample estimate
+(:func:`loo_pair`): M independent draws of eps (for a symbolic d, M independent draws
+of coordinate 1 with their own S or P of coordinates 2..d,
+:func:`verify.montecarlo.dimension_samplers.rest_function`).
 
-Thresholds.  An exact fourth moment of the M-sample estimator (needed for a z-test on
-its variance) is an order-8 compound over the index patterns of four samples and is
-not derived.  So these checks use the batch design of
-:mod:`verify.montecarlo.leave_one_out`: the mean by a z-score with the exact variance
-of one estimate, the variances and covariance by Student's t over
-:data:`~verify.montecarlo.leave_one_out.BATCHES` batch statistics, each accepted when
-|score| <= :data:`~verify.montecarlo.leave_one_out.T_MAX` = 6 (a two-sided false
-alarm below 1e-6 per statistic; the batch statistics are averages of thousands of
-terms, approximately normal when the fourth moment is finite).  These five checks
-carry that fixed threshold rather than the run's Bonferroni one, and
-``--perturb`` does not touch them.  Skipped, with a reason: d-dimensional cases, and
-points where a variance is 0, or the score function's fourth moment is not finite.
+Its five checks (mean and variance of each component, their covariance) are the
+z-tests or median-of-means tests of every other stream, inside the run's Bonferroni
+family, with exact moments from :func:`loo_exact`: the mean, variances and covariance
+are the reported numbers, and the third, fourth and sixth moments of each component and
+the covariance's ``E[W**2]`` that size the tests are exact combinations of
+single-sample expectations (:mod:`verify.montecarlo.loo_moments`); the covariance is
+checked by median of means, since the skewness that would size its z-test is not
+derived.  So ``--perturb`` applies to them, and their sample size is planned for the
+power of every other variance check (:mod:`verify.montecarlo.sample_size`), between
+:data:`~verify.montecarlo.engine.CHUNK_SIZE` and 2^24 estimates (:func:`loo_limits`).
+Only infinite or undefined moments skip, as everywhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import mpmath
+import numpy as np
 import sympy
 
 from verify.cases.budget import DEFAULT_SAMPLES, LOO_ESTIMATOR
 from verify.cases.case import Case
-from verify.cases.estimators import ESTIMATOR_NAMES
-from verify.cases.points import Point
-from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.cases.symbols import EPS, GRADIENT_PARAMETERS
+from verify.exact.baselines import score_weight
 from verify.exact.derivation import Derivation
-from verify.exact.dimension import DimensionDerivation, derive_case
-from verify.exact.evaluation import ExactPoint, evaluate_expectation, exact_point
+from verify.exact.dimension import DimensionDerivation
+from verify.exact.evaluation import ExactPoint, combined_method
 from verify.exact.leave_one_out import with_score_loo
-from verify.exact.numbers import Number
-from verify.exact.results import PointResult, evaluate_point
-from verify.montecarlo.check_plan import check_points
-from verify.montecarlo.check_records import JOINT, Check
-from verify.montecarlo.engine import stream_seed
-from verify.montecarlo.leave_one_out import BATCHES, T_MAX, LooOutcome, check_loo, loo_estimates
+from verify.exact.numbers import WORKING_DIGITS
+from verify.exact.results import evaluate_point
+from verify.montecarlo.check_moments import ExactMoments
+from verify.montecarlo.covariance_moments import ExactCovariance
+from verify.montecarlo.dimension_samplers import NORMAL, dimension_of, rest_function
+from verify.montecarlo.engine import CHUNK_SIZE, Pair
+from verify.montecarlo.kernels import numpy_function
+from verify.montecarlo.loo_moments import loo_mixed_moments
 from verify.montecarlo.noise import FloatArray
-from verify.montecarlo.outcome import Outcome
-
-ESTIMATES = 2**18
-MAX_DRAWS = 2**22  # normal draws per case: ESTIMATES x M, capped
-MIN_ESTIMATES = 2**12  # fewer and the batch statistics are too short to be normal
-STATISTICS = [("mean", p) for p in GRADIENT_PARAMETERS] + [
-    ("variance", p) for p in GRADIENT_PARAMETERS
-]
+from verify.montecarlo.sample_size import MAX_SAMPLES
 
 
-def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> PointResult:
-    """The exact mean, variances and covariance of score_loo at ``samples`` = M."""
-    base = evaluate_point(derivation, point, ("score",))
-    return with_score_loo(base, derivation, point, samples)
+def loo_samples(case: Case) -> int:
+    """M: the case's ``[estimate] samples``, else the default."""
+    return case.budget.samples or DEFAULT_SAMPLES
 
 
-def _skip_reason(derivation: Derivation, point: ExactPoint, exact: PointResult) -> str | None:
-    for p in GRADIENT_PARAMETERS:
-        variance = exact.variances[LOO_ESTIMATOR][p].value
-        if not mpmath.isfinite(variance):
-            return "the variance of score_loo is not finite here"
-        if variance == 0:
-            return "the variance of score_loo is 0 here (nothing to sample)"
-        fourth = evaluate_expectation(derivation.raw_moment("score", p, 4), point)
-        if not mpmath.isfinite(fourth.value):
-            return "the fourth moment is not finite: the batch statistics are not normal"
-    return None
-
-
-def judge_loo(
-    exact: PointResult, draws: dict[str, FloatArray], batches: int = BATCHES
-) -> list[tuple[LooOutcome, Number]]:
-    """Each statistic's outcome with the exact number it was compared with."""
-    means = {p: float(exact.means[LOO_ESTIMATOR][p].value) for p in GRADIENT_PARAMETERS}
-    numbers = {p: exact.variances[LOO_ESTIMATOR][p] for p in GRADIENT_PARAMETERS}
-    variances = {p: float(n.value) for p, n in numbers.items()}
-    cross = exact.covariances[LOO_ESTIMATOR]
-    outcomes = check_loo(draws, means, variances, float(cross.value), batches)
-    compared = [exact.means[LOO_ESTIMATOR][p] for p in GRADIENT_PARAMETERS]
-    compared += [numbers[p] for p in GRADIENT_PARAMETERS] + [cross]
-    return list(zip(outcomes, compared, strict=True))
-
-
-def _check(at: Point, outcome: LooOutcome, number: Number, estimates: int) -> Check:
-    statistic, _, parameter = outcome.statistic.partition(".")
-    batch = statistic != "mean"
-    made = Outcome(
-        statistic,
-        number,
-        monte_carlo=outcome.sample,
-        z=outcome.score,
-        bounds=(-T_MAX, T_MAX),
-        passed=outcome.passed,
-        test="batch_t" if batch else "z",
-        blocks=BATCHES if batch else None,
-    )
-    return Check(at, LOO_ESTIMATOR, parameter or JOINT, made, T_MAX, estimates)
-
-
-def _skipped(at: Point, reason: str, estimates: int) -> list[Check]:
-    parameters = [p for _, p in STATISTICS] + [JOINT]
-    statistics = [s for s, _ in STATISTICS] + ["covariance"]
-    return [
-        Check(at, LOO_ESTIMATOR, p, Outcome(s, None, reason=reason), T_MAX, estimates)
-        for s, p in zip(statistics, parameters, strict=True)
+def loo_pair(derivation: Derivation, point: ExactPoint, samples: int) -> Pair:
+    """Both components of one M-sample estimate, from M (x d) standard normal lanes."""
+    cost = numpy_function(derivation.sample_function("r").subs(point), EPS)
+    weights = [
+        numpy_function(sympy.sympify(score_weight(p)).subs(point), EPS) for p in GRADIENT_PARAMETERS
     ]
-
-
-def loo_checks(case: Case, seed: int) -> list[Check]:
-    """The five score_loo checks of ``case`` (see the module docstring)."""
-    samples = case.budget.samples or DEFAULT_SAMPLES
-    estimates = min(ESTIMATES, MAX_DRAWS // samples)
-    at = check_points(case)[0]
-    derivation = derive_case(case)
+    width, rest, add = 1, None, False
     if isinstance(derivation, DimensionDerivation):
-        return _skipped(at, "d-dimensional case: score_loo is checked in one coordinate", 0)
-    if estimates < MIN_ESTIMATES:
-        return _skipped(at, f"M = {samples} is too large to sample here", estimates)
-    point = exact_point(at)
-    exact = loo_exact(derivation, point, samples)
-    reason = _skip_reason(derivation, point, exact)
-    if reason is not None:
-        return _skipped(at, reason, estimates)
-    key = stream_seed(seed, case.name, 0, len(ESTIMATOR_NAMES)).generate_state(1)[0]
-    r = sympy.sympify(derivation.r)
-    draws = loo_estimates(r, point, samples, estimates, int(key))
-    return [_check(at, o, n, estimates) for o, n in judge_loo(exact, draws)]
+        width, add = dimension_of(derivation, point), derivation.combine == "sum"
+        rest = rest_function(derivation, point) if width > 1 else None
+
+    def draw_cost(lanes: Sequence[FloatArray]) -> FloatArray:
+        value = np.array(cost(lanes[0]), dtype=np.float64)
+        if rest is not None:
+            others = rest(lanes[1:])
+            value = value + others if add else value * others
+        return value
+
+    def both(*lanes: FloatArray) -> tuple[FloatArray, FloatArray]:
+        with np.errstate(all="ignore"):
+            costs = [draw_cost(lanes[i * width : (i + 1) * width]) for i in range(samples)]
+            mean = sum(costs[1:], costs[0]) / samples
+            firsts = [lanes[i * width] for i in range(samples)]
+            mu, sigma = (
+                sum((c - mean) * w(e) for c, e in zip(costs, firsts, strict=True)) / (samples - 1)
+                for w in weights
+            )
+            return np.asarray(mu), np.asarray(sigma)
+
+    return Pair.joint_of((NORMAL,) * (samples * width), both)
+
+
+def loo_limits(pair: Pair, samples: int) -> tuple[int, int]:
+    """The fewest and most estimates a score_loo stream is planned for: from one chunk up
+    to :data:`~verify.montecarlo.sample_size.MAX_SAMPLES` estimates, over the number of
+    coordinates rounded up to a power of two for a symbolic d (as
+    :func:`verify.montecarlo.checks.sample_cap` does for the other streams), so a large d
+    costs power, which the checks state, not time."""
+    width = len(pair.noise) // samples  # normal lanes per draw: 1, or d
+    most = MAX_SAMPLES // (1 << max(width - 1, 0).bit_length())
+    return CHUNK_SIZE, max(most, CHUNK_SIZE)
+
+
+def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> ExactCovariance:
+    """The exact moments of one M-sample estimate (the module docstring)."""
+    base = evaluate_point(derivation, point, ("score",))
+    reported = with_score_loo(base, derivation, point, samples)
+    raw, method = loo_mixed_moments(derivation, point, samples)
+    components = []
+    for index, parameter in enumerate(GRADIENT_PARAMETERS):
+        mean = reported.means[LOO_ESTIMATOR][parameter]
+        variance = reported.variances[LOO_ESTIMATOR][parameter]
+        powers = [raw[(k, 0)] if index == 0 else raw[(0, k)] for k in range(7)]
+        third, fourth, sixth = (_central(powers, mean.value, k) for k in (3, 4, 6))
+        with mpmath.workdps(WORKING_DIGITS):
+            standard = sixth / variance.value**3 if variance.value > 0 else mpmath.inf
+        components.append(
+            ExactMoments(
+                mean.value,
+                variance.value,
+                third,
+                fourth,
+                float(standard) if mpmath.isfinite(standard) else float("inf"),
+                combined_method(mean.method, variance.method, method),
+            )
+        )
+    cross = reported.covariances[LOO_ESTIMATOR]
+    mu, sigma = components
+    # The skewness of W, which would size a z-test of the covariance, needs E[W**3], an
+    # order-6 mixed moment: left unknown (inf), so the covariance is checked by median of
+    # means, distribution-free (verify.montecarlo.robust).
+    mu22, skewness = _codeviation(raw, mu, sigma), float("inf")
+    methods = combined_method(mu.method, sigma.method, cross.method)
+    return ExactCovariance(cross.value, mu22, skewness, mu, sigma, methods)
+
+
+def _central(powers: Sequence[mpmath.mpf], mean: mpmath.mpf, order: int) -> mpmath.mpf:
+    """E[(g - mean)**order] from E[g**k]; inf where a raw moment is not finite."""
+    if not all(mpmath.isfinite(p) for p in powers[: order + 1]):
+        return mpmath.inf
+    with mpmath.workdps(WORKING_DIGITS):
+        return mpmath.fsum(
+            mpmath.binomial(order, k) * (-mean) ** (order - k) * powers[k] for k in range(order + 1)
+        )
+
+
+def _codeviation(
+    raw: dict[tuple[int, int], mpmath.mpf], mu: ExactMoments, sigma: ExactMoments
+) -> mpmath.mpf:
+    """``E[W**2]`` for W = (g_mu - m_mu)(g_sigma - m_sigma) (nan where not finite)."""
+    if not all(mpmath.isfinite(raw[(p, q)]) for p in range(3) for q in range(3)):
+        return mpmath.nan
+    with mpmath.workdps(WORKING_DIGITS):
+        return mpmath.fsum(
+            mpmath.binomial(2, a)
+            * mpmath.binomial(2, b)
+            * (-mu.mean) ** (2 - a)
+            * (-sigma.mean) ** (2 - b)
+            * raw[(a, b)]
+            for a in range(3)
+            for b in range(3)
+        )

@@ -32,9 +32,11 @@ from verify.montecarlo.engine import (
     Observer,
     Pair,
     PairMoments,
+    chunk_size_for,
     sample_pairs,
     stream_seed,
 )
+from verify.montecarlo.noise import primitives
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ def sample_streams(case_name: str, draws: Sequence[Draw], seed: int) -> list[Pai
             stream_seed(seed, case_name, *first.key),
             [draws[i].samples for i in members],
             [draws[i].observe for i in members],
+            chunk_size_for(len(primitives(first.pair.noise))),
         )
         results |= dict(zip(members, moments, strict=True))
     return [results[index] for index in range(len(draws))]

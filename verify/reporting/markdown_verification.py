@@ -78,8 +78,6 @@ def _sample_sizes(samples: int | None) -> str:
 def _test(check: dict[str, Any]) -> str:
     if check.get("test") == "median_of_means" and check.get("passed") is not None:
         return f" (median of means, {check.get('blocks')} blocks)"
-    if check.get("test") == "batch_t" and check.get("passed") is not None:
-        return f" (batch t, {check.get('blocks')} batches)"
     return ""
 
 

@@ -1,0 +1,196 @@
+"""The exact moments of one M-sample ``score_loo`` estimate, up to order six.
+
+The contract: :func:`loo_mixed_moments` returns ``E[g_mu**p g_sigma**q]`` of one
+estimate from M draws (:mod:`verify.exact.leave_one_out`) for every (p, q) a Monte
+Carlo check needs -- ``p, q <= 4`` and ``p, q <= 2`` for the z-tests' standard errors
+(the covariance's ``E[W**2]``), (6, 0) and (0, 6) for the sixth moments that size the
+variance checks -- as exact combinations of single-sample expectations ``E[r**k eps**m]``, each
+evaluated by the engine (closed form at 50 digits, or certified quadrature).
+
+How.  With scores s = w_mu(eps), t = w_sigma(eps),
+
+    g_mu = (A - B C / M) / (M - 1),   g_sigma = (A' - B C' / M) / (M - 1),
+
+where A = sum_i r_i s_i, A' = sum_i r_i t_i, B = sum_i r_i, C = sum_i s_i and
+C' = sum_i t_i are sums over the M independent samples of one vector
+X = (r s, r t, r, s, t).  So ``E[g_mu**p g_sigma**q]`` expands by the binomial theorem
+into mixed moments ``E[A**a A'**b B**c C**e C'**f]`` of a sum of M iid vectors, and
+those are ``alpha!`` times the coefficients of ``phi(u)**M``, phi the moment generating
+function of X (independent samples multiply their generating functions), truncated
+to the degrees needed: at most K in r, P in s and Q in t (each grading adds under
+multiplication, so truncation commutes with the product).  A moment of X is
+``E[r**k s**i t**j]``, a polynomial in eps times r**k: the single-sample expectations.
+No index pattern is enumerated, and M is any integer >= 2.
+
+``tests/test_loo_moments.py`` checks the variance and covariance against the closed
+forms of :mod:`verify.exact.leave_one_out` and the fourth moment against brute-force
+enumeration over every index pattern for M = 2 and 3 with Gauss-Hermite quadrature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import lru_cache
+
+import mpmath
+import sympy
+
+from verify.cases.symbols import EPS
+from verify.exact.baselines import score_weight
+from verify.exact.compound import Quantity
+from verify.exact.derivation import Derivation
+from verify.exact.evaluation import ExactPoint, combined_method, evaluate_expectation
+from verify.exact.gaussian import Method
+from verify.exact.numbers import WORKING_DIGITS
+
+Exponents = tuple[int, int, int, int, int]  # powers of (r s, r t, r, s, t)
+# (K, P, Q) truncations: the pure moments of each component up to 6, and p, q <= 2.
+TRUNCATIONS = ((6, 6, 0), (6, 0, 6), (4, 2, 2))
+
+
+def wanted_orders() -> list[tuple[int, int]]:
+    """The (p, q) of ``E[g_mu**p g_sigma**q]`` the checks need (module docstring)."""
+    orders = {(p, 0) for p in range(7)} | {(0, q) for q in range(7)}
+    orders |= {(p, q) for p in range(3) for q in range(3)}
+    return sorted(orders)
+
+
+class SingleSample:
+    """``E[r**k s**i t**j]`` at one point from the engine's ``E[r**k eps**m]``, memoised."""
+
+    def __init__(self, source: Derivation, point: ExactPoint) -> None:
+        self.source, self.point = source, point
+        self.methods: list[Method] = []
+        self._eps: dict[tuple[int, int], mpmath.mpf] = {}
+        self._polynomials: dict[tuple[int, int], list[tuple[int, mpmath.mpf]]] = {}
+        weights = [sympy.sympify(score_weight(p)).subs(point) for p in ("mu", "sigma")]
+        self._weights = weights
+
+    def moment(self, k: int, i: int, j: int) -> mpmath.mpf:
+        with mpmath.workdps(WORKING_DIGITS):
+            return mpmath.fsum(
+                coefficient * self._r_eps(k, m) for m, coefficient in self._polynomial(i, j)
+            )
+
+    def _polynomial(self, i: int, j: int) -> list[tuple[int, mpmath.mpf]]:
+        """``s**i t**j`` as (power of eps, coefficient) pairs, memoised."""
+        if (i, j) not in self._polynomials:
+            expanded = sympy.expand(self._weights[0] ** i * self._weights[1] ** j)
+            terms = sympy.Poly(expanded, EPS).terms()
+            self._polynomials[(i, j)] = [(m, _exact_mpf(c)) for (m,), c in terms]
+        return self._polynomials[(i, j)]
+
+    def _r_eps(self, k: int, m: int) -> mpmath.mpf:
+        if (k, m) not in self._eps:
+            if k == 0:  # E[eps**m]: (m - 1)!! for even m
+                value = mpmath.mpf(0 if m % 2 else math.prod(range(m - 1, 0, -2)))
+            else:
+                number = evaluate_expectation(_r_eps_quantity(self.source, k, m), self.point)
+                self.methods.append(number.method)
+                value = number.value
+            self._eps[(k, m)] = value
+        return self._eps[(k, m)]
+
+
+@lru_cache(maxsize=1024)
+def _r_eps_quantity(source: Derivation, k: int, m: int) -> Quantity:
+    """E[r**k eps**m] as the engine's quantity, built once per cost (not per point)."""
+    return source.product_expectation("r", k, EPS**m)
+
+
+def _exact_mpf(value: sympy.Expr) -> mpmath.mpf:
+    """A rational (or any real) SymPy number at the working precision, not via float."""
+    if isinstance(value, sympy.Rational):
+        return mpmath.mpf(int(value.p)) / int(value.q)
+    return mpmath.mpf(sympy.Float(value, WORKING_DIGITS)._mpf_)
+
+
+@lru_cache(maxsize=8)
+def _monomials(bounds: tuple[int, int, int]) -> tuple[Exponents, ...]:
+    """Every alpha within the truncation: r-degree <= K, s-degree <= P, t-degree <= Q."""
+    top_r, top_s, top_t = bounds
+    found = []
+    for a1 in range(min(top_r, top_s) + 1):
+        for a2 in range(min(top_r - a1, top_t) + 1):
+            for a3 in range(top_r - a1 - a2 + 1):
+                for a4 in range(top_s - a1 + 1):
+                    for a5 in range(top_t - a2 + 1):
+                        found.append((a1, a2, a3, a4, a5))
+    return tuple(found)
+
+
+def _inside(alpha: Exponents, bounds: tuple[int, int, int]) -> bool:
+    a1, a2, a3, a4, a5 = alpha
+    return a1 + a2 + a3 <= bounds[0] and a1 + a4 <= bounds[1] and a2 + a5 <= bounds[2]
+
+
+Series = dict[Exponents, mpmath.mpf]
+
+
+def _multiply(first: Series, second: Series, bounds: tuple[int, int, int]) -> Series:
+    product: Series = {}
+    for alpha, x in first.items():
+        for beta, y in second.items():
+            gamma: Exponents = (
+                alpha[0] + beta[0],
+                alpha[1] + beta[1],
+                alpha[2] + beta[2],
+                alpha[3] + beta[3],
+                alpha[4] + beta[4],
+            )
+            if _inside(gamma, bounds):
+                product[gamma] = product.get(gamma, mpmath.mpf(0)) + x * y
+    return product
+
+
+def _power(series: Series, exponent: int, bounds: tuple[int, int, int]) -> Series:
+    """``series**exponent`` truncated, by repeated squaring."""
+    result: Series = {(0, 0, 0, 0, 0): mpmath.mpf(1)}
+    base = series
+    while exponent:
+        if exponent & 1:
+            result = _multiply(result, base, bounds)
+        exponent >>= 1
+        if exponent:
+            base = _multiply(base, base, bounds)
+    return result
+
+
+def _factorial(alpha: Iterable[int]) -> int:
+    return math.prod(math.factorial(a) for a in alpha)
+
+
+def _sum_moments(single: SingleSample, samples: int, bounds: tuple[int, int, int]) -> Series:
+    """``E[(sum_i X_i)**alpha]`` for every alpha within ``bounds``."""
+    with mpmath.workdps(WORKING_DIGITS):
+        generating: Series = {}
+        for alpha in _monomials(bounds):
+            k, i, j = alpha[0] + alpha[1] + alpha[2], alpha[0] + alpha[3], alpha[1] + alpha[4]
+            generating[alpha] = single.moment(k, i, j) / _factorial(alpha)
+        powered = _power(generating, samples, bounds)
+        return {alpha: value * _factorial(alpha) for alpha, value in powered.items()}
+
+
+def loo_mixed_moments(
+    source: Derivation, point: ExactPoint, samples: int
+) -> tuple[dict[tuple[int, int], mpmath.mpf], Method]:
+    """``E[g_mu**p g_sigma**q]`` for :func:`wanted_orders`, and the parts' combined method."""
+    single = SingleSample(source, point)
+    sums: Series = {}
+    for bounds in TRUNCATIONS:
+        sums |= _sum_moments(single, samples, bounds)
+    m = samples
+    moments = {}
+    with mpmath.workdps(WORKING_DIGITS):
+        for p, q in wanted_orders():
+            terms = [
+                math.comb(p, a)
+                * math.comb(q, b)
+                * (mpmath.mpf(-1) / m) ** (a + b)
+                * sums[(p - a, q - b, a + b, a, b)]
+                for a in range(p + 1)
+                for b in range(q + 1)
+            ]
+            moments[(p, q)] = mpmath.fsum(terms) / mpmath.mpf(m - 1) ** (p + q)
+    return moments, combined_method(*single.methods) if single.methods else "closed-form"
