@@ -143,6 +143,7 @@ GROWING = {
     "mish": EPS * sympy.tanh(sympy.log(1 + sympy.exp(EPS))),
     "piecewise": sympy.Piecewise((EPS**2, EPS > 1), (sympy.exp(EPS) - 1, True)),
     "ELU": sympy.Max(EPS + 1, 0) + sympy.exp(sympy.Min(0, EPS + 1)) - 1,
+    "log above an irrational floor": sympy.log(sympy.exp(-1) + sympy.exp(-2 * EPS - 2)) / 2,
     "kinks inside exp": sympy.exp(sympy.Max(EPS, -EPS / 2) - sympy.Abs(EPS - 1) / 3),
 }
 SAMPLES = [x / 4 for x in range(-200, 201)]

@@ -235,8 +235,12 @@ def _positive_floor(expr: sympy.Expr) -> sympy.Expr | None:
     """
     if expr.func == sympy.cosh and _is_real(expr.args[0]):
         return sympy.Integer(1)
-    constant, rest = expr.as_coeff_Add()
-    if not (constant.is_positive and all(_nonnegative(t) for t in sympy.Add.make_args(rest))):
+    # Numeric terms count as the constant, not only a rational one: SymPy's antiderivative
+    # of sigmoid(2 z - 1) is log(exp(-1) + exp(-2 z))/2.
+    terms = sympy.Add.make_args(expr)
+    constant = sympy.Add(*(t for t in terms if t.is_number))
+    rest = [t for t in terms if not t.is_number]
+    if not (constant.is_positive and all(_nonnegative(t) for t in rest)):
         return None
     return constant
 
