@@ -217,10 +217,3 @@ def test_the_json_contract_and_bad_input(capsys: pytest.CaptureFixture[str]) -> 
     assert bad == EXIT_BAD_INPUT
     assert "compare" in capsys.readouterr().err
     assert main(["regions", "cases/cosine.toml", "--vary", "k"]) == EXIT_BAD_INPUT
-
-
-def test_the_command_default_time_limit_is_the_api_one() -> None:
-    from verify.api.regions import TIME_LIMIT
-    from verify.cli.regions import DEFAULT_TIME_LIMIT
-
-    assert DEFAULT_TIME_LIMIT == TIME_LIMIT

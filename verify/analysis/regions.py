@@ -46,6 +46,8 @@ from verify.exact.gaussian import Expectation
 UNDECIDED, EQUAL, INFINITE = "undecided", "equal", "infinite"
 Labeller = Callable[[Box], str | None]
 # Points (as fractions of each side) where a difference is tried for a nonzero value.
+# Seconds a component's search may take before what is left is reported undecided.
+TIME_LIMIT = 60.0
 _PROBES = (0.5, 0.3141592653589793, 0.8462643383279502)
 
 

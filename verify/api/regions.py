@@ -59,6 +59,7 @@ from dataclasses import dataclass
 from verify.analysis.regions import (
     EQUAL,
     INFINITE,
+    TIME_LIMIT,
     UNDECIDED,
     Crossing,
     RegionSearch,
@@ -80,7 +81,6 @@ from verify.exact.evaluation import exact_point, point_symbol
 # undecided area, and a crossing along one name is enclosed to about 1e-7 of its range.
 MIN_WIDTH_AREA = 2.0**-10
 MIN_WIDTH_LINE = 2.0**-26
-TIME_LIMIT = 60.0
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import argparse
 
+from verify.analysis.regions import TIME_LIMIT  # no scipy: the parser stays light
 from verify.api.case import Case
 from verify.cli.crossover import checked_range
 from verify.cli.inputs import InputError, parse_assignments
-
-# verify.api.regions.TIME_LIMIT, repeated so that building the parser imports no scipy
-# (tests/test_regions.py checks that the two agree).
-DEFAULT_TIME_LIMIT = 60.0
 
 EXIT_OK = 0
 
@@ -46,7 +43,7 @@ def add_regions_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     parser.add_argument(
         "--time-limit",
         type=float,
-        default=DEFAULT_TIME_LIMIT,
+        default=TIME_LIMIT,
         metavar="S",
         help="seconds per component before the rest is reported undecided",
     )

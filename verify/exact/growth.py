@@ -110,8 +110,7 @@ def _bound(expr: sympy.Expr, x: sympy.Symbol, unit: frozenset[sympy.Symbol]) -> 
         return Growth(sympy.pi / 2, sympy.Integer(0), sympy.Integer(0))
     if name == "Abs":
         return _bound(expr.args[0], x, unit)
-    if name == "log" and _positive_floor(expr.args[0]) is not None:
-        floor = _positive_floor(expr.args[0])
+    if name == "log" and (floor := _positive_floor(expr.args[0])) is not None:
         inner = _bound(expr.args[0], x, unit)
         # floor <= q <= A exp(B|x| + C x^2), so |log q| <= |log floor| + |log A| + B|x| + C x^2
         # <= (|log floor| + |log A| + B + 2|C|) exp(|x|).
@@ -196,7 +195,10 @@ def _polynomial_bound(
         return (sympy.Integer(1), sympy.Integer(0), sympy.Integer(0))
     if not expr.free_symbols - unit and expr.is_number:
         return (sympy.Abs(expr), sympy.Integer(0), sympy.Integer(0))
-    if expr.is_Add:
+    name = expr.func.__name__
+    # |a + b|, |Max(a, b)| and |Min(a, b)| are at most |a| + |b|, and ||a|| = |a| (the ELU's
+    # exp(Min(z, 0))): the columns of the arguments' bounds add.
+    if expr.is_Add or name in ("Max", "Min") or (name == "Abs" and _is_real(expr.args[0])):
         parts = [_polynomial_bound(a, x, unit) for a in expr.args]
         return tuple(sympy.Add(*column) for column in zip(*parts, strict=True))
     if expr.is_Mul:
@@ -212,13 +214,8 @@ def _polynomial_bound(
                 a[0] * b[2] + a[1] * b[1] + a[2] * b[0],
             )
         return total
-    name = expr.func.__name__
     if name in _ONE_BOUNDED and _is_real(expr.args[0]):
         return (sympy.Integer(_ONE_BOUNDED[name]), sympy.Integer(0), sympy.Integer(0))
-    if name in ("Max", "Min") or (name == "Abs" and _is_real(expr.args[0])):
-        # |Max(a, b)|, |Min(a, b)| <= |a| + |b| and ||a|| = |a| (the ELU's exp(Min(z, 0))).
-        parts = [_polynomial_bound(a, x, unit) for a in expr.args]
-        return tuple(sympy.Add(*column) for column in zip(*parts, strict=True))
     raise _NoBound
 
 
