@@ -71,6 +71,24 @@ def test_boxes_touching_a_zero_are_never_labelled() -> None:
     assert (crossing.below, crossing.above) == ("a", "b")
 
 
+def test_a_box_budget_stops_the_search_at_the_same_regions_every_time() -> None:
+    # The zero at mu = 1/3 needs ~20 bisections per side to reach 2^-20; a budget of 7
+    # boxes stops far short.  What is left is undecided, and a rerun gives the very same
+    # boxes (a time budget would not: reports use this one).
+    forms = (VarianceForm(MU, ()), VarianceForm(sympy.Rational(1, 3), ()))
+    domain = ((-1.0, 1.0), (1.0, 1.0))
+    labeller = closed_form_labeller(("a", "b"), forms, (MU, SIGMA), domain)
+    first = search_regions(labeller, domain, 2.0**-20, NO_LIMIT, max_boxes=7)
+    again = search_regions(labeller, domain, 2.0**-20, NO_LIMIT, max_boxes=7)
+    assert first.boxes_examined == 7
+    assert first.budget_spent
+    assert first.regions == again.regions
+    assert any(region.label == UNDECIDED for region in first.regions)
+    unlimited = search_regions(labeller, domain, 2.0**-20, NO_LIMIT)
+    assert unlimited.boxes_examined > 7
+    assert not unlimited.budget_spent
+
+
 def _cosine_labels(perturbation: float) -> list[Region]:
     """The proven regions of score vs pathwise (mu) along k at mu = sigma = 1."""
     derivation = derive(sympy.cos(K * Z))

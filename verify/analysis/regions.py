@@ -7,8 +7,8 @@ branch and bound (Moore, Kearfott and Cloud, *Introduction to Interval Analysis*
 2009, Chapter 6; Kearfott, *Rigorous Global Search*, 1996): a box whose label is not
 proven is bisected across its widest side relative to the domain, the largest boxes
 first, until every side is below ``min_width`` times the domain's (then the box is
-reported ``"undecided"``, never guessed) or the time budget is spent (every box still
-waiting is reported ``"undecided"`` too).
+reported ``"undecided"``, never guessed) or the budget -- seconds, or boxes examined -- is
+spent (every box still waiting is reported ``"undecided"`` too).
 
 :func:`closed_form_labeller` is the labeller of two estimators' closed-form variances
 (:mod:`verify.exact.box_enclosure` decides each sign):
@@ -80,9 +80,17 @@ class Crossing:
 
 
 def search_regions(
-    labeller: Labeller, domain: Box, min_width: float, time_limit: float
+    labeller: Labeller,
+    domain: Box,
+    min_width: float,
+    time_limit: float,
+    max_boxes: int | None = None,
 ) -> RegionSearch:
-    """Branch and bound over ``domain``; see the module docstring."""
+    """Branch and bound over ``domain``; see the module docstring.
+
+    ``max_boxes`` is a budget of boxes examined that, unlike ``time_limit``, gives the
+    same regions on every machine (reports use it: they must be deterministic).
+    """
     start = time.perf_counter()
     widths = [high - low for low, high in domain]
     waiting: list[tuple[float, int, Box]] = [(-1.0, 0, domain)]
@@ -90,7 +98,8 @@ def search_regions(
     examined, order, spent = 0, 1, False
     while waiting:
         negative_volume, _, box = heapq.heappop(waiting)
-        if time.perf_counter() - start > time_limit:
+        out_of_boxes = max_boxes is not None and examined >= max_boxes
+        if out_of_boxes or time.perf_counter() - start > time_limit:
             spent = True
             regions.append(Region(box, UNDECIDED))
             regions.extend(Region(b, UNDECIDED) for _, _, b in waiting)

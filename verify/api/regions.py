@@ -25,8 +25,9 @@ over ``range`` with every other value fixed.  :meth:`RegionsResult.to_json` is w
 (Var[first] - Var[second] < 0 gives ``first``); ``"equal"``: the two variances are the
 same formula; ``"infinite"``: both diverge on the whole box (when only one does, the
 other is lower); ``"undecided"``: not proven either way down to the size limit
-``min_width`` (a fraction of each side of the domain) or within the time budget --
-never a guess.  ``share`` is the fraction of the domain's area (or length) per label;
+``min_width`` (a fraction of each side of the domain) or within the budget (seconds, or
+``max_boxes`` boxes examined per component, which is machine-independent) -- never a
+guess.  ``share`` is the fraction of the domain's area (or length) per label;
 ``crossings`` (one varied name only) are the undecided intervals between boxes proven
 for different estimators, each enclosing a sign change.  ``biased`` lists the compared
 estimators whose mean is not the gradient (the pathwise estimator for an ``r`` with
@@ -202,6 +203,7 @@ def regions(
     compare: Sequence[str] = CLASSIC_ESTIMATORS,
     min_width: float | None = None,
     time_limit: float = TIME_LIMIT,
+    max_boxes: int | None = None,
 ) -> RegionsResult:
     """The proven regions of ``case``; see the module docstring."""
     start = time.perf_counter()
@@ -221,7 +223,7 @@ def regions(
             raise CaseError(str(case.path), problem[0], f"{vary} over {range}: {problem[1]}")
     width = min_width or (MIN_WIDTH_AREA if vary is None else MIN_WIDTH_LINE)
     rows = tuple(
-        _row(case, pair, point, vary, range, width, time_limit)
+        _row(case, pair, point, vary, range, width, (time_limit, max_boxes))
         for point in _assignments(case, given, vary)
     )
     return RegionsResult(case, pair, vary, rows, width, time.perf_counter() - start)
@@ -257,7 +259,7 @@ def _row(
     vary: str | None,
     bounds: tuple[float, float] | None,
     min_width: float,
-    time_limit: float,
+    budget: tuple[float, int | None],
 ) -> RegionsRow:
     """The regions of both components with ``point`` fixed and the free names spanning
     the domain (mu and sigma) or ``bounds`` (the varied name)."""
@@ -280,9 +282,9 @@ def _row(
         if labeller is None:
             # Nothing can be certified: the whole domain is one undecided box.
             methods[component] = "uncertified"
-            searches[component] = search_regions(lambda box: None, domain, 1.0, time_limit)
+            searches[component] = search_regions(lambda box: None, domain, 1.0, *budget)
             continue
         closed = all(variance_form(derivation, e, component) is not None for e in pair)
         methods[component] = "closed-form" if closed else "quadrature"
-        searches[component] = search_regions(labeller, domain, min_width, time_limit)
+        searches[component] = search_regions(labeller, domain, min_width, *budget)
     return RegionsRow(dict(fixed), names, searches, methods)

@@ -47,6 +47,14 @@ def add_regions_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         metavar="S",
         help="seconds per component before the rest is reported undecided",
     )
+    parser.add_argument(
+        "--max-boxes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="boxes examined per component before the rest is reported undecided "
+        "(unlike --time-limit, the same regions on every machine)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=command_regions)
 
@@ -66,6 +74,8 @@ def command_regions(arguments: argparse.Namespace) -> int:
         raise InputError(f"{case.path}: --min-width {width}: expected a number in (0, 1)")
     if not arguments.time_limit > 0:
         raise InputError(f"{case.path}: --time-limit {arguments.time_limit}: expected > 0")
+    if arguments.max_boxes is not None and arguments.max_boxes < 1:
+        raise InputError(f"{case.path}: --max-boxes {arguments.max_boxes}: expected >= 1")
     result = regions(
         case,
         at=parse_assignments(case, arguments.at),
@@ -74,6 +84,7 @@ def command_regions(arguments: argparse.Namespace) -> int:
         compare=[name.strip() for name in arguments.compare.split(",")],
         min_width=width,
         time_limit=arguments.time_limit,
+        max_boxes=arguments.max_boxes,
     )
     print(result.to_json() if arguments.json else result.to_text())
     return EXIT_OK
