@@ -1,0 +1,83 @@
+"""The proven regions of every gradient component at one assignment of the other names.
+
+The contract: :func:`region_row` searches (:func:`verify.analysis.regions.search_regions`)
+each gradient component's sign regions of ``Var[first] - Var[second]`` over ``spans``
+(the free names: ``mu`` and ``sigma`` over the case's domain, or one varied name over
+its range), every other name fixed at its value in ``fixed``, which must already be
+complete and checked (the API does that, :func:`verify.api.case.complete_point`).  A
+component whose variances can be enclosed by neither closed forms nor box quadrature
+is one undecided box with the method ``"uncertified"``.  The budget is the pair
+``(seconds, boxes)`` of :func:`~verify.analysis.regions.search_regions`, the second
+used alone by the reports (machine-independent); ``quadrature_boxes``, when given,
+replaces the box budget of a component enclosed by box quadrature (slower per box by
+orders of magnitude).  Both ``verify regions`` and the reports call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from verify.analysis.regions import (
+    RegionSearch,
+    component_labeller,
+    search_regions,
+    variance_form,
+)
+from verify.cases.case import Case
+from verify.cases.symbols import GRADIENT_PARAMETERS
+from verify.exact.dimension import derive_case
+from verify.exact.evaluation import exact_point, point_symbol
+
+# A component's method: ball arithmetic on closed forms, box quadrature, or neither.
+CLOSED_FORM, QUADRATURE, UNCERTIFIED = "closed-form", "quadrature", "uncertified"
+
+
+@dataclass(frozen=True)
+class RegionsRow:
+    """The proven regions of every component at one fixed assignment of the other names."""
+
+    at: dict[str, float]
+    names: tuple[str, ...]
+    searches: dict[str, RegionSearch]
+    methods: dict[str, str]
+
+    @property
+    def domain(self) -> dict[str, list[float]]:
+        """Each name's interval; a fixed name's is [v, v]."""
+        first = next(iter(self.searches.values()))
+        return {n: [low, high] for n, (low, high) in zip(self.names, first.domain, strict=True)}
+
+
+def region_row(
+    case: Case,
+    pair: tuple[str, str],
+    fixed: Mapping[str, float],
+    spans: Mapping[str, tuple[float, float]],
+    min_width: float,
+    budget: tuple[float, int | None],
+    quadrature_boxes: int | None = None,
+) -> RegionsRow:
+    """The regions of both components (see the module docstring)."""
+    names = (*GRADIENT_PARAMETERS, *case.parameter_names)
+    values = {n: v for n, v in fixed.items() if n not in spans}
+    intervals = {**{n: (v, v) for n, v in values.items()}, **spans}
+    domain = tuple(intervals[n] for n in names)
+    exact = exact_point(values)
+    variables = tuple(point_symbol(n) for n in names)
+    derivation = derive_case(case)
+    searches, methods = {}, {}
+    for component in GRADIENT_PARAMETERS:
+        labeller = component_labeller(derivation, pair, component, exact, variables, domain)
+        if labeller is None:
+            # Nothing can be certified: the whole domain is one undecided box.
+            methods[component] = UNCERTIFIED
+            searches[component] = search_regions(lambda box: None, domain, 1.0, *budget)
+            continue
+        closed = all(variance_form(derivation, e, component) is not None for e in pair)
+        methods[component] = CLOSED_FORM if closed else QUADRATURE
+        seconds, boxes = budget
+        if not closed and quadrature_boxes is not None:
+            boxes = quadrature_boxes
+        searches[component] = search_regions(labeller, domain, min_width, seconds, boxes)
+    return RegionsRow(dict(values), names, searches, methods)
