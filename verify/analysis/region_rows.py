@@ -29,6 +29,10 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.dimension import derive_case
 from verify.exact.evaluation import exact_point, point_symbol
 
+# Sides are split down to these fractions of the domain's: 2-D maps reach well under 1%
+# undecided area, and a crossing along one name is enclosed to about 1e-7 of its range.
+MIN_WIDTH_AREA = 2.0**-10
+MIN_WIDTH_LINE = 2.0**-26
 # A component's method: ball arithmetic on closed forms, box quadrature, or neither.
 CLOSED_FORM, QUADRATURE, UNCERTIFIED = "closed-form", "quadrature", "uncertified"
 

@@ -57,7 +57,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from verify.analysis.region_rows import RegionsRow, region_row
+from verify.analysis.region_rows import MIN_WIDTH_AREA, MIN_WIDTH_LINE, RegionsRow, region_row
 from verify.analysis.regions import (
     EQUAL,
     INFINITE,
@@ -72,11 +72,6 @@ from verify.api.crossover import range_problem
 from verify.cases.case import CaseError
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATORS
 from verify.exact.dimension import derive_case
-
-# Sides are split down to these fractions of the domain's: 2-D maps reach well under 1%
-# undecided area, and a crossing along one name is enclosed to about 1e-7 of its range.
-MIN_WIDTH_AREA = 2.0**-10
-MIN_WIDTH_LINE = 2.0**-26
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""The proven regions a report shows: searched with a box budget, never a time limit.
+
+The contract: :func:`gather_regions` searches, for every listed parameter combination
+of a case, the sign regions of ``Var[score] - Var[pathwise]`` of both components over
+the case's ``(mu, sigma)`` domain (:func:`verify.analysis.region_rows.region_row`) and
+returns them with one :class:`~verify.analysis.region_verdicts.RegionVerdict` per
+component.  Reports must be byte-identical on every machine and rerun, so the search
+stops after a number of boxes examined (:data:`REGION_BOXES`, shared evenly by the
+case's searches), never after a time: the time limit is a safety value far above what
+the budget takes.  Components enclosed by box quadrature get :data:`QUADRATURE_BOXES`
+boxes: 0 for now, as box quadrature examines about 10 boxes a second on the 2-core
+machine where the budget was chosen (closed forms 2,000-8,000); their verdicts are then
+the grid's, and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from verify.analysis.region_rows import MIN_WIDTH_AREA, RegionsRow, region_row
+from verify.analysis.region_verdicts import RegionVerdict, RowShares
+from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, shares
+from verify.analysis.verdicts import ComponentVerdict
+from verify.cases.case import Case
+from verify.cases.estimators import CLASSIC_ESTIMATORS
+from verify.cases.symbols import GRADIENT_PARAMETERS
+
+# Boxes examined per case, shared evenly by its searches (parameter combinations x 2
+# components).  Chosen from measurement: at 2,000-8,000 boxes/s for closed forms this is
+# about 1-4 s of CPU per case, within the ~1 minute the regions may add to a run of
+# every case on 2 cores (README "Proven regions in the reports").
+REGION_BOXES = 8000
+# Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
+QUADRATURE_BOXES = 0
+# Seconds: only a safety net; a report's regions end by the box budget.
+SAFETY_TIME_LIMIT = 3600.0
+
+
+def boxes_per_search(combinations: int) -> int:
+    """Each search's share of :data:`REGION_BOXES` (at least one box)."""
+    return max(1, REGION_BOXES // max(1, combinations * len(GRADIENT_PARAMETERS)))
+
+
+def gather_regions(
+    case: Case,
+    combinations: Sequence[Mapping[str, float]],
+    grid: Mapping[str, ComponentVerdict],
+    labels: Sequence[str],
+) -> tuple[list[RegionsRow], dict[str, RegionVerdict]]:
+    """The regions of every combination, and the verdicts (``grid``: the fallback)."""
+    pair = CLASSIC_ESTIMATORS
+    spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
+    budget = boxes_per_search(len(combinations))
+    rows = [
+        region_row(
+            case,
+            pair,
+            {**case.reference, **combination},
+            spans,
+            MIN_WIDTH_AREA,
+            (SAFETY_TIME_LIMIT, budget),
+            quadrature_boxes=QUADRATURE_BOXES,
+        )
+        for combination in combinations
+    ]
+    labels_of = (*pair, EQUAL, UNDECIDED, INFINITE)
+    verdicts = {
+        p: RegionVerdict(
+            p,
+            tuple(
+                RowShares(
+                    label,
+                    shares(row.searches[p], labels_of),
+                    row.methods[p],
+                    row.searches[p].boxes_examined,
+                )
+                for label, row in zip(labels, rows, strict=True)
+            ),
+            grid[p],
+            budget,
+        )
+        for p in GRADIENT_PARAMETERS
+    }
+    return rows, verdicts
