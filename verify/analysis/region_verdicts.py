@@ -89,6 +89,11 @@ class RegionVerdict:
         return low, min(1.0, low + self.undecided)
 
     @property
+    def _equal_everywhere(self) -> bool:
+        # Zero shares are exact (sums of zeros); a share of 1 may be off by rounding.
+        return all(self._mean(label) == 0 for label in (SCORE, PATHWISE, INFINITE, UNDECIDED))
+
+    @property
     def infinite(self) -> float:
         """The fraction proven to have both variances infinite."""
         return self._mean(INFINITE)
@@ -127,11 +132,12 @@ class RegionVerdict:
     def _finding(self) -> str:
         low, high = self.score_lower
         if self.status == PROVEN:
-            if self._mean(EQUAL) == 1:
+            if self._equal_everywhere:
                 return "equal variances everywhere (proven over the domain)"
             if high == 0:
-                # Where not lower, both variances are infinite (stated as a caveat).
-                everywhere = "everywhere" if self._mean(PATHWISE) == 1 else "wherever finite"
+                # Elsewhere both variances are infinite or equal (stated as caveats).
+                others = self.infinite > 0 or self._mean(EQUAL) > 0
+                everywhere = "wherever they differ" if others else "everywhere"
                 return f"pathwise lower {everywhere} (proven over the domain)"
             where = "; ".join(r.label for r in self.rows if r.share(SCORE) > 0)
             return f"score lower in {percent(low)} of the domain (proven; {where})"
@@ -149,7 +155,7 @@ class RegionVerdict:
         if self.status == GRID:
             return f"{self.grid.short} (grid estimate)"
         low, high = self.score_lower
-        if self.status == PROVEN and self._mean(EQUAL) == 1:
+        if self.status == PROVEN and self._equal_everywhere:
             tags = ["equal (proven)"]
         elif self.status == PROVEN and high == 0:
             tags = ["pathwise lower (proven)"]
