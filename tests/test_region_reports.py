@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import types
@@ -19,7 +20,7 @@ from verify.exact.box_enclosure import Box
 from verify.reporting.index import render_index
 from verify.reporting.region_report import gather_regions
 
-DOMAIN: Box = ((-3.0, 3.0), (0.1, 3.0))
+DOMAIN: tuple[tuple[float, float], tuple[float, float]] = ((-3.0, 3.0), (0.1, 3.0))
 LABELS = ("score", "pathwise", "equal", UNDECIDED, "infinite")
 GRID_VERDICT = ComponentVerdict("mu", 0.5, ("k=1",), 0.0, False, False)
 
@@ -80,7 +81,7 @@ def test_a_flipped_region_changes_the_report_and_the_index(
     assert "| $\\mu$ | pathwise lower everywhere (proven over the domain) | proven |" in (
         proven.markdown
     )
-    labeller = region_rows.component_labeller
+    labeller = regions_module.component_labeller
 
     def flipped(*arguments: object, **keywords: object) -> object:
         # The score function "proven" lower wherever mu >= 0: half of the domain.
@@ -126,3 +127,24 @@ def test_report_regions_do_not_depend_on_the_clock(monkeypatch: pytest.MonkeyPat
     assert [v.rows for v in first.values()] == [v.rows for v in slow.values()]
     assert first["mu"].label == slow["mu"].label
     assert first["mu"].status in ("proven", "bounds")
+
+
+def yellow_pixels(image: bytes) -> int:
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(image)).convert("RGB")).astype(int)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return int(np.sum((red > 220) & (green > 190) & (green < 230) & (blue < 110)))
+
+
+def test_the_region_map_marks_undecided_boxes() -> None:
+    from verify.analysis.regions import Region
+    from verify.reporting.plots import render_region_map
+
+    left, right = ((-3.0, 0.0), (0.1, 3.0)), ((0.0, 3.0), (0.1, 3.0))
+    decided = {"mu": [Region(left, "pathwise"), Region(right, "score")]}
+    undecided = {"mu": [Region(left, "pathwise"), Region(right, UNDECIDED)]}
+    legend_only = yellow_pixels(render_region_map(decided, DOMAIN, "t"))
+    assert yellow_pixels(render_region_map(undecided, DOMAIN, "t")) > legend_only + 1000
+    assert render_region_map(decided, DOMAIN, "t") == render_region_map(decided, DOMAIN, "t")

@@ -2,7 +2,8 @@
 
 The contract: :func:`gather_report` computes everything a report shows -- exact
 formulas, the variances at the reference point for each parameter combination,
-the (mu, sigma) maps, per-component verdicts, crossovers and the Monte Carlo
+the (mu, sigma) grid maps and their verdicts, the proven regions and the verdicts
+from them (:mod:`verify.reporting.region_report`), crossovers and the Monte Carlo
 checks, the work-normalized comparison at the reference point (score_loo at the
 case's M, cost, efficiency, :mod:`verify.analysis.reference_work`) with maps of the
 efficiency ratio, and for a case in the phi form the numbers in the phi names
@@ -88,6 +89,11 @@ def combination_label(combination: dict[str, float]) -> str:
 def map_file_name(index: int) -> str:
     """The PNG of the ``index``-th parameter combination, inside ``reports/<case>/``."""
     return f"map-{index + 1}.png"
+
+
+def region_map_file_name(index: int) -> str:
+    """The map of the proven regions of the ``index``-th combination, beside its map."""
+    return f"region-map-{index + 1}.png"
 
 
 def efficiency_map_file_name(index: int) -> str:

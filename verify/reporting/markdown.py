@@ -20,7 +20,12 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.numbers import Number
 from verify.exact.results import PointResult, parameterization_json
 from verify.reporting.cells import TABLE_DIGITS, cell, lower_cell, short
-from verify.reporting.gather import CaseReport, combination_label, map_file_name
+from verify.reporting.gather import (
+    CaseReport,
+    combination_label,
+    map_file_name,
+    region_map_file_name,
+)
 from verify.reporting.markdown_dimension import dimension_section
 from verify.reporting.markdown_phi import phi_section
 from verify.reporting.markdown_regions import verdict_section
@@ -185,6 +190,17 @@ def _parameterization(report: CaseReport) -> str:
 def _maps(report: CaseReport) -> str:
     lines = [
         "## Where each estimator wins",
+        "",
+        "Proven regions: the boxes of the verdict's search, each filled with the estimator "
+        "proven lower at every point of it (blue: pathwise, red: score, white: equal, "
+        "black: both infinite), undecided boxes hatched yellow. The crossover curve lies "
+        "inside the undecided boxes: no proven box holds a point where the variances are "
+        "equal.",
+    ]
+    for index, combination in enumerate(report.combinations):
+        label = combination_label(combination)
+        lines += ["", f"![proven, {label}]({report.case.name}/{region_map_file_name(index)})"]
+    lines += [
         "",
         "Grid estimate: log(Var pathwise / Var score) on the "
         f"{len(report.mu_values)} x {len(report.sigma_values)} grid of (mu, sigma), "
