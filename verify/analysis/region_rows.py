@@ -10,11 +10,7 @@ is one undecided box with the method ``"uncertified"``.  The budget is the pair
 ``(seconds, boxes)`` of :func:`~verify.analysis.regions.search_regions`, the second
 used alone by the reports (machine-independent); ``quadrature_boxes``, when given,
 replaces the box budget of a component enclosed by box quadrature (slower per box by
-orders of magnitude).  A :class:`Probe` spends the budget where it decides: each search
-first examines ``probe.boxes``, and stops there when it is finished or still at least
-``probe.undecided`` undecided (the labeller cannot decide at this scale); otherwise it
-starts again with the whole budget.  Both rules count boxes, so the regions stay the
-same on every machine.  Both ``verify regions`` and the reports call it.
+orders of magnitude).  Both ``verify regions`` and the reports call it.
 """
 
 from __future__ import annotations
@@ -23,17 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from verify.analysis.regions import (
-    UNDECIDED,
-    Labeller,
     RegionSearch,
     component_labeller,
     search_regions,
-    shares,
     variance_form,
 )
 from verify.cases.case import Case
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.exact.box_enclosure import Box
 from verify.exact.dimension import derive_case
 from verify.exact.evaluation import exact_point, point_symbol
 
@@ -43,14 +35,6 @@ MIN_WIDTH_AREA = 2.0**-10
 MIN_WIDTH_LINE = 2.0**-26
 # A component's method: ball arithmetic on closed forms, box quadrature, or neither.
 CLOSED_FORM, QUADRATURE, UNCERTIFIED = "closed-form", "quadrature", "uncertified"
-
-
-@dataclass(frozen=True)
-class Probe:
-    """A first, small search that decides whether the whole budget is worth spending."""
-
-    boxes: int
-    undecided: float  # a probe at least this undecided (fraction of the domain) stops
 
 
 @dataclass(frozen=True)
@@ -77,7 +61,6 @@ def region_row(
     min_width: float,
     budget: tuple[float, int | None],
     quadrature_boxes: int | None = None,
-    probe: Probe | None = None,
 ) -> RegionsRow:
     """The regions of both components (see the module docstring)."""
     names = (*GRADIENT_PARAMETERS, *case.parameter_names)
@@ -100,21 +83,5 @@ def region_row(
         seconds, boxes = budget
         if not closed and quadrature_boxes is not None:
             boxes = quadrature_boxes
-        searches[component] = probed_search(labeller, domain, min_width, (seconds, boxes), probe)
+        searches[component] = search_regions(labeller, domain, min_width, seconds, boxes)
     return RegionsRow(dict(values), names, searches, methods)
-
-
-def probed_search(
-    labeller: Labeller,
-    domain: Box,
-    min_width: float,
-    budget: tuple[float, int | None],
-    probe: Probe | None,
-) -> RegionSearch:
-    """One component's search, after the probe when there is one (module docstring)."""
-    if probe is not None and (budget[1] is None or probe.boxes < budget[1]):
-        first = search_regions(labeller, domain, min_width, budget[0], probe.boxes)
-        undecided = shares(first, (UNDECIDED,))[UNDECIDED]
-        if not first.budget_spent or undecided >= probe.undecided:
-            return first
-    return search_regions(labeller, domain, min_width, *budget)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from verify.analysis.region_verdicts import BOUNDS, GRID, PROVEN, RegionVerdict, percent
 from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED
 from verify.reporting.gather import CaseReport
-from verify.reporting.region_report import report_probe
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
 STATUS = {PROVEN: "proven", BOUNDS: "proven bounds", GRID: "grid estimate"}
@@ -40,7 +39,6 @@ def verdict_section(report: CaseReport) -> str:
         lines.append(f"| ${SYMBOL[parameter]}$ | {verdict.label} | {status_cell(verdict)} |")
     domain = report.case.domain
     budget = next(iter(report.region_verdicts.values())).budget
-    probe = report_probe(budget)
     lines += [
         "",
         f"Proven over the domain mu in [{domain.mu[0]:g}, {domain.mu[1]:g}], sigma in "
@@ -48,10 +46,8 @@ def verdict_section(report: CaseReport) -> str:
         'parameter values, by ball arithmetic on boxes (README "Proven regions", '
         "`verify regions`): each box is proven to belong to one estimator at every point "
         f"of it, or left undecided. The search examines at most {budget} boxes per "
-        "parameter combination and component, and stops after the first "
-        f"{probe.boxes} when {probe.undecided:.0%} or more of the domain is still undecided "
-        "(the enclosures cannot decide at that scale), a budget of boxes, not of time, so "
-        "the report is the same on every machine; the share where the score function is "
+        "parameter combination and component (a budget of boxes, not of time, so the "
+        "report is the same on every machine); the share where the score function is "
         "lower is then an interval, from the proven area to the proven plus the undecided "
         "area. Shares are of the domain's area, averaged over the combinations.",
         "",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from verify.analysis.region_rows import MIN_WIDTH_AREA, Probe, RegionsRow, region_row
+from verify.analysis.region_rows import MIN_WIDTH_AREA, RegionsRow, region_row
 from verify.analysis.region_verdicts import RegionVerdict, RowShares
 from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, shares
 from verify.analysis.verdicts import ComponentVerdict
@@ -32,10 +32,6 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 REGION_BOXES = 8000
 # Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
 QUADRATURE_BOXES = 0
-# A search still this undecided after an eighth of its budget stops there: the labeller
-# cannot decide at that scale (the Gaussian bumps, clip, elu: 90-100% undecided after
-# 8,000 boxes, 5-10 s of CPU each), and the budget is better left unspent.
-PROBE_SHARE, PROBE_UNDECIDED = 8, 0.9
 # Seconds: only a safety net; a report's regions end by the box budget.
 SAFETY_TIME_LIMIT = 3600.0
 
@@ -43,11 +39,6 @@ SAFETY_TIME_LIMIT = 3600.0
 def boxes_per_search(combinations: int) -> int:
     """Each search's share of :data:`REGION_BOXES` (at least one box)."""
     return max(1, REGION_BOXES // max(1, combinations * len(GRADIENT_PARAMETERS)))
-
-
-def report_probe(budget: int) -> Probe:
-    """The probe of a search with ``budget`` boxes."""
-    return Probe(max(1, budget // PROBE_SHARE), PROBE_UNDECIDED)
 
 
 def gather_regions(
@@ -69,7 +60,6 @@ def gather_regions(
             MIN_WIDTH_AREA,
             (SAFETY_TIME_LIMIT, budget),
             quadrature_boxes=QUADRATURE_BOXES,
-            probe=report_probe(budget),
         )
         for combination in combinations
     ]
