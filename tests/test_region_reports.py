@@ -50,7 +50,7 @@ def test_the_printed_interval_contains_the_true_share(c: float) -> None:
     assert low <= (3 - c) / 6 <= high
     assert high - low < 0.1  # the budget decides all but a strip along mu = c
     assert verdict.status == "bounds"
-    assert "undecided within 400 boxes" in verdict.label
+    assert "undecided within the box budget" in verdict.label
 
 
 def test_the_verdict_text_follows_the_regions() -> None:

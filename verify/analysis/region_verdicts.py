@@ -144,8 +144,8 @@ class RegionVerdict:
         where = "; ".join(r.label for r in self.rows if r.share(SCORE) > 0) or "no row proven"
         return (
             f"score lower in {_interval(low, high)} of the domain (proven bounds; "
-            f"{percent(self.undecided, up=True)} undecided within {self.budget} boxes per "
-            f"parameter combination; the grid estimate is "
+            f"{percent(self.undecided, up=True)} undecided within the box budget; the grid "
+            f"estimate is "
             f"{self.grid.score_lower_share:.0%} of the map; score proven lower at: {where})"
         )
 
