@@ -6,11 +6,11 @@ the case's ``(mu, sigma)`` domain (:func:`verify.analysis.region_rows.region_row
 returns them with one :class:`~verify.analysis.region_verdicts.RegionVerdict` per
 component.  Reports must be byte-identical on every machine and rerun, so the search
 stops after a number of boxes examined (:data:`REGION_BOXES`, shared evenly by the
-case's searches), never after a time: the time limit is a safety value far above what
-the budget takes.  Components enclosed by box quadrature get :data:`QUADRATURE_BOXES`
-boxes: 0 for now, as box quadrature examines about 10 boxes a second on the 2-core
-machine where the budget was chosen (closed forms 2,000-8,000); their verdicts are then
-the grid's, and say so.
+case's searches, at most :data:`REGION_BOXES_PER_SEARCH` each), never after a time:
+the time limit is a safety value far above what the budget takes.  Components enclosed
+by box quadrature get :data:`QUADRATURE_BOXES` boxes: 0 for now, as box quadrature
+examines about 10 boxes a second on the 2-core machine where the budget was chosen
+(closed forms 300-8,000); their verdicts are then the grid's, and say so.
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ from verify.cases.estimators import CLASSIC_ESTIMATORS
 from verify.cases.symbols import GRADIENT_PARAMETERS
 
 # Boxes examined per case, shared evenly by its searches (parameter combinations x 2
-# components).  Chosen from measurement: at 2,000-8,000 boxes/s for closed forms this is
-# about 1-4 s of CPU per case, within the ~1 minute the regions may add to a run of
-# every case on 2 cores (README "Proven regions in the reports").
-REGION_BOXES = 8000
+# components), and at most REGION_BOXES_PER_SEARCH each.  Chosen from measurement (see
+# README "Proven regions in the reports"): closed forms examine 300-8,000 boxes/s here,
+# and 8,000 per case without a cap took 95 s of CPU over the 38 cases (two_kinks 13 s,
+# elu and odd_bump 10 s); these values took 83 s, some 41 s of wall time on 2 cores.
+# Faster labellers let them grow.
+REGION_BOXES = 6000
+REGION_BOXES_PER_SEARCH = 2000
 # Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
 QUADRATURE_BOXES = 0
 # Seconds: only a safety net; a report's regions end by the box budget.
@@ -37,8 +40,10 @@ SAFETY_TIME_LIMIT = 3600.0
 
 
 def boxes_per_search(combinations: int) -> int:
-    """Each search's share of :data:`REGION_BOXES` (at least one box)."""
-    return max(1, REGION_BOXES // max(1, combinations * len(GRADIENT_PARAMETERS)))
+    """Each search's share of :data:`REGION_BOXES` (at least one box, at most
+    :data:`REGION_BOXES_PER_SEARCH`)."""
+    share = REGION_BOXES // max(1, combinations * len(GRADIENT_PARAMETERS))
+    return max(1, min(share, REGION_BOXES_PER_SEARCH))
 
 
 def gather_regions(
