@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 
 from verify.analysis.region_rows import QUADRATURE, UNCERTIFIED
-from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED
+from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, RegionSearch, shares
 from verify.analysis.verdicts import ComponentVerdict
 
 PROVEN, BOUNDS, GRID = "proven", "bounds", "grid estimate"
@@ -56,6 +56,12 @@ class RowShares:
     def searched(self) -> bool:
         """A certified labeller examined at least one box."""
         return self.method != UNCERTIFIED and self.boxes_examined > 0
+
+
+def row_shares(label: str, search: RegionSearch, method: str) -> RowShares:
+    """The shares of score against pathwise that one search proved."""
+    labels = (SCORE, PATHWISE, EQUAL, UNDECIDED, INFINITE)
+    return RowShares(label, shares(search, labels), method, search.boxes_examined)
 
 
 @dataclass(frozen=True)

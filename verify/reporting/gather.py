@@ -41,7 +41,7 @@ from verify.exact.evaluation import exact_point
 from verify.exact.results import PointResult, evaluate_point
 from verify.montecarlo.checks import check_case
 from verify.reporting.phi_rows import PhiRow, gather_phi
-from verify.reporting.region_report import gather_regions
+from verify.reporting.region_report import gather_regions, range_regions
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parents[1]  # verify/, every stage
 MAP_POINTS = (41, 36)  # (mu, sigma) grid of each map
@@ -79,6 +79,7 @@ class CaseReport:
     efficiency_maps: list[dict[str, np.ndarray]] = dataclasses.field(default_factory=list)
     regions: list[RegionsRow] = dataclasses.field(default_factory=list)  # per combination
     region_verdicts: dict[str, RegionVerdict] = dataclasses.field(default_factory=dict)
+    range_regions: dict[str, RegionsRow] = dataclasses.field(default_factory=dict)
 
 
 def combination_label(combination: dict[str, float]) -> str:
@@ -169,6 +170,7 @@ def gather_report(
         efficiency_maps=efficiency_maps,
         regions=regions,
         region_verdicts=region_verdicts,
+        range_regions=range_regions(case, combinations),
     )
 
 

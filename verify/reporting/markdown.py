@@ -28,7 +28,7 @@ from verify.reporting.gather import (
 )
 from verify.reporting.markdown_dimension import dimension_section
 from verify.reporting.markdown_phi import phi_section
-from verify.reporting.markdown_regions import verdict_section
+from verify.reporting.markdown_regions import range_section, verdict_section
 from verify.reporting.markdown_verification import verification_section
 from verify.reporting.markdown_work import efficiency_maps, work_section
 
@@ -40,6 +40,7 @@ def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
     sections = [
         _header(report, fingerprint),
         verdict_section(report),
+        range_section(report),
         _formulas(report),
         _reference_table(report),
         _all_estimators(report),

@@ -5,15 +5,29 @@ The contract: :func:`verdict_section` is a pure function of a
 its :class:`~verify.analysis.region_verdicts.RegionVerdict` (proven, proven bounds, or
 the grid's estimate said in words with the reason), the box budget, a table of the
 proven shares per parameter combination and component, and the grid's estimate as a
-sentence.  Shares are printed to 0.01% (a verdict's interval is rounded outward, see
-:mod:`verify.analysis.region_verdicts`).  The markdown never depends on the PNG maps,
+sentence.  :func:`range_section` shows, for each parameter given as a range, the proven
+regions along it and every sign change enclosed in an interval (its ends rounded
+outward to 10 digits).  Shares are printed to 0.01% (a verdict's interval is rounded
+outward, see :mod:`verify.analysis.region_verdicts`).  The markdown never depends on the PNG maps,
 which a run without images does not draw.
 """
 
 from __future__ import annotations
 
-from verify.analysis.region_verdicts import BOUNDS, GRID, PROVEN, RegionVerdict, percent
-from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+
+from verify.analysis.region_rows import RegionsRow
+from verify.analysis.region_verdicts import (
+    BOUNDS,
+    GRID,
+    PROVEN,
+    RegionVerdict,
+    RowShares,
+    percent,
+    row_shares,
+)
+from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, crossings
+from verify.cases.estimators import CLASSIC_ESTIMATORS
 from verify.reporting.gather import CaseReport
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
@@ -65,23 +79,45 @@ def verdict_section(report: CaseReport) -> str:
     return "\n".join(lines)
 
 
+SHARE_HEADER = (
+    "| score lower | pathwise lower | equal | both infinite | undecided | method | boxes examined |"
+)
+
+
 def _share_table(report: CaseReport) -> list[str]:
     lines = [
-        "| parameters | component | score lower | pathwise lower | equal | both infinite "
-        "| undecided | method | boxes examined |",
+        f"| parameters | component {SHARE_HEADER}",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for parameter, verdict in report.region_verdicts.items():
         for row in verdict.rows:
-            shares = [
-                row.share(label) for label in ("score", "pathwise", EQUAL, INFINITE, UNDECIDED)
-            ]
-            cells = " | ".join(f"{100 * share:.2f}%" for share in shares)
-            method = f"{row.method}, not searched" if row.boxes_examined == 0 else row.method
-            lines.append(
-                f"| {row.label} | {parameter} | {cells} | {method} | {row.boxes_examined} |"
-            )
+            lines.append(f"| {row.label} | {parameter} | {_share_cells(row)} |")
     return lines
+
+
+def _share_cells(row: RowShares) -> str:
+    """The shares, method and boxes of one row and component, as table cells."""
+    labels = ("score", "pathwise", EQUAL, INFINITE, UNDECIDED)
+    cells = " | ".join(f"{100 * row.share(label):.2f}%" for label in labels)
+    method = f"{row.method}, not searched" if row.boxes_examined == 0 else row.method
+    return f"{cells} | {method} | {row.boxes_examined}"
+
+
+def range_section(report: CaseReport) -> str:
+    """The proven regions along each parameter given as a range ("" without one)."""
+    if not report.range_regions:
+        return ""
+    lines = [
+        "## Along the parameter ranges (proven)",
+        "",
+        "Each parameter given as a range, mapped continuously by ball arithmetic with the "
+        "other names fixed: the share of the range proven for each estimator, and every "
+        "change of the lower estimator enclosed in an undecided interval (a crossing). "
+        "The tables above take the range's two ends as the parameter's values.",
+    ]
+    for name, row in report.range_regions.items():
+        lines += _range_lines(name, row)
+    return "\n".join(lines)
 
 
 def _grid_sentence(report: CaseReport) -> str:
@@ -92,3 +128,39 @@ def _grid_sentence(report: CaseReport) -> str:
         "float64 map points per parameter combination, nothing proven between them; shares "
         f"are of all map points): {grid}."
     )
+
+
+def _range_lines(name: str, row: RegionsRow) -> list[str]:
+    """The shares along one range, and its crossings."""
+    low, high = row.domain[name]
+    at = ", ".join(f"{n} = {v:g}" for n, v in row.at.items())
+    lines = [
+        "",
+        f"Along {name} in [{low:g}, {high:g}] at {at}:",
+        "",
+        f"| component {SHARE_HEADER}",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    side = row.names.index(name)
+    found = []
+    for component, search in row.searches.items():
+        lines.append(
+            f"| {component} | {_share_cells(row_shares(name, search, row.methods[component]))} |"
+        )
+        found += [(component, c) for c in crossings(search, side, CLASSIC_ESTIMATORS)]
+    lines += [
+        "",
+        "| component | crossing enclosed in | below | above |",
+        "| --- | --- | --- | --- |",
+    ]
+    rows = [
+        f"| {component} | [{_outward(c.interval[0], ROUND_FLOOR)}, "
+        f"{_outward(c.interval[1], ROUND_CEILING)}] | {c.below} | {c.above} |"
+        for component, c in found
+    ]
+    return lines + (rows or ["| none | | | |"])
+
+
+def _outward(value: float, rounding: str) -> str:
+    """``value`` to 10 significant digits, rounded in the direction that keeps it enclosed."""
+    return str(+Decimal(value).normalize(Context(prec=10, rounding=rounding)))

@@ -11,15 +11,21 @@ the time limit is a safety value far above what the budget takes.  Components en
 by box quadrature get :data:`QUADRATURE_BOXES` boxes: 0 for now, as box quadrature
 examines about 10 boxes a second on the 2-core machine where the budget was chosen
 (closed forms 300-8,000); their verdicts are then the grid's, and say so.
+
+:func:`range_regions` maps each parameter given as a range (``k = {range = [low,
+high]}``) continuously: the regions along it, with ``mu`` and ``sigma`` at the
+reference point and the other parameters at the first combination, each sign change
+enclosed in an undecided interval of at most 2^-26 of the range
+(:data:`~verify.analysis.region_rows.MIN_WIDTH_LINE`), with at most
+:data:`REGION_BOXES_PER_SEARCH` boxes per component.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from verify.analysis.region_rows import MIN_WIDTH_AREA, RegionsRow, region_row
-from verify.analysis.region_verdicts import RegionVerdict, RowShares
-from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, shares
+from verify.analysis.region_rows import MIN_WIDTH_AREA, MIN_WIDTH_LINE, RegionsRow, region_row
+from verify.analysis.region_verdicts import RegionVerdict, row_shares
 from verify.analysis.verdicts import ComponentVerdict
 from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS
@@ -68,17 +74,11 @@ def gather_regions(
         )
         for combination in combinations
     ]
-    labels_of = (*pair, EQUAL, UNDECIDED, INFINITE)
     verdicts = {
         p: RegionVerdict(
             p,
             tuple(
-                RowShares(
-                    label,
-                    shares(row.searches[p], labels_of),
-                    row.methods[p],
-                    row.searches[p].boxes_examined,
-                )
+                row_shares(label, row.searches[p], row.methods[p])
                 for label, row in zip(labels, rows, strict=True)
             ),
             grid[p],
@@ -87,3 +87,20 @@ def gather_regions(
         for p in GRADIENT_PARAMETERS
     }
     return rows, verdicts
+
+
+def range_regions(case: Case, combinations: Sequence[Mapping[str, float]]) -> dict[str, RegionsRow]:
+    """The regions along each parameter given as a range (see the module docstring)."""
+    first = dict(combinations[0]) if combinations else {}
+    return {
+        name: region_row(
+            case,
+            CLASSIC_ESTIMATORS,
+            {**first, **case.reference},
+            {name: span},
+            MIN_WIDTH_LINE,
+            (SAFETY_TIME_LIMIT, REGION_BOXES_PER_SEARCH),
+            quadrature_boxes=QUADRATURE_BOXES,
+        )
+        for name, span in case.ranges.items()
+    }
