@@ -194,3 +194,28 @@ def test_a_range_is_mapped_continuously_with_the_crossing_enclosed(tmp_path: Pat
     # verify crossover's root for mu (README), to 10 digits, lies in the proven interval.
     assert low <= 1.0637821963 <= high
     assert high - low <= 1e-6
+
+
+def test_explicit_coordinates_get_verdicts_over_a_common_shift_and_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verify.reporting.index_explicit import explicit_answer
+
+    monomial = verify.Case("z1**2 * z2", name="monomial", dimension=2)
+    written = verify.report(monomial, tmp_path / "proven", samples=2**12)
+    assert "## Proven regions over a common shift and scale" in written.markdown
+    for component in ("mu1", "mu2", "sigma1", "sigma2"):
+        row = f"| {component} | pathwise lower everywhere (proven over the domain) | proven |"
+        assert row in written.markdown
+    labeller = regions_module.closed_form_labeller
+
+    def flipped(*arguments: object, **keywords: object) -> object:
+        inner = labeller(*arguments, **keywords)  # type: ignore[arg-type]
+        return lambda box: "score" if box[0][0] >= 0 else inner(box)
+
+    monkeypatch.setattr(region_rows, "closed_form_labeller", flipped)
+    written = verify.report(monomial, tmp_path / "flipped", samples=2**12)
+    row = "| mu2 | score lower in 50.0% of the domain (proven; all) | proven |"
+    assert row in written.markdown
+    page = "\n".join(explicit_answer([written.record["index"]]))
+    assert "mu1: score lower in 50.0% (proven), mu2: score lower in 50.0% (proven)" in page

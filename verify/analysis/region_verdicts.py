@@ -70,8 +70,14 @@ class RegionVerdict:
 
     parameter: str
     rows: tuple[RowShares, ...]
-    grid: ComponentVerdict
+    grid: ComponentVerdict | None  # None: no grid (explicit coordinates)
     budget: int  # boxes per row and component that the search could examine
+    discontinuous: bool = False  # r has jumps: the pathwise estimator is biased
+
+    @property
+    def biased(self) -> bool:
+        """The pathwise estimator is biased (r has jumps)."""
+        return self.discontinuous or (self.grid is not None and self.grid.biased)
 
     def _mean(self, label: str) -> float:
         return sum(row.share(label) for row in self.rows) / len(self.rows)
@@ -127,9 +133,11 @@ class RegionVerdict:
     def label(self) -> str:
         """The one-line verdict: the proven finding (or the grid's), then the caveats."""
         if self.status == GRID:
+            if self.grid is None:
+                return f"not certified: {self.reason}"
             return f"{self.grid.label} (grid estimate: {self.reason})"
         parts = [self._finding()]
-        if self.grid.biased:
+        if self.biased:
             parts.append("pathwise biased")
         if self.infinite > 0:
             parts.append(f"both variances infinite in {percent(self.infinite)} of the domain")
@@ -148,18 +156,22 @@ class RegionVerdict:
             where = "; ".join(r.label for r in self.rows if r.share(SCORE) > 0)
             return f"score lower in {percent(low)} of the domain (proven; {where})"
         where = "; ".join(r.label for r in self.rows if r.share(SCORE) > 0) or "no row proven"
+        grid = (
+            ""
+            if self.grid is None
+            else f"the grid estimate is {self.grid.score_lower_share:.0%} of the map; "
+        )
         return (
             f"score lower in {_interval(low, high)} of the domain (proven bounds; "
-            f"{percent(self.undecided, up=True)} undecided within the box budget; the grid "
-            f"estimate is "
-            f"{self.grid.score_lower_share:.0%} of the map; score proven lower at: {where})"
+            f"{percent(self.undecided, up=True)} undecided within the box budget; "
+            f"{grid}score proven lower at: {where})"
         )
 
     @property
     def short(self) -> str:
         """A compact tag for the index table."""
         if self.status == GRID:
-            return f"{self.grid.short} (grid estimate)"
+            return "not certified" if self.grid is None else f"{self.grid.short} (grid estimate)"
         low, high = self.score_lower
         if self.status == PROVEN and self._equal_everywhere:
             tags = ["equal (proven)"]
@@ -169,7 +181,7 @@ class RegionVerdict:
             tags = [f"score lower in {percent(low)} (proven)"]
         else:
             tags = [f"score lower in {_interval(low, high)}"]
-        if self.grid.biased:
+        if self.biased:
             tags.append("biased")
         if self.infinite > 0:
             tags.append("infinite somewhere")

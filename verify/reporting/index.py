@@ -27,7 +27,9 @@ IndexRecord = dict[str, Any]
 def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
     """What the index needs of one case (JSON-able, so it crosses process boundaries)."""
     score_lower = {
-        p: v.grid.score_lower_share > 0 if v.loses_somewhere is None else v.loses_somewhere
+        p: report.verdicts[p].score_lower_share > 0
+        if v.loses_somewhere is None
+        else v.loses_somewhere
         for p, v in report.region_verdicts.items()
     }
     checks = report.checks.get("checks", [])

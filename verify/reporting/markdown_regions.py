@@ -14,6 +14,7 @@ which a run without images does not draw.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
 from verify.analysis.region_rows import RegionsRow
@@ -27,6 +28,7 @@ from verify.analysis.region_verdicts import (
     row_shares,
 )
 from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, crossings
+from verify.cases.case import Domain
 from verify.cases.estimators import CLASSIC_ESTIMATORS
 from verify.reporting.gather import CaseReport
 
@@ -121,8 +123,9 @@ def range_section(report: CaseReport) -> str:
 
 
 def _grid_sentence(report: CaseReport) -> str:
-    verdicts = report.region_verdicts.items()
-    grid = "; ".join(f"{parameter}: {verdict.grid.label}" for parameter, verdict in verdicts)
+    grid = "; ".join(
+        f"{parameter}: {verdict.label}" for parameter, verdict in report.verdicts.items()
+    )
     return (
         f"Grid estimate, for comparison ({len(report.mu_values)} x {len(report.sigma_values)} "
         "float64 map points per parameter combination, nothing proven between them; shares "
@@ -164,3 +167,29 @@ def _range_lines(name: str, row: RegionsRow) -> list[str]:
 def _outward(value: float, rounding: str) -> str:
     """``value`` to 10 significant digits, rounded in the direction that keeps it enclosed."""
     return str(+Decimal(value).normalize(Context(prec=10, rounding=rounding)))
+
+
+def explicit_region_section(verdicts: Mapping[str, RegionVerdict], domain: Domain) -> str:
+    """The proven verdicts of an explicit-coordinate case over a common shift and scale."""
+    if not verdicts:
+        return ""
+    budget = next(iter(verdicts.values())).budget
+    lines = [
+        "## Proven regions over a common shift and scale",
+        "",
+        "With every coordinate at the same mean and scale (mu_i = mu, sigma_i = sigma), over "
+        f"mu in [{domain.mu[0]:g}, {domain.mu[1]:g}], sigma in [{domain.sigma[0]:g}, "
+        f"{domain.sigma[1]:g}]: each component's verdict, proven by ball arithmetic on boxes "
+        '(README "Proven regions"), at most '
+        f"{budget} boxes per parameter combination and component; a share where the score "
+        "function is lower is an interval from the proven to the proven plus the undecided "
+        "area.",
+        "",
+        "| component | verdict | certified |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {c} | {v.label} | {status_cell(v)} |" for c, v in verdicts.items()]
+    lines += ["", f"| parameters | component {SHARE_HEADER}", "|" + " --- |" * 9]
+    for component, verdict in verdicts.items():
+        lines += [f"| {row.label} | {component} | {_share_cells(row)} |" for row in verdict.rows]
+    return "\n".join(lines)

@@ -12,6 +12,10 @@ by box quadrature get :data:`QUADRATURE_BOXES` boxes: 0 for now, as box quadratu
 examines about 10 boxes a second on the 2-core machine where the budget was chosen
 (closed forms 300-8,000); their verdicts are then the grid's, and say so.
 
+:func:`explicit_regions` gives a case in explicit coordinates z1..zd the same over a
+common shift and scale of all coordinates (``mu_i = mu``, ``sigma_i = sigma``), one
+verdict per component ``mu1``..``sigmad``, with the budget shared by all 2d components.
+
 :func:`range_regions` maps each parameter given as a range (``k = {range = [low,
 high]}``) continuously: the regions along it, with ``mu`` and ``sigma`` at the
 reference point and the other parameters at the first combination, each sign change
@@ -24,7 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from verify.analysis.region_rows import MIN_WIDTH_AREA, MIN_WIDTH_LINE, RegionsRow, region_row
+from verify.analysis.region_rows import (
+    MIN_WIDTH_AREA,
+    MIN_WIDTH_LINE,
+    RegionsRow,
+    region_row,
+)
 from verify.analysis.region_verdicts import RegionVerdict, row_shares
 from verify.analysis.verdicts import ComponentVerdict
 from verify.cases.case import Case
@@ -45,11 +54,10 @@ QUADRATURE_BOXES = 0
 SAFETY_TIME_LIMIT = 3600.0
 
 
-def boxes_per_search(combinations: int) -> int:
+def boxes_per_search(searches: int) -> int:
     """Each search's share of :data:`REGION_BOXES` (at least one box, at most
     :data:`REGION_BOXES_PER_SEARCH`)."""
-    share = REGION_BOXES // max(1, combinations * len(GRADIENT_PARAMETERS))
-    return max(1, min(share, REGION_BOXES_PER_SEARCH))
+    return max(1, min(REGION_BOXES // max(1, searches), REGION_BOXES_PER_SEARCH))
 
 
 def gather_regions(
@@ -59,13 +67,12 @@ def gather_regions(
     labels: Sequence[str],
 ) -> tuple[list[RegionsRow], dict[str, RegionVerdict]]:
     """The regions of every combination, and the verdicts (``grid``: the fallback)."""
-    pair = CLASSIC_ESTIMATORS
     spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
-    budget = boxes_per_search(len(combinations))
+    budget = boxes_per_search(len(combinations) * len(GRADIENT_PARAMETERS))
     rows = [
         region_row(
             case,
-            pair,
+            CLASSIC_ESTIMATORS,
             {**case.reference, **combination},
             spans,
             MIN_WIDTH_AREA,
@@ -74,19 +81,58 @@ def gather_regions(
         )
         for combination in combinations
     ]
-    verdicts = {
+    return rows, _verdicts(rows, labels, grid, budget, discontinuous=False)
+
+
+def explicit_regions(
+    case: Case,
+    combinations: Sequence[Mapping[str, float]],
+    labels: Sequence[str],
+    discontinuous: bool,
+) -> tuple[list[RegionsRow], dict[str, RegionVerdict]]:
+    """An explicit-coordinate case's regions over a common shift and scale of all its
+    coordinates (mu_i = mu, sigma_i = sigma), per combination, and the verdicts per
+    component (no grid: the verdict is proven or says it is not)."""
+    assert case.coordinates is not None
+    spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
+    searches = len(combinations) * 2 * case.coordinates.count
+    budget = boxes_per_search(searches)
+    rows = [
+        region_row(
+            case,
+            CLASSIC_ESTIMATORS,
+            dict(combination),
+            spans,
+            MIN_WIDTH_AREA,
+            (SAFETY_TIME_LIMIT, budget),
+        )
+        for combination in combinations
+    ]
+    return rows, _verdicts(rows, labels, {}, budget, discontinuous)
+
+
+def _verdicts(
+    rows: Sequence[RegionsRow],
+    labels: Sequence[str],
+    grid: Mapping[str, ComponentVerdict],
+    budget: int,
+    discontinuous: bool,
+) -> dict[str, RegionVerdict]:
+    """One verdict per component over every row."""
+    components = rows[0].searches if rows else {}
+    return {
         p: RegionVerdict(
             p,
             tuple(
                 row_shares(label, row.searches[p], row.methods[p])
                 for label, row in zip(labels, rows, strict=True)
             ),
-            grid[p],
+            grid.get(p),
             budget,
+            discontinuous,
         )
-        for p in GRADIENT_PARAMETERS
+        for p in components
     }
-    return rows, verdicts
 
 
 def range_regions(case: Case, combinations: Sequence[Mapping[str, float]]) -> dict[str, RegionsRow]:
