@@ -197,7 +197,14 @@ class RegionVerdict:
 
 
 def percent(share: float, up: bool = False) -> str:
-    """A share as a percentage to 0.1% (rounded up when it is an upper bound)."""
+    """A share as a percentage to 0.1% (rounded up when it is an upper bound; a positive
+    share that would round to 0.0% is "<0.1%", never read as none).
+
+    >>> percent(0.7083), percent(0.00912, up=True), percent(0.0003)
+    ('70.8%', '1.0%', '<0.1%')
+    """
+    if 0 < share < 0.0005 and not up:
+        return "<0.1%"
     value = math.ceil(share * 1000) / 10 if up else round(share * 100, 1)
     return f"{value:.1f}%"
 
