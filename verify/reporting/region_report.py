@@ -44,7 +44,7 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 # components), and at most REGION_BOXES_PER_SEARCH each.  Chosen from measurement (see
 # README "Proven regions in the reports"): closed forms examine 300-8,000 boxes/s here,
 # and 8,000 per case without a cap took 95 s of CPU over the 38 cases (two_kinks 13 s,
-# elu and odd_bump 10 s); these values took 83 s, some 41 s of wall time on 2 cores.
+# elu and odd_bump 10 s); these values took 75-83 s, some 40 s of wall time on 2 cores.
 # Faster labellers let them grow.
 REGION_BOXES = 6000
 REGION_BOXES_PER_SEARCH = 2000
