@@ -144,11 +144,13 @@ def _row(record: IndexRecord) -> str:
     )
 
 
-def _names(records: Sequence[IndexRecord]) -> str:
-    """Linked case names; a name whose place in the list is not proven is marked *."""
+def _names(records: Sequence[IndexRecord], marked: bool = False) -> str:
+    """Linked case names; with ``marked``, a name whose place in the list (pathwise lower
+    everywhere, or not) is not proven by the regions gets a *."""
     return (
         ", ".join(
-            f"[{r['case']}]({r['case']}.md)" + ("" if r["proven_answer"] else "*") for r in records
+            f"[{r['case']}]({r['case']}.md)" + ("*" if marked and not r["proven_answer"] else "")
+            for r in records
         )
         or "none"
     )
@@ -168,11 +170,11 @@ def _answer(records: Sequence[IndexRecord]) -> list[str]:
         f"somewhere in {len(loses)}, is biased in {len(biased)}, and faces infinite "
         f"variances somewhere in {len(infinite)}.",
         "",
-        f"- **Pathwise wins everywhere** ({len(always)}): {_names(always)}. Smooth costs whose "
-        "derivative is no rougher than the cost itself: polynomials of low degree, exponentials "
+        f"- **Pathwise wins everywhere** ({len(always)}): {_names(always, True)}. Smooth costs "
+        "whose derivative is no rougher than the cost itself: polynomials of low degree, exponentials "
         "and other slowly varying r. The score function multiplies r by a score of size "
         "1/sigma, which grows as sigma shrinks, while the pathwise estimator sees only r'.",
-        f"- **Score function wins somewhere** ({len(loses)}): {_names(loses)}. Costs whose "
+        f"- **Score function wins somewhere** ({len(loses)}): {_names(loses, True)}. Costs whose "
         "derivative is large relative to the cost: high-frequency or steep r relative to sigma "
         "(the variance of r' grows with the frequency squared, while r itself stays bounded), "
         "and bounded r with a large derivative. The crossovers in each report say where.",
@@ -183,8 +185,9 @@ def _answer(records: Sequence[IndexRecord]) -> list[str]:
         "r: the second moment of an estimator diverges where the integrand stops decaying, "
         "exactly where the closed form's condition re(b) < 1/2 fails.",
         "",
-        'Each list is proven by the regions (README "Proven regions") except for the cases '
-        "marked *, placed by the grid estimate: their regions leave the deciding area "
+        "Whether the pathwise estimator wins everywhere or loses somewhere is proven by the "
+        'regions (README "Proven regions") except for the cases marked *, placed by the '
+        "grid estimate: their regions leave the deciding area "
         "undecided within the report's box budget, or could not be searched (the "
         "'certified' column and each report say which and why).",
         "",
