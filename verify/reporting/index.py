@@ -171,9 +171,9 @@ def _answer(records: Sequence[IndexRecord]) -> list[str]:
         f"variances somewhere in {len(infinite)}.",
         "",
         f"- **Pathwise wins everywhere** ({len(always)}): {_names(always, True)}. Smooth costs "
-        "whose derivative is no rougher than the cost itself: polynomials of low degree, exponentials "
-        "and other slowly varying r. The score function multiplies r by a score of size "
-        "1/sigma, which grows as sigma shrinks, while the pathwise estimator sees only r'.",
+        "whose derivative is no rougher than the cost itself: polynomials of low degree, "
+        "exponentials and other slowly varying r. The score function multiplies r by a score "
+        "of size 1/sigma, which grows as sigma shrinks, while the pathwise estimator sees only r'.",
         f"- **Score function wins somewhere** ({len(loses)}): {_names(loses, True)}. Costs whose "
         "derivative is large relative to the cost: high-frequency or steep r relative to sigma "
         "(the variance of r' grows with the frequency squared, while r itself stays bounded), "
