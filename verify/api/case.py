@@ -77,6 +77,8 @@ class Case(ValidatedCase):
 
 
 def _listed(value: object) -> object:
+    if isinstance(value, Mapping):  # {"range": [low, high]}: a table, as in TOML
+        return dict(value)
     return list(value) if isinstance(value, Iterable) and not isinstance(value, str) else value
 
 

@@ -57,47 +57,21 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from verify.analysis.region_rows import MIN_WIDTH_AREA, MIN_WIDTH_LINE, RegionsRow, region_row
 from verify.analysis.regions import (
     EQUAL,
     INFINITE,
     TIME_LIMIT,
     UNDECIDED,
     Crossing,
-    RegionSearch,
-    component_labeller,
     crossings,
-    search_regions,
     shares,
-    variance_form,
 )
 from verify.api.case import Case, CaseLike, complete_point
 from verify.api.crossover import range_problem
 from verify.cases.case import CaseError
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATORS
-from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.dimension import derive_case
-from verify.exact.evaluation import exact_point, point_symbol
-
-# Sides are split down to these fractions of the domain's: 2-D maps reach well under 1%
-# undecided area, and a crossing along one name is enclosed to about 1e-7 of its range.
-MIN_WIDTH_AREA = 2.0**-10
-MIN_WIDTH_LINE = 2.0**-26
-
-
-@dataclass(frozen=True)
-class RegionsRow:
-    """The proven regions of every component at one fixed assignment of the other names."""
-
-    at: dict[str, float]
-    names: tuple[str, ...]
-    searches: dict[str, RegionSearch]
-    methods: dict[str, str]
-
-    @property
-    def domain(self) -> dict[str, list[float]]:
-        """Each name's interval; a fixed name's is [v, v]."""
-        first = next(iter(self.searches.values()))
-        return {n: [low, high] for n, (low, high) in zip(self.names, first.domain, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -268,23 +242,4 @@ def _row(
         spans = {vary: (float(bounds[0]), float(bounds[1]))}
     # complete_point checks the fixed values; each free name is given its low end, then dropped.
     fixed = complete_point(case, {**point, **{n: low for n, (low, _) in spans.items()}})
-    for name in spans:
-        del fixed[name]
-    names = (*GRADIENT_PARAMETERS, *case.parameter_names)
-    intervals = {**{n: (v, v) for n, v in fixed.items()}, **spans}
-    domain = tuple(intervals[n] for n in names)
-    exact = exact_point(fixed)
-    variables = tuple(point_symbol(n) for n in names)
-    derivation = derive_case(case)
-    searches, methods = {}, {}
-    for component in GRADIENT_PARAMETERS:
-        labeller = component_labeller(derivation, pair, component, exact, variables, domain)
-        if labeller is None:
-            # Nothing can be certified: the whole domain is one undecided box.
-            methods[component] = "uncertified"
-            searches[component] = search_regions(lambda box: None, domain, 1.0, *budget)
-            continue
-        closed = all(variance_form(derivation, e, component) is not None for e in pair)
-        methods[component] = "closed-form" if closed else "quadrature"
-        searches[component] = search_regions(labeller, domain, min_width, *budget)
-    return RegionsRow(dict(fixed), names, searches, methods)
+    return region_row(case, pair, fixed, spans, min_width, budget)

@@ -4,7 +4,8 @@ Contract: a :class:`Case` holds only what passed validation (see
 :mod:`verify.cases.case_files`, the one place that builds one from a file or a mapping).
 Its ``r`` and a claim's ``equals`` are SymPy expressions over the shared symbols of
 :mod:`verify.cases.symbols`; ``parameters`` maps each parameter name to its values, in
-file order.  A rejected case is one :class:`CaseError`: ``str(e) ==
+file order (a parameter given as a range, ``{range = [low, high]}``, has its two ends as
+values and its interval in ``ranges``).  A rejected case is one :class:`CaseError`: ``str(e) ==
 f"{path}: {field}: {message}"``, on one line.  A claim's ``quantity`` is one of
 :data:`QUANTITY_NAMES`; a domain left out of the file is :data:`DEFAULT_DOMAIN`.
 
@@ -16,7 +17,7 @@ f"{path}: {field}: {message}"``, on one line.  A claim's ``quantity`` is one of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -83,6 +84,9 @@ class Case:
     dimension: Dimension | None = None  # r = sum or prod of f over d coordinates
     budget: Budget = NO_BUDGET  # [estimate] samples and [cost] derivative, if given
     coordinates: Coordinates | None = None  # dimension = d: r over z1..zd (explicit)
+    # Parameters given as ``{range = [low, high]}``: mapped continuously by the reports;
+    # their ``parameters`` entry is (low, high), the two ends, for everything pointwise.
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

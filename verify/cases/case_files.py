@@ -170,6 +170,7 @@ def _case(data: Mapping[str, object], name: str, path: Path) -> Case:
         parameterization=_parameterization(data.get("parameterization"), tuple(parameters)),
         dimension=parse_dimension(data.get("dimension"), data.get("combine"), parameters),
         budget=parse_budget(data.get("estimate"), data.get("cost")),
+        ranges=_ranges(data.get("parameters"), parameters),
     )
 
 
@@ -299,9 +300,23 @@ def _parameters(value: object) -> dict[str, tuple[float, ...]]:
             result[key] = tuple(
                 fields.number(v, f"{where}[{i}]") for i, v in enumerate(raw, start=1)
             )
+        elif isinstance(raw, dict):
+            spec = fields.table(raw, where, ("range",))
+            result[key] = fields.interval(spec.get("range"), f"{where}.range")
         else:
-            result[key] = (fields.number(raw, where, "a number or a non-empty list of numbers"),)
+            wanted = "a number, a non-empty list of numbers or {range = [low, high]}"
+            result[key] = (fields.number(raw, where, wanted),)
     return result
+
+
+def _ranges(
+    value: object, parameters: Mapping[str, tuple[float, ...]]
+) -> dict[str, tuple[float, float]]:
+    """The parameters given as ``{range = [low, high]}`` (validated by :func:`_parameters`)."""
+    table = fields.table(value, "parameters")
+    return {
+        k: (parameters[k][0], parameters[k][1]) for k, raw in table.items() if isinstance(raw, dict)
+    }
 
 
 def _parameter_name(name: str, where: str) -> None:

@@ -7,7 +7,9 @@ per component the gradient and every estimator's variance with the lower of scor
 pathwise and the lowest unbiased estimator, each estimator's covariance trace (the total
 variance SGD feels), the score and pathwise covariance matrices (d <= 3), for a case in
 the phi form the numbers in the phi names at its reference phi
-(:mod:`verify.reporting.markdown_phi`), and the verification.  There is no (mu, sigma)
+(:mod:`verify.reporting.markdown_phi`), and the verification, and the verdict per component
+proven over a common shift and scale of all coordinates (mu_i = mu, sigma_i = sigma;
+:func:`verify.reporting.region_report.explicit_regions`).  There is no (mu, sigma) grid
 map: the point has 2d coordinates.
 :func:`explicit_index_record` is what the index needs (JSON-able).
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 import mpmath
 
+from verify.analysis.region_verdicts import RegionVerdict
 from verify.analysis.verdicts import lowest_finite
 from verify.cases.case import Case
 from verify.cases.estimators import ESTIMATOR_NAMES
@@ -31,8 +34,10 @@ from verify.montecarlo.checks import check_case
 from verify.reporting.cells import lower_cell
 from verify.reporting.gather import ReportSettings, combination_label
 from verify.reporting.markdown_phi import phi_section_of
+from verify.reporting.markdown_regions import explicit_region_section
 from verify.reporting.markdown_verification import verification_section
 from verify.reporting.phi_rows import PhiRow, gather_phi
+from verify.reporting.region_report import explicit_regions
 
 MATRIX_SHOWN_UP_TO = 3  # larger matrices (2d x 2d) are in the JSON, not the page
 
@@ -49,6 +54,8 @@ class ExplicitReport:
     checks_failed: bool
     settings: ReportSettings
     phi_rows: list[PhiRow] = field(default_factory=list)  # phi-form cases only
+    # Proven over a common shift and scale of all coordinates, per component.
+    region_verdicts: dict[str, RegionVerdict] = field(default_factory=dict)
 
 
 def gather_explicit(
@@ -63,8 +70,19 @@ def gather_explicit(
         case, samples=settings.samples, seed=settings.seed, family_size=settings.family_size
     )
     phi_rows = gather_phi(case, derivation, combinations)
+    labels = [combination_label(c) for c in combinations]
+    discontinuous = any(r.discontinuous for r in results)
+    _, verdicts = explicit_regions(case, combinations, labels, discontinuous)
     return ExplicitReport(
-        case, combinations, points, results, checked.to_json(), checked.failed, settings, phi_rows
+        case,
+        combinations,
+        points,
+        results,
+        checked.to_json(),
+        checked.failed,
+        settings,
+        phi_rows,
+        verdicts,
     )
 
 
@@ -91,6 +109,8 @@ def render_explicit_markdown(report: ExplicitReport, fingerprint: str) -> str:
         report.combinations, report.points, report.results, strict=True
     ):
         lines += ["", _point_section(combination, point, result)]
+    regions = explicit_region_section(report.region_verdicts, case.domain)
+    lines += ["", regions] if regions else []
     phi = phi_section_of(case, report.phi_rows)
     lines += ["", phi] if phi else []
     lines += ["", verification_section(report)]
@@ -239,6 +259,7 @@ def explicit_index_record(report: ExplicitReport, fingerprint: str) -> dict[str,
             "trace_lower": lower_cell(traces["score"], traces["pathwise"]),
             "lowest_trace": min(ESTIMATOR_NAMES, key=lambda e: _sortable(result.trace(e))),
             "biased": result.discontinuous,
+            "proven": {c: v.short for c, v in report.region_verdicts.items()},
         },
         "checks_passed": sum(1 for c in checks if c.get("passed") is True),
         "checks_failed": sum(1 for c in checks if c.get("passed") is False),

@@ -2,7 +2,8 @@
 
 The contract: :func:`gather_report` computes everything a report shows -- exact
 formulas, the variances at the reference point for each parameter combination,
-the (mu, sigma) maps, per-component verdicts, crossovers and the Monte Carlo
+the (mu, sigma) grid maps and their verdicts, the proven regions and the verdicts
+from them (:mod:`verify.reporting.region_report`), crossovers and the Monte Carlo
 checks, the work-normalized comparison at the reference point (score_loo at the
 case's M, cost, efficiency, :mod:`verify.analysis.reference_work`) with maps of the
 efficiency ratio, and for a case in the phi form the numbers in the phi names
@@ -28,6 +29,8 @@ from verify.analysis.crossover import Crossover, find_crossovers
 from verify.analysis.dimension_growth import DimensionGrowth, dimension_growth
 from verify.analysis.maps import log_efficiency_ratio, log_ratio, variance_grids
 from verify.analysis.reference_work import ReferenceWork, reference_work
+from verify.analysis.region_rows import RegionsRow
+from verify.analysis.region_verdicts import RegionVerdict
 from verify.analysis.verdicts import ComponentVerdict, component_verdict
 from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATOR_NAMES
@@ -38,6 +41,7 @@ from verify.exact.evaluation import exact_point
 from verify.exact.results import PointResult, evaluate_point
 from verify.montecarlo.checks import check_case
 from verify.reporting.phi_rows import PhiRow, gather_phi
+from verify.reporting.region_report import gather_regions, range_regions
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parents[1]  # verify/, every stage
 MAP_POINTS = (41, 36)  # (mu, sigma) grid of each map
@@ -73,6 +77,9 @@ class CaseReport:
     dimension: DimensionGrowth | None = None  # symbolic-dimension cases only
     work: list[ReferenceWork] = dataclasses.field(default_factory=list)  # per combination
     efficiency_maps: list[dict[str, np.ndarray]] = dataclasses.field(default_factory=list)
+    regions: list[RegionsRow] = dataclasses.field(default_factory=list)  # per combination
+    region_verdicts: dict[str, RegionVerdict] = dataclasses.field(default_factory=dict)
+    range_regions: dict[str, RegionsRow] = dataclasses.field(default_factory=dict)
 
 
 def combination_label(combination: dict[str, float]) -> str:
@@ -83,6 +90,11 @@ def combination_label(combination: dict[str, float]) -> str:
 def map_file_name(index: int) -> str:
     """The PNG of the ``index``-th parameter combination, inside ``reports/<case>/``."""
     return f"map-{index + 1}.png"
+
+
+def region_map_file_name(index: int) -> str:
+    """The map of the proven regions of the ``index``-th combination, beside its map."""
+    return f"region-map-{index + 1}.png"
 
 
 def efficiency_map_file_name(index: int) -> str:
@@ -127,6 +139,7 @@ def gather_report(
         )
         for p in GRADIENT_PARAMETERS
     }
+    regions, region_verdicts = gather_regions(case, combinations, verdicts, labels)
     ranges = crossover_ranges(case, combinations)
     crossovers = {
         vary: {
@@ -155,6 +168,9 @@ def gather_report(
         dimension=_dimension_growth(case, derivation, combinations),
         work=work,
         efficiency_maps=efficiency_maps,
+        regions=regions,
+        region_verdicts=region_verdicts,
+        range_regions=range_regions(case, combinations),
     )
 
 

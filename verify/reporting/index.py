@@ -15,16 +15,23 @@ from typing import Any
 
 from verify.analysis.verdicts import lowest_finite
 from verify.cases.symbols import GRADIENT_PARAMETERS
-from verify.reporting.gather import CaseReport
+from verify.reporting.gather import MAP_POINTS, CaseReport
 from verify.reporting.index_dimension import dimension_answer, dimension_record
 from verify.reporting.index_explicit import explicit_answer, is_explicit
 from verify.reporting.index_work import efficient_cell, work_answer, work_record
+from verify.reporting.markdown_regions import status_cell
 
 IndexRecord = dict[str, Any]
 
 
 def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
     """What the index needs of one case (JSON-able, so it crosses process boundaries)."""
+    score_lower = {
+        p: report.verdicts[p].score_lower_share > 0
+        if v.loses_somewhere is None
+        else v.loses_somewhere
+        for p, v in report.region_verdicts.items()
+    }
     checks = report.checks.get("checks", [])
     claims = report.checks.get("claims", [])
     methods = {report.derivation.objective.method}
@@ -38,8 +45,11 @@ def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
         "title": report.case.title,
         "r": report.case.r_text,
         "fingerprint": fingerprint,
-        "verdicts": {p: v.short for p, v in report.verdicts.items()},
-        "score_lower": {p: v.score_lower_share > 0 for p, v in report.verdicts.items()},
+        "verdicts": {p: v.short for p, v in report.region_verdicts.items()},
+        "score_lower": score_lower,
+        "certified": {p: status_cell(v) for p, v in report.region_verdicts.items()},
+        "proven_answer": _proven_answer(report, any(score_lower.values())),
+        "grid_verdicts": {p: v.short for p, v in report.verdicts.items()},
         "biased": report.derivation.is_discontinuous,
         "infinite": any(v.infinite_share > 0 for v in report.verdicts.values()),
         "method": "quadrature" if "quadrature" in methods else "closed form",
@@ -51,6 +61,13 @@ def index_record(report: CaseReport, fingerprint: str) -> IndexRecord:
         "dimension": dimension_record(report),
         "work": work_record(report),
     }
+
+
+def _proven_answer(report: CaseReport, loses: bool) -> bool:
+    """Whether the case's place in the answer is proven: the score function proven lower
+    somewhere (when it loses), or proven lower nowhere for every component (when not)."""
+    proven = [v.loses_somewhere for v in report.region_verdicts.values()]
+    return any(p is True for p in proven) if loses else all(p is False for p in proven)
 
 
 def _lowest_at_reference(report: CaseReport) -> dict[str, str]:
@@ -82,18 +99,24 @@ def render_index(records: Sequence[IndexRecord], failures: dict[str, str]) -> st
         "Exact answers for each cost r(z) with z ~ N(mu, sigma^2), per gradient component, over "
         "each case's (mu, sigma) domain and parameter values. Each case's report has the "
         "formulas, tables, maps, crossovers and Monte Carlo verification. The verdict columns "
-        "compare the pathwise and score-function estimators over the whole domain; 'lowest at "
+        "compare the pathwise and score-function estimators over the whole domain, from "
+        "regions proven by ball arithmetic: 'proven' when no area is left undecided, a share "
+        "as an interval (proven to proven plus undecided) when some is, and 'grid estimate' "
+        f"where the regions could not be searched (the verdict is then the {MAP_POINTS[0]} x "
+        f"{MAP_POINTS[1]} grid's, "
+        "nothing proven between its points); 'lowest at "
         "reference' names, among all six estimators (with baselines and measure-valued), the "
         "unbiased one with the lowest variance at the case's reference point, and 'most "
         "efficient' the one with the lowest variance x cost (per unit of work, see below).",
         "",
-        "| case | r(z) | gradient wrt mu | gradient wrt sigma | lowest at reference (mu / sigma) "
+        "| case | r(z) | gradient wrt mu | gradient wrt sigma | certified (mu / sigma) "
+        "| lowest at reference (mu / sigma) "
         "| most efficient at reference (mu / sigma) | method | Monte Carlo checks | claims |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [_row(record) for record in ordered]
     for name, reason in sorted(failures.items()):
-        lines.append(f"| {name} | | **failed**: {reason} | | | | | | |")
+        lines.append(f"| {name} | | **failed**: {reason} | | | | | | | |")
     lines += ["", *_answer(ordered)]
     dimension = dimension_answer(ordered)
     lines += ["", *dimension] if dimension else []
@@ -114,14 +137,23 @@ def _row(record: IndexRecord) -> str:
     return (
         f"| [{record['case']}]({record['case']}.md) | `{record['r']}` | "
         f"{record['verdicts']['mu']} | {record['verdicts']['sigma']} | "
+        f"{record['certified']['mu']} / {record['certified']['sigma']} | "
         f"{record['lowest'].get('mu', '')} / {record['lowest'].get('sigma', '')} | "
         f"{efficient_cell(record)} | {record['method']} | "
         f"{checks} | {claims} |"
     )
 
 
-def _names(records: Sequence[IndexRecord]) -> str:
-    return ", ".join(f"[{r['case']}]({r['case']}.md)" for r in records) or "none"
+def _names(records: Sequence[IndexRecord], marked: bool = False) -> str:
+    """Linked case names; with ``marked``, a name whose place in the list (pathwise lower
+    everywhere, or not) is not proven by the regions gets a *."""
+    return (
+        ", ".join(
+            f"[{r['case']}]({r['case']}.md)" + ("*" if marked and not r["proven_answer"] else "")
+            for r in records
+        )
+        or "none"
+    )
 
 
 def _answer(records: Sequence[IndexRecord]) -> list[str]:
@@ -138,11 +170,11 @@ def _answer(records: Sequence[IndexRecord]) -> list[str]:
         f"somewhere in {len(loses)}, is biased in {len(biased)}, and faces infinite "
         f"variances somewhere in {len(infinite)}.",
         "",
-        f"- **Pathwise wins everywhere** ({len(always)}): {_names(always)}. Smooth costs whose "
-        "derivative is no rougher than the cost itself: polynomials of low degree, exponentials "
-        "and other slowly varying r. The score function multiplies r by a score of size "
-        "1/sigma, which grows as sigma shrinks, while the pathwise estimator sees only r'.",
-        f"- **Score function wins somewhere** ({len(loses)}): {_names(loses)}. Costs whose "
+        f"- **Pathwise wins everywhere** ({len(always)}): {_names(always, True)}. Smooth costs "
+        "whose derivative is no rougher than the cost itself: polynomials of low degree, "
+        "exponentials and other slowly varying r. The score function multiplies r by a score "
+        "of size 1/sigma, which grows as sigma shrinks, while the pathwise estimator sees only r'.",
+        f"- **Score function wins somewhere** ({len(loses)}): {_names(loses, True)}. Costs whose "
         "derivative is large relative to the cost: high-frequency or steep r relative to sigma "
         "(the variance of r' grows with the frequency squared, while r itself stays bounded), "
         "and bounded r with a large derivative. The crossovers in each report say where.",
@@ -152,6 +184,12 @@ def _answer(records: Sequence[IndexRecord]) -> list[str]:
         f"- **Infinite variance somewhere** ({len(infinite)}): {_names(infinite)}. Heavy-tailed "
         "r: the second moment of an estimator diverges where the integrand stops decaying, "
         "exactly where the closed form's condition re(b) < 1/2 fails.",
+        "",
+        "Whether the pathwise estimator wins everywhere or loses somewhere is proven by the "
+        'regions (README "Proven regions") except for the cases marked *, placed by the '
+        "grid estimate: their regions leave the deciding area "
+        "undecided within the report's box budget, or could not be searched (the "
+        "'certified' column and each report say which and why).",
         "",
         "The rule of thumb that the pathwise estimator is lower-variance is a statement about "
         "smooth, slowly varying costs at moderate sigma; the maps show how far it is from a law.",

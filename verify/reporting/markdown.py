@@ -20,9 +20,15 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.numbers import Number
 from verify.exact.results import PointResult, parameterization_json
 from verify.reporting.cells import TABLE_DIGITS, cell, lower_cell, short
-from verify.reporting.gather import CaseReport, combination_label, map_file_name
+from verify.reporting.gather import (
+    CaseReport,
+    combination_label,
+    map_file_name,
+    region_map_file_name,
+)
 from verify.reporting.markdown_dimension import dimension_section
 from verify.reporting.markdown_phi import phi_section
+from verify.reporting.markdown_regions import range_section, verdict_section
 from verify.reporting.markdown_verification import verification_section
 from verify.reporting.markdown_work import efficiency_maps, work_section
 
@@ -33,7 +39,8 @@ def render_case_markdown(report: CaseReport, fingerprint: str) -> str:
     """The whole report."""
     sections = [
         _header(report, fingerprint),
-        _verdicts(report),
+        verdict_section(report),
+        range_section(report),
         _formulas(report),
         _reference_table(report),
         _all_estimators(report),
@@ -62,28 +69,6 @@ def _header(report: CaseReport, fingerprint: str) -> str:
         lines += ["", case.description.strip()]
     if case.source:
         lines += ["", f"Source: {case.source}"]
-    return "\n".join(lines)
-
-
-def _verdicts(report: CaseReport) -> str:
-    lines = ["## Verdict", "", "| gradient component | verdict |", "| --- | --- |"]
-    for parameter, verdict in report.verdicts.items():
-        lines.append(f"| ${SYMBOL[parameter]}$ | {verdict.label} |")
-    domain = report.case.domain
-    lines += [
-        "",
-        f"Over the domain mu in [{domain.mu[0]:g}, {domain.mu[1]:g}], sigma in "
-        f"[{domain.sigma[0]:g}, {domain.sigma[1]:g}] ({len(report.mu_values)} x "
-        f"{len(report.sigma_values)} map points per parameter combination) and every "
-        "combination of the case's parameter values; shares are of all map points.",
-    ]
-    if report.derivation.is_discontinuous:
-        lines += [
-            "",
-            "r has jumps: the pathwise estimator uses r' where it exists and drops the Dirac "
-            "deltas at the jumps, so its mean differs from the gradient (see the bias column "
-            "below). A lower variance of a biased estimator is no win.",
-        ]
     return "\n".join(lines)
 
 
@@ -207,8 +192,22 @@ def _maps(report: CaseReport) -> str:
     lines = [
         "## Where each estimator wins",
         "",
-        "log(Var pathwise / Var score) over the (mu, sigma) domain, from the exact formulas; "
-        "blue: pathwise lower, red: score lower, black: the crossover curve.",
+        "Proven regions: the boxes of the verdict's search, each filled with the estimator "
+        "proven lower at every point of it (blue: pathwise, red: score, white: equal, "
+        "black: both infinite), undecided boxes hatched yellow. The crossover curve lies "
+        "inside the undecided boxes: no proven box holds a point where the variances are "
+        "equal.",
+    ]
+    for index, combination in enumerate(report.combinations):
+        label = combination_label(combination)
+        lines += ["", f"![proven, {label}]({report.case.name}/{region_map_file_name(index)})"]
+    lines += [
+        "",
+        "Grid estimate: log(Var pathwise / Var score) on the "
+        f"{len(report.mu_values)} x {len(report.sigma_values)} grid of (mu, sigma), "
+        "float64 values of the exact formulas (a fixed quadrature rule where there is no "
+        "closed form), nothing proven between the points; blue: pathwise lower, red: score "
+        "lower, black: the crossover curve. The proven answer is the verdict above.",
     ]
     for index, combination in enumerate(report.combinations):
         label = combination_label(combination)

@@ -9,6 +9,12 @@ values -- drawn in black.  The same drawing serves the efficiency maps (variance
 cost, :func:`verify.analysis.maps.log_efficiency_ratio`) with their own label.
 Infinite ratios are clipped to the ends of the scale.
 
+:func:`render_region_map` draws the proven regions instead: each box of
+:func:`verify.analysis.regions.search_regions` filled with its label's colour (blue:
+pathwise proven lower, red: score proven lower, white: equal, black: both infinite) and
+the undecided boxes hatched yellow; the crossover curve lies inside the undecided ones,
+since no proven box contains a point where the variances are equal.
+
 Determinism: the Agg backend, fixed size and dpi, and no ``Software`` metadata,
 so the same arrays give the same bytes with the same matplotlib.
 """
@@ -16,9 +22,11 @@ so the same arrays give the same bytes with the same matplotlib.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from verify.analysis.regions import Region
 
 # Beyond a factor of e^6 ~ 400 the colour says no more; the tables give the numbers.
 COLOUR_LIMIT = 6.0
@@ -103,6 +111,58 @@ def render_dimension_plot(
         axis.legend(fontsize=7)
     figure.suptitle(f"{title}\nexact variances against {name}")
     figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+# Colours of the proven labels (score against pathwise); undecided boxes are hatched.
+REGION_COLOURS = {
+    "pathwise": "#4a7ab7",
+    "score": "#c8514a",
+    "equal": "#ffffff",
+    "infinite": "#222222",
+    "undecided": "#f2d544",
+}
+
+
+def render_region_map(
+    panels: Mapping[str, Sequence[Region]],
+    domain: tuple[tuple[float, float], tuple[float, float]],
+    title: str,
+) -> bytes:
+    """PNG bytes: one panel per component, each box of the (mu, sigma) regions coloured by
+    its proven label (see the module docstring); ``domain`` is ((mu lo, hi), (sigma lo, hi))."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Patch, Rectangle
+
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), squeeze=False)
+    for axis, (parameter, regions) in zip(axes[0], panels.items(), strict=True):
+        for label, colour in REGION_COLOURS.items():
+            boxes = [
+                Rectangle((mu[0], sigma[0]), mu[1] - mu[0], sigma[1] - sigma[0])
+                for mu, sigma in (r.box[:2] for r in regions if r.label == label)
+            ]
+            hatch = "////" if label == "undecided" else None
+            edge = "#999999" if hatch else "none"
+            collection = PatchCollection(
+                boxes, facecolor=colour, edgecolor=edge, linewidth=0.2, hatch=hatch
+            )
+            axis.add_collection(collection)
+        axis.set_xlim(*domain[0])
+        axis.set_ylim(*domain[1])
+        axis.set_xlabel("mu")
+        axis.set_ylabel("sigma")
+        axis.set_title(f"gradient wrt {parameter}")
+    handles = [Patch(facecolor=c, edgecolor="#999999", label=k) for k, c in REGION_COLOURS.items()]
+    figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+    figure.suptitle(f"{title}\nproven lower (ball arithmetic); undecided boxes hatched")
+    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.82, wspace=0.22)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
     plt.close(figure)

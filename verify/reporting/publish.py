@@ -1,11 +1,11 @@
 """Writing reports: every file atomically, every path from a validated case name.
 
 The contract: :func:`write_case_report` gathers (:mod:`verify.reporting.gather`), renders
-(:mod:`verify.reporting.markdown`, :mod:`verify.reporting.plots`) and writes ``reports/<case>.md``
-and ``reports/<case>/map-<i>.png`` and ``efficiency-map-<i>.png``.  Each file is
-written to a temporary file in the same directory and renamed over the old one, so a
-failure (a crash, a time-out that kills the process) never leaves another report, or
-this one, half-written.
+(:mod:`verify.reporting.markdown`, :mod:`verify.reporting.plots`) and writes
+``reports/<case>.md`` and ``reports/<case>/map-<i>.png``, ``region-map-<i>.png`` and
+``efficiency-map-<i>.png``.  Each file is written to a temporary file in the same
+directory and renamed over the old one, so a failure (a crash, a time-out that kills
+the process) never leaves another report, or this one, half-written.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from verify.reporting.gather import (
     fingerprint,
     gather_report,
     map_file_name,
+    region_map_file_name,
 )
 from verify.reporting.markdown import render_case_markdown
 from verify.reporting.markdown_dimension import PLOT_FILE
 from verify.reporting.markdown_work import render_efficiency_map
-from verify.reporting.plots import render_dimension_plot, render_ratio_map
+from verify.reporting.plots import render_dimension_plot, render_ratio_map, render_region_map
 
 
 def write_atomic(path: Path, content: bytes) -> None:
@@ -77,6 +78,12 @@ def _write_images(
         title = f"{case.title}: {combination_label(combination)}"
         image = render_ratio_map(report.mu_values, report.sigma_values, ratios, title)
         write_atomic(directory / case.name / map_file_name(index), image)
+    for index, (combination, row) in enumerate(zip(combinations, report.regions, strict=True)):
+        title = f"{case.title}: {combination_label(combination)}"
+        panels = {p: search.regions for p, search in row.searches.items()}
+        domain = (case.domain.mu, case.domain.sigma)
+        image = render_region_map(panels, domain, title)
+        write_atomic(directory / case.name / region_map_file_name(index), image)
     for index, ratios in enumerate(report.efficiency_maps):
         image = render_efficiency_map(report, index, ratios)
         write_atomic(directory / case.name / efficiency_map_file_name(index), image)

@@ -1,0 +1,152 @@
+"""The proven regions a report shows: searched with a box budget, never a time limit.
+
+The contract: :func:`gather_regions` searches, for every listed parameter combination
+of a case, the sign regions of ``Var[score] - Var[pathwise]`` of both components over
+the case's ``(mu, sigma)`` domain (:func:`verify.analysis.region_rows.region_row`) and
+returns them with one :class:`~verify.analysis.region_verdicts.RegionVerdict` per
+component.  Reports must be byte-identical on every machine and rerun, so the search
+stops after a number of boxes examined (:data:`REGION_BOXES`, shared evenly by the
+case's searches, at most :data:`REGION_BOXES_PER_SEARCH` each), never after a time:
+the time limit is a safety value far above what the budget takes.  Components enclosed
+by box quadrature get :data:`QUADRATURE_BOXES` boxes: 0 for now, as box quadrature
+examines about 10 boxes a second on the 2-core machine where the budget was chosen
+(closed forms 300-8,000); their verdicts are then the grid's, and say so.
+
+:func:`explicit_regions` gives a case in explicit coordinates z1..zd the same over a
+common shift and scale of all coordinates (``mu_i = mu``, ``sigma_i = sigma``), one
+verdict per component ``mu1``..``sigmad``, with the budget shared by all 2d components.
+
+:func:`range_regions` maps each parameter given as a range (``k = {range = [low,
+high]}``) continuously: the regions along it, with ``mu`` and ``sigma`` at the
+reference point and the other parameters at the first combination, each sign change
+enclosed in an undecided interval of at most 2^-26 of the range
+(:data:`~verify.analysis.region_rows.MIN_WIDTH_LINE`), with at most
+:data:`REGION_BOXES_PER_SEARCH` boxes per component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from verify.analysis.region_rows import (
+    MIN_WIDTH_AREA,
+    MIN_WIDTH_LINE,
+    RegionsRow,
+    region_row,
+)
+from verify.analysis.region_verdicts import RegionVerdict, row_shares
+from verify.analysis.verdicts import ComponentVerdict
+from verify.cases.case import Case
+from verify.cases.estimators import CLASSIC_ESTIMATORS
+from verify.cases.symbols import GRADIENT_PARAMETERS
+
+# Boxes examined per case, shared evenly by its searches (parameter combinations x 2
+# components), and at most REGION_BOXES_PER_SEARCH each.  Chosen from measurement (see
+# README "Proven regions in the reports"): closed forms examine 300-8,000 boxes/s here,
+# and 8,000 per case without a cap took 95 s of CPU over the 38 cases (two_kinks 13 s,
+# elu and odd_bump 10 s); these values took 75-83 s, some 40 s of wall time on 2 cores.
+# Faster labellers let them grow.
+REGION_BOXES = 6000
+REGION_BOXES_PER_SEARCH = 2000
+# Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
+QUADRATURE_BOXES = 0
+# Seconds: only a safety net; a report's regions end by the box budget.
+SAFETY_TIME_LIMIT = 3600.0
+
+
+def boxes_per_search(searches: int) -> int:
+    """Each search's share of :data:`REGION_BOXES` (at least one box, at most
+    :data:`REGION_BOXES_PER_SEARCH`)."""
+    return max(1, min(REGION_BOXES // max(1, searches), REGION_BOXES_PER_SEARCH))
+
+
+def gather_regions(
+    case: Case,
+    combinations: Sequence[Mapping[str, float]],
+    grid: Mapping[str, ComponentVerdict],
+    labels: Sequence[str],
+) -> tuple[list[RegionsRow], dict[str, RegionVerdict]]:
+    """The regions of every combination, and the verdicts (``grid``: the fallback)."""
+    spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
+    budget = boxes_per_search(len(combinations) * len(GRADIENT_PARAMETERS))
+    rows = [
+        region_row(
+            case,
+            CLASSIC_ESTIMATORS,
+            {**case.reference, **combination},
+            spans,
+            MIN_WIDTH_AREA,
+            (SAFETY_TIME_LIMIT, budget),
+            quadrature_boxes=QUADRATURE_BOXES,
+        )
+        for combination in combinations
+    ]
+    return rows, _verdicts(rows, labels, grid, budget, discontinuous=False)
+
+
+def explicit_regions(
+    case: Case,
+    combinations: Sequence[Mapping[str, float]],
+    labels: Sequence[str],
+    discontinuous: bool,
+) -> tuple[list[RegionsRow], dict[str, RegionVerdict]]:
+    """An explicit-coordinate case's regions over a common shift and scale of all its
+    coordinates (mu_i = mu, sigma_i = sigma), per combination, and the verdicts per
+    component (no grid: the verdict is proven or says it is not)."""
+    assert case.coordinates is not None
+    spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
+    searches = len(combinations) * 2 * case.coordinates.count
+    budget = boxes_per_search(searches)
+    rows = [
+        region_row(
+            case,
+            CLASSIC_ESTIMATORS,
+            dict(combination),
+            spans,
+            MIN_WIDTH_AREA,
+            (SAFETY_TIME_LIMIT, budget),
+        )
+        for combination in combinations
+    ]
+    return rows, _verdicts(rows, labels, {}, budget, discontinuous)
+
+
+def _verdicts(
+    rows: Sequence[RegionsRow],
+    labels: Sequence[str],
+    grid: Mapping[str, ComponentVerdict],
+    budget: int,
+    discontinuous: bool,
+) -> dict[str, RegionVerdict]:
+    """One verdict per component over every row."""
+    components = rows[0].searches if rows else {}
+    return {
+        p: RegionVerdict(
+            p,
+            tuple(
+                row_shares(label, row.searches[p], row.methods[p])
+                for label, row in zip(labels, rows, strict=True)
+            ),
+            grid.get(p),
+            budget,
+            discontinuous,
+        )
+        for p in components
+    }
+
+
+def range_regions(case: Case, combinations: Sequence[Mapping[str, float]]) -> dict[str, RegionsRow]:
+    """The regions along each parameter given as a range (see the module docstring)."""
+    first = dict(combinations[0]) if combinations else {}
+    return {
+        name: region_row(
+            case,
+            CLASSIC_ESTIMATORS,
+            {**first, **case.reference},
+            {name: span},
+            MIN_WIDTH_LINE,
+            (SAFETY_TIME_LIMIT, REGION_BOXES_PER_SEARCH),
+            quadrature_boxes=QUADRATURE_BOXES,
+        )
+        for name, span in case.ranges.items()
+    }
