@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import sympy
 
 from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
+from verify.exact.box_normal import sign_equivalent
 from verify.exact.box_quadrature import (
     BoxVariance,
     ClosedVariance,
@@ -191,8 +192,10 @@ def closed_form_labeller(
 ) -> Labeller:
     """The labeller of Var[names[0]] against Var[names[1]] (see the module docstring)."""
     difference = sympy.sympify(forms[0].value - forms[1].value)
-    function = box_function(difference, variables)
-    if identically_zero(difference, function, domain):
+    # The sign is all a label needs: a tighter formula of the same sign decides more.
+    same_sign = sign_equivalent(difference, variables, domain)
+    function = box_function(same_sign, variables)
+    if same_sign == 0 or identically_zero(difference, function, domain):
         return lambda box: EQUAL
 
     def label(box: Box) -> str | None:
