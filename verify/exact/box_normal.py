@@ -194,6 +194,8 @@ def domain_sign(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: B
     has the same certified sign or ``_DOMAIN_PIECES`` pieces have been tried.
     """
     function = compile_balls(expr, variables)
+    # Only the sides expr depends on are worth splitting.
+    used = [i for i, v in enumerate(variables) if v in expr.free_symbols] or [0]
     waiting, seen, sign = [domain], 0, 0
     with working_precision(_PRECISION):
         while waiting:
@@ -205,7 +207,7 @@ def domain_sign(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: B
                 continue
             if piece in (-1, 1) or seen + len(waiting) >= _DOMAIN_PIECES:
                 return None  # both signs, or out of pieces
-            side = max(range(len(box)), key=lambda i: box[i][1] - box[i][0])
+            side = max(used, key=lambda i: box[i][1] - box[i][0])
             low, high = box[side]
             if high == low:
                 return None
