@@ -108,16 +108,19 @@ class BoxFunction:
         """The certified sign of f over ``box``, or None (three-valued; see certified_sign)."""
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
-            if not self._smooth(whole):
-                return certified_sign(self.value(whole).real)
-            gradient = [partial(whole).real for partial in self.partials]
-            # The centred form decides most boxes near the zero set: try it alone first.
-            decided = certified_sign(self._centred(box, gradient))
-            if decided is not None:
+            # The natural extension costs one evaluation and decides the boxes far from
+            # the zero set; the centred form (three or more) is tried only after it.
+            natural = self.value(whole).real
+            decided = certified_sign(natural)
+            if decided is not None or not self._smooth(whole):
                 return decided
-            ball, _ = self._enclose(box, gradient)
+            gradient = [partial(whole).real for partial in self.partials]
+            centred = self._centred(box, gradient)
+            if not centred.is_finite():
+                return None
+            ball = intersection(natural, centred) if natural.is_finite() else centred
             decided = certified_sign(ball)
-            if decided is not None or not ball.is_finite():
+            if decided is not None:
                 return decided
             return self._monotone_sign(box, gradient)
 
