@@ -19,6 +19,14 @@ import pytest
 import sympy
 from flint import arb
 
+from verify.analysis.regions import (
+    UNDECIDED,
+    SmearLabeller,
+    VarianceForm,
+    closed_form_labeller,
+    search_regions,
+    shares,
+)
 from verify.api.case import Case
 from verify.api.regions import regions
 from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
@@ -145,3 +153,16 @@ def test_gaussian_bump_mu_is_decided_to_1_percent_within_a_box_budget() -> None:
     case = Case("exp(-k*z**2)", parameters={"k": [1.0]}, domain={"mu": [-3, 3], "sigma": [0.1, 3]})
     result = regions(case, max_boxes=20_000, time_limit=NO_LIMIT)
     assert result.share("mu")["undecided"] <= 0.01
+
+
+def test_bisection_across_the_zero_line_beats_the_widest_side() -> None:
+    # mu - 1/3 vanishes on a vertical line: only splits across it (in mu) shrink the
+    # undecided area, which the smear (|df/dmu| * width against 0 for sigma) chooses.
+    forms = (VarianceForm(MU, ()), VarianceForm(sympy.Rational(1, 3), ()))
+    domain: Box = ((-1.0, 1.0), (0.5, 1.5))
+    smeared = closed_form_labeller(("a", "b"), forms, (MU, SIGMA), domain)
+    assert isinstance(smeared, SmearLabeller)
+    widest = smeared.label  # the same labels, without the smear
+    by_smear = search_regions(smeared, domain, 2.0**-12, NO_LIMIT, max_boxes=60)
+    by_width = search_regions(widest, domain, 2.0**-12, NO_LIMIT, max_boxes=60)
+    assert shares(by_smear, ("a", "b"))[UNDECIDED] < shares(by_width, ("a", "b"))[UNDECIDED] / 4

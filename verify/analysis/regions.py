@@ -110,8 +110,8 @@ def search_regions(
         if label is not None:
             regions.append(Region(box, label))
             continue
-        side = _widest_side(box, widths)
-        if side is None or (box[side][1] - box[side][0]) <= min_width * widths[side]:
+        side = _split_side(labeller, box, widths, min_width)
+        if side is None:
             regions.append(Region(box, UNDECIDED))
             continue
         for half in _halves(box, side):
@@ -121,12 +121,27 @@ def search_regions(
     return RegionSearch(domain, tuple(regions), elapsed, examined, spent)
 
 
-def _widest_side(box: Box, widths: Sequence[float]) -> int | None:
-    relative = [
-        (high - low) / w if w > 0 else -1.0 for (low, high), w in zip(box, widths, strict=True)
+def _split_side(
+    labeller: Labeller, box: Box, widths: Sequence[float], min_width: float
+) -> int | None:
+    """The side to bisect, or None when every side is down to ``min_width``.
+
+    Among the sides still above the size limit: the one of largest smear when the
+    labeller measures it (:class:`SmearLabeller`; splitting across a zero curve halves
+    the undecided area at each step, splitting along it does not), else the widest
+    relative to the domain.
+    """
+    open_sides = [
+        i
+        for i, ((low, high), w) in enumerate(zip(box, widths, strict=True))
+        if w > 0 and high - low > min_width * w
     ]
-    best = max(range(len(box)), key=lambda i: relative[i])
-    return best if relative[best] > 0 else None
+    if not open_sides:
+        return None
+    smear = labeller.smear(box) if isinstance(labeller, SmearLabeller) else None
+    if smear is not None and max(smear[i] for i in open_sides) > 0:
+        return max(open_sides, key=lambda i: smear[i])
+    return max(open_sides, key=lambda i: (box[i][1] - box[i][0]) / widths[i])
 
 
 def _halves(box: Box, side: int) -> tuple[Box, Box]:
@@ -177,6 +192,21 @@ def crossings(search: RegionSearch, side: int, winners: Sequence[str]) -> list[C
 
 
 @dataclass(frozen=True)
+class SmearLabeller:
+    """A labeller that also measures, per side, how much a box's width costs the
+    centred form of its function (:meth:`BoxFunction.smear`): the search splits there."""
+
+    label: Labeller
+    function: BoxFunction
+
+    def __call__(self, box: Box) -> str | None:
+        return self.label(box)
+
+    def smear(self, box: Box) -> list[float] | None:
+        return self.function.smear(box)
+
+
+@dataclass(frozen=True)
 class VarianceForm:
     """One estimator's closed-form variance and the conditions under which it diverges."""
 
@@ -208,7 +238,7 @@ def closed_form_labeller(
             return names[divergent.index("finite")]
         return _sign_label(names, function.sign(box))
 
-    return label
+    return SmearLabeller(label, function)
 
 
 def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box) -> bool:

@@ -124,6 +124,22 @@ class BoxFunction:
                 return decided
             return self._monotone_sign(box, gradient)
 
+    def smear(self, box: Box) -> list[float] | None:
+        """``|df/dx_i(X)| * width_i`` per side: how much each side's width widens the
+        centred form (Kearfott, *Rigorous Global Search*, 1996, Sec. 5.2, "maximal
+        smear"), or None where f may jump in the box or a slope is not finite."""
+        with working_precision(BOX_PRECISION):
+            whole = [interval_ball(low, high) for low, high in box]
+            if not self._smooth(whole):
+                return None
+            slopes = [partial(whole).real for partial in self.partials]
+            if not all(slope.is_finite() for slope in slopes):
+                return None
+            return [
+                float(abs(slope).upper()) * (high - low)
+                for slope, (low, high) in zip(slopes, box, strict=True)
+            ]
+
     def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
         """The enclosure of f over the box, and of its gradient (which it used)."""
         whole = [interval_ball(low, high) for low, high in box]
