@@ -34,6 +34,7 @@ from verify.exact.balls import compile_balls
 from verify.exact.box_enclosure import Box, BoxFunction, box_function
 from verify.exact.box_normal import sign_equivalent
 from verify.exact.derivation import derive
+from verify.exact.dimension import derive_case
 
 K = parameter_symbol("k")
 C = parameter_symbol("c")
@@ -50,7 +51,21 @@ def _difference(cost: sympy.Expr, component: str, fixed: dict[sympy.Symbol, int]
     return sympy.sympify(score - pathwise).xreplace(fixed)
 
 
+def _product_difference(component: str) -> sympy.Expr:
+    """A product of cos(2 z_i) over d = 64 coordinates: both variances carry
+    E[cos(2 z)**2]**63, and the squared means E[cos(2 z)]**126 cancel exactly."""
+    case = Case("cos(k*z)", parameters={"k": [2.0], "d": [64]}, dimension="d", combine="product")
+    derivation = derive_case(case)
+    score = derivation.variance_formula("score", component)
+    pathwise = derivation.variance_formula("pathwise", component)
+    assert score is not None
+    assert pathwise is not None
+    fixed = {K: 2, parameter_symbol("d"): 64}
+    return sympy.sympify(score - pathwise).xreplace(fixed)
+
+
 DIFFERENCES = {
+    "cos product d=64 sigma": lambda: _product_difference("sigma"),
     "gaussian_bump mu": lambda: _difference(sympy.exp(-K * Z**2), "mu", {K: 1}),
     "gaussian_bump sigma": lambda: _difference(sympy.exp(-K * Z**2), "sigma", {K: 1}),
     "relu sigma": lambda: _difference(sympy.Max(Z - C, 0), "sigma", {C: 1}),

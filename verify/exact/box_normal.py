@@ -9,8 +9,12 @@ arithmetic overestimates by the *dependency effect* (Moore, Kearfott and Cloud,
 Methods for Systems of Equations*, 1990, Section 1.4), which the difference of two
 Gaussian variances suffers badly: ``Var[A] - Var[B]`` is a sum of large, similar terms
 each carrying ``exp(-mu**2) exp(mu**2 sigma**2/(...))``-like factors that vary by
-orders of magnitude over a box and nearly cancel.  Three exact steps remove it:
+orders of magnitude over a box and nearly cancel.  Exact steps remove it:
 
+0. **Common factors divided out.**  Terms that share a large power and cancel exactly
+   are dropped; a power ``b**n`` that every remaining term has, with ``b`` of one sign
+   on the whole domain (proven by ball arithmetic), is divided out and its sign kept
+   (a product over d coordinates carries ``E[f**2]**(d - 1)`` in both variances).
 1. **Exponentials grouped.**  ``f`` is written ``sum_j c_j exp(a_j)`` with every
    product and power of ``exp`` factors merged into one exponent ``a_j`` (a canonical
    rational function, so equal exponents meet), and the coefficients of each exponent
@@ -57,6 +61,11 @@ def sign_equivalent(
     expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: Box
 ) -> sympy.Expr:
     """A formula with the sign of ``expr`` on ``domain`` (see the module docstring)."""
+    expr = _without_cancelling_groups(expr)
+    common, sign = _common_factor(expr, variables, domain)
+    if common != 1:
+        quotient = sympy.Add(*(term / common for term in sympy.Add.make_args(expr)))
+        return sign * sign_equivalent(quotient, variables, domain)
     if sympy.count_ops(expr) > _MAX_OPERATIONS:
         return expr
     terms = exp_terms(expr)
@@ -66,8 +75,8 @@ def sign_equivalent(
     if not groups:
         return sympy.Integer(0)
     reference = _reference_exponent(groups, variables, domain)
-    if reference is None:
-        return expr
+    if reference is None:  # no positive exp factor to divide by (cos(k z): exp(I k mu))
+        return _numerator_of_one_sign(expr, variables, domain)
     # Each exponential is held by a positive placeholder while the coefficients are put
     # over one denominator, so that no exp(-a) moves below the line as 1/exp(a).
     holders = {a: sympy.Dummy("e", positive=True) for a in groups}
@@ -78,6 +87,54 @@ def sign_equivalent(
     return same_sign.xreplace(
         {holder: sympy.exp(_canonical(a - reference)) for a, holder in holders.items()}
     )
+
+
+def _without_cancelling_groups(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with the terms that share a power above ``_MAX_POWER`` and cancel exactly
+    removed (the squared means ``E[g]**2`` of two unbiased estimators of one gradient,
+    each ``E[f]**(2 d - 2)`` times a square, in a product over d coordinates)."""
+    large = sorted(
+        {p for p in expr.atoms(sympy.Pow) if p.exp.is_Integer and p.exp > _MAX_POWER},
+        key=sympy.default_sort_key,
+    )
+    if not large:
+        return expr
+    kept = []
+    for power, coefficient in sympy.collect(expr, large, evaluate=False).items():
+        terms = None if coefficient.has(*large) else exp_terms(sympy.expand(coefficient))
+        if terms is not None and not _grouped(terms):
+            continue  # the coefficient is exactly 0
+        kept.append(power * coefficient)
+    return sympy.Add(*kept)
+
+
+def _common_factor(
+    expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: Box
+) -> tuple[sympy.Expr, int]:
+    """A power ``b**n`` that every term of ``expr`` (or its one term) has, with the sign
+    ball arithmetic proves for it on the whole domain, or ``(1, 1)``.
+
+    A product over d coordinates carries ``E[f**2]**(d - 1)`` in both variances: once
+    divided out, the rest is the one-coordinate difference.
+    """
+    terms = sympy.Add.make_args(expr)
+    shared: dict[sympy.Expr, sympy.Expr] | None = None
+    for term in terms:
+        powers: dict[sympy.Expr, sympy.Expr] = {}
+        for factor in sympy.Mul.make_args(term):
+            base, exponent = factor.as_base_exp()
+            if base.free_symbols and exponent.is_Rational and exponent > 0:
+                powers[base] = powers.get(base, 0) + exponent
+        if shared is None:
+            shared = powers
+        else:
+            shared = {b: min(e, powers[b]) for b, e in shared.items() if b in powers}
+    for base, exponent in sorted((shared or {}).items(), key=lambda item: -item[1]):
+        base_sign = domain_sign(base, variables, domain)
+        if base_sign is None or (base_sign < 0 and not exponent.is_Integer):
+            continue
+        return base**exponent, base_sign ** int(exponent) if exponent.is_Integer else 1
+    return sympy.Integer(1), 1
 
 
 def exp_terms(expr: sympy.Expr) -> Terms | None:
