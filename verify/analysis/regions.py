@@ -46,9 +46,12 @@ from verify.exact.gaussian import Expectation
 
 UNDECIDED, EQUAL, INFINITE = "undecided", "equal", "infinite"
 Labeller = Callable[[Box], str | None]
-# Points (as fractions of each side) where a difference is tried for a nonzero value.
 # Seconds a component's search may take before what is left is reported undecided.
 TIME_LIMIT = 60.0
+# How much thinner than its widest side (relative to the domain) a box may become by
+# splits of largest smear before it is split the wide way.
+_ASPECT = 4.0
+# Points (as fractions of each side) where a difference is tried for a nonzero value.
 _PROBES = (0.5, 0.3141592653589793, 0.8462643383279502)
 
 
@@ -138,10 +141,15 @@ def _split_side(
     ]
     if not open_sides:
         return None
+    relative = {i: (box[i][1] - box[i][0]) / widths[i] for i in open_sides}
+    widest = max(open_sides, key=lambda i: relative[i])
     smear = labeller.smear(box) if isinstance(labeller, SmearLabeller) else None
-    if smear is not None and max(smear[i] for i in open_sides) > 0:
-        return max(open_sides, key=lambda i: smear[i])
-    return max(open_sides, key=lambda i: (box[i][1] - box[i][0]) / widths[i])
+    if smear is None or max(smear[i] for i in open_sides) <= 0:
+        return widest
+    chosen = max(open_sides, key=lambda i: smear[i])
+    # A wide slope enclosure can point at one side again and again: boxes thinner than
+    # 1/_ASPECT of their widest side (relative to the domain) are split the wide way.
+    return chosen if relative[chosen] * _ASPECT >= relative[widest] else widest
 
 
 def _halves(box: Box, side: int) -> tuple[Box, Box]:
