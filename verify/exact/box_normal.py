@@ -58,15 +58,14 @@ _DOMAIN_PIECES = 512
 
 @lru_cache(maxsize=256)
 def sign_equivalent(
-    expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: Box, numerator: bool = True
+    expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: Box
 ) -> sympy.Expr:
-    """A formula with the sign of ``expr`` on ``domain`` (see the module docstring);
-    ``numerator=False`` skips step 3 (the common denominator)."""
+    """A formula with the sign of ``expr`` on ``domain`` (see the module docstring)."""
     expr = _without_cancelling_groups(expr)
     common, sign = _common_factor(expr, variables, domain)
     if common != 1:
         quotient = sympy.Add(*(term / common for term in sympy.Add.make_args(expr)))
-        return sign * sign_equivalent(quotient, variables, domain, numerator)
+        return sign * sign_equivalent(quotient, variables, domain)
     if sympy.count_ops(expr) > _MAX_OPERATIONS:
         return expr
     terms = exp_terms(expr)
@@ -77,14 +76,14 @@ def sign_equivalent(
         return sympy.Integer(0)
     reference = _reference_exponent(groups, variables, domain)
     if reference is None:  # no positive exp factor to divide by (cos(k z): exp(I k mu))
-        return _numerator_of_one_sign(expr, variables, domain) if numerator else expr
+        return _numerator_of_one_sign(expr, variables, domain)
     # Each exponential is held by a positive placeholder while the coefficients are put
     # over one denominator, so that no exp(-a) moves below the line as 1/exp(a).
     holders = {a: sympy.Dummy("e", positive=True) for a in groups}
     scaled = sympy.Add(*(c * holders[a] for a, c in groups.items()))
     if sympy.count_ops(scaled) > _MAX_OPERATIONS:
         return expr
-    same_sign = _numerator_of_one_sign(scaled, variables, domain) if numerator else scaled
+    same_sign = _numerator_of_one_sign(scaled, variables, domain)
     return same_sign.xreplace(
         {holder: sympy.exp(_canonical(a - reference)) for a, holder in holders.items()}
     )
