@@ -141,8 +141,8 @@ def exp_terms(expr: sympy.Expr) -> Terms | None:
     """``expr`` as pairs (c, a) with ``expr == sum c exp(a)``, or None (too large).
 
     Sums are split, products distributed, small whole powers multiplied out; any other
-    power keeps its base whole unless the base is one term ``c exp(a)``, when
-    ``(c exp(a))**p = c**p exp(p a)`` (``exp(a)`` is positive, so no branch moves).
+    power keeps its base whole unless the base is one term ``c exp(a)`` with ``p`` whole
+    or ``a`` real, when ``(c exp(a))**p = c**p exp(p a)``.
     """
     if not expr.has(sympy.exp):
         return [(expr, sympy.Integer(0))]  # nothing to merge: keep it whole
@@ -170,7 +170,9 @@ def _power(expr: sympy.Pow) -> Terms | None:
     exponent = expr.exp
     if exponent.is_Integer and 0 < int(exponent) <= _MAX_POWER:
         return _product([base] * int(exponent))
-    if len(base) == 1:
+    # (c exp(a))**p = c**p exp(p a) needs exp(a) > 0 (a real) unless p is whole: for
+    # complex a the principal branch of the power can move.
+    if len(base) == 1 and (exponent.is_Integer or base[0][1].is_real is True):
         coefficient, argument = base[0]
         return [(coefficient**exponent, exponent * argument)]
     return [(expr, sympy.Integer(0))]
@@ -237,8 +239,8 @@ def _numerator_of_one_sign(
 ) -> sympy.Expr:
     """``n`` or ``-n`` for ``expr = n / d`` where ``d`` has one certified sign on the domain."""
     numerator, denominator = sympy.fraction(sympy.together(expr))
-    if denominator == 1:
-        return expr
+    if denominator == 1 or not denominator.free_symbols <= set(variables):
+        return expr  # nothing to multiply out, or a placeholder below the line
     sign = domain_sign(denominator, variables, domain)
     return expr if sign is None else sign * numerator
 
