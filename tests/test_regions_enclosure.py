@@ -181,3 +181,15 @@ def test_bisection_across_the_zero_line_beats_the_widest_side() -> None:
     by_smear = search_regions(smeared, domain, 2.0**-12, NO_LIMIT, max_boxes=60)
     by_width = search_regions(widest, domain, 2.0**-12, NO_LIMIT, max_boxes=60)
     assert shares(by_smear, ("a", "b"))[UNDECIDED] <= shares(by_width, ("a", "b"))[UNDECIDED] / 4
+
+
+def test_a_common_factor_of_negative_sign_is_divided_out_with_its_sign() -> None:
+    # (sigma - 5)**3 < 0 on the domain and shared by both terms: dividing it out must
+    # flip the sign; dividing it out without the flip is caught.
+    factor = (SIGMA - 5) ** 3
+    original = factor * (MU - sympy.Rational(1, 3)) + factor * MU**2 / 4
+    rewritten = sign_equivalent(original, (MU, SIGMA), DOMAIN)
+    assert not rewritten.has(SIGMA), "the common factor was not divided out"
+    assert _disagreements(original, rewritten, DOMAIN) == 0
+    careless = MU - sympy.Rational(1, 3) + MU**2 / 4
+    assert _disagreements(original, careless, DOMAIN) > 0
