@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import sympy
 
 from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
+from verify.exact.box_normal import sign_equivalent
 from verify.exact.box_quadrature import (
     BoxVariance,
     ClosedVariance,
@@ -45,9 +46,12 @@ from verify.exact.gaussian import Expectation
 
 UNDECIDED, EQUAL, INFINITE = "undecided", "equal", "infinite"
 Labeller = Callable[[Box], str | None]
-# Points (as fractions of each side) where a difference is tried for a nonzero value.
 # Seconds a component's search may take before what is left is reported undecided.
 TIME_LIMIT = 60.0
+# How much thinner than its widest side (relative to the domain) a box may become by
+# splits of largest smear before it is split the wide way.
+_ASPECT = 4.0
+# Points (as fractions of each side) where a difference is tried for a nonzero value.
 _PROBES = (0.5, 0.3141592653589793, 0.8462643383279502)
 
 
@@ -109,8 +113,8 @@ def search_regions(
         if label is not None:
             regions.append(Region(box, label))
             continue
-        side = _widest_side(box, widths)
-        if side is None or (box[side][1] - box[side][0]) <= min_width * widths[side]:
+        side = _split_side(labeller, box, widths, min_width)
+        if side is None:
             regions.append(Region(box, UNDECIDED))
             continue
         for half in _halves(box, side):
@@ -120,12 +124,32 @@ def search_regions(
     return RegionSearch(domain, tuple(regions), elapsed, examined, spent)
 
 
-def _widest_side(box: Box, widths: Sequence[float]) -> int | None:
-    relative = [
-        (high - low) / w if w > 0 else -1.0 for (low, high), w in zip(box, widths, strict=True)
+def _split_side(
+    labeller: Labeller, box: Box, widths: Sequence[float], min_width: float
+) -> int | None:
+    """The side to bisect, or None when every side is down to ``min_width``.
+
+    Among the sides still above the size limit: the one of largest smear when the
+    labeller measures it (:class:`SmearLabeller`; splitting across a zero curve halves
+    the undecided area at each step, splitting along it does not), else the widest
+    relative to the domain.
+    """
+    open_sides = [
+        i
+        for i, ((low, high), w) in enumerate(zip(box, widths, strict=True))
+        if w > 0 and high - low > min_width * w
     ]
-    best = max(range(len(box)), key=lambda i: relative[i])
-    return best if relative[best] > 0 else None
+    if not open_sides:
+        return None
+    relative = {i: (box[i][1] - box[i][0]) / widths[i] for i in open_sides}
+    widest = max(open_sides, key=lambda i: relative[i])
+    smear = labeller.smear(box) if isinstance(labeller, SmearLabeller) else None
+    if smear is None or max(smear[i] for i in open_sides) <= 0:
+        return widest
+    chosen = max(open_sides, key=lambda i: smear[i])
+    # A wide slope enclosure can point at one side again and again: boxes thinner than
+    # 1/_ASPECT of their widest side (relative to the domain) are split the wide way.
+    return chosen if relative[chosen] * _ASPECT >= relative[widest] else widest
 
 
 def _halves(box: Box, side: int) -> tuple[Box, Box]:
@@ -176,6 +200,21 @@ def crossings(search: RegionSearch, side: int, winners: Sequence[str]) -> list[C
 
 
 @dataclass(frozen=True)
+class SmearLabeller:
+    """A labeller that also measures, per side, how much a box's width costs the
+    centred form of its function (:meth:`BoxFunction.smear`): the search splits there."""
+
+    label: Labeller
+    function: BoxFunction
+
+    def __call__(self, box: Box) -> str | None:
+        return self.label(box)
+
+    def smear(self, box: Box) -> list[float] | None:
+        return self.function.smear(box)
+
+
+@dataclass(frozen=True)
 class VarianceForm:
     """One estimator's closed-form variance and the conditions under which it diverges."""
 
@@ -191,8 +230,10 @@ def closed_form_labeller(
 ) -> Labeller:
     """The labeller of Var[names[0]] against Var[names[1]] (see the module docstring)."""
     difference = sympy.sympify(forms[0].value - forms[1].value)
-    function = box_function(difference, variables)
-    if identically_zero(difference, function, domain):
+    # The sign is all a label needs: a tighter formula of the same sign decides more.
+    same_sign = sign_equivalent(difference, variables, domain)
+    function = box_function(same_sign, variables)
+    if same_sign == 0 or identically_zero(difference, function, domain):
         return lambda box: EQUAL
 
     def label(box: Box) -> str | None:
@@ -205,7 +246,7 @@ def closed_form_labeller(
             return names[divergent.index("finite")]
         return _sign_label(names, function.sign(box))
 
-    return label
+    return SmearLabeller(label, function)
 
 
 def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box) -> bool:

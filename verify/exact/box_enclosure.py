@@ -108,18 +108,37 @@ class BoxFunction:
         """The certified sign of f over ``box``, or None (three-valued; see certified_sign)."""
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
-            if not self._smooth(whole):
-                return certified_sign(self.value(whole).real)
+            # The natural extension costs one evaluation and decides the boxes far from
+            # the zero set; the centred form (three or more) is tried only after it.
+            natural = self.value(whole).real
+            decided = certified_sign(natural)
+            if decided is not None or not self._smooth(whole):
+                return decided
             gradient = [partial(whole).real for partial in self.partials]
-            # The centred form decides most boxes near the zero set: try it alone first.
-            decided = certified_sign(self._centred(box, gradient))
+            centred = self._centred(box, gradient)
+            if not centred.is_finite():
+                return None
+            ball = intersection(natural, centred) if natural.is_finite() else centred
+            decided = certified_sign(ball)
             if decided is not None:
                 return decided
-            ball, _ = self._enclose(box, gradient)
-            decided = certified_sign(ball)
-            if decided is not None or not ball.is_finite():
-                return decided
             return self._monotone_sign(box, gradient)
+
+    def smear(self, box: Box) -> list[float] | None:
+        """``|df/dx_i(X)| * width_i`` per side: how much each side's width widens the
+        centred form (Kearfott, *Rigorous Global Search*, 1996, Sec. 5.2, "maximal
+        smear"), or None where f may jump in the box or a slope is not finite."""
+        with working_precision(BOX_PRECISION):
+            whole = [interval_ball(low, high) for low, high in box]
+            if not self._smooth(whole):
+                return None
+            slopes = [partial(whole).real for partial in self.partials]
+            if not all(slope.is_finite() for slope in slopes):
+                return None
+            return [
+                float(abs(slope).upper()) * (high - low)
+                for slope, (low, high) in zip(slopes, box, strict=True)
+            ]
 
     def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
         """The enclosure of f over the box, and of its gradient (which it used)."""
