@@ -59,6 +59,7 @@ from verify.montecarlo.check_plan import (
 )
 from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
 from verify.montecarlo.claims import check_claims
+from verify.montecarlo.control_variates import HermiteSums
 from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.dimension_samplers import lifted_pair
@@ -95,6 +96,7 @@ from verify.montecarlo.significance import (
     planned_skips,
     robust_reasons,
     threshold,
+    variance_controls,
 )
 
 __all__ = [
@@ -219,6 +221,7 @@ class _Planned:
     names: list[tuple[int | None, str]]
     blocks: BlockMeans | None
     observe: bool
+    hermite: HermiteSums | None = None  # the stream's control variates, where a check uses them
 
 
 def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
@@ -239,7 +242,24 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
     if not any(wanted):
         return _Planned(stream, stream.pair, n, names, None, False)
     blocks = BlockMeans(n, robust_blocks(t), statistics)
-    return _Planned(stream, stream.pair, n, names, blocks, bool(statistics) and n >= blocks.blocks)
+    controlled = any(variance_controls(m, n, t) is not None for m in components)
+    return _Planned(
+        stream,
+        stream.pair,
+        n,
+        names,
+        blocks,
+        bool(statistics) and n >= blocks.blocks,
+        HermiteSums() if controlled else None,
+    )
+
+
+def _without_controls(stream: Stream) -> Stream:
+    """``stream`` checked without control variates (its noise is not seen)."""
+    if stream.exact is None:
+        return stream
+    mu, sigma = (replace(m, hermite=None) for m in (stream.exact.mu, stream.exact.sigma))
+    return replace(stream, exact=replace(stream.exact, mu=mu, sigma=sigma))
 
 
 def run_streams(
@@ -256,12 +276,15 @@ def run_streams(
     ``draw``, when given, supplies the samples instead: the pair moments of each
     :class:`~verify.montecarlo.shared_noise.Draw`, whose observer (the median-of-means
     blocks) must see every sample in order (:mod:`verify.testing` judges samples that
-    another library drew).
+    another library drew); the noise is then not seen, so no control variates are used.
     """
+    if draw is not None:
+        streams = [_without_controls(stream) for stream in streams]
     planned = [_plan(stream, samples, t) for stream in streams]
     sampled = [p for p in planned if p is not None and p.blocks is not None]
     draws = [
-        Draw(p.stream.key, p.pair, p.samples, p.blocks if p.observe else None) for p in sampled
+        Draw(p.stream.key, p.pair, p.samples, p.blocks if p.observe else None, p.hermite)
+        for p in sampled
     ]
     moments = sample_streams(case_name, draws, seed) if draw is None else draw(draws)
     drawn = iter(moments)  # in the order of ``sampled``
@@ -282,10 +305,11 @@ def _judged(plan: _Planned, sample: PairMoments | None, t: float) -> list[Check]
     if sample is not None and plan.blocks is not None and plan.observe:
         means = dict(zip(plan.names, plan.blocks.means(), strict=False))
     parts = (None, None) if sample is None else (sample.mu, sample.sigma)
+    controls = None if plan.hermite is None or sample is None else plan.hermite.means()
     outcomes: list[Outcome] = []
     for index, (moments, part) in enumerate(zip((exact.mu, exact.sigma), parts, strict=True)):
         mine = {statistic: m for (i, statistic), m in means.items() if i == index}
-        mean, variance = judge(moments, part, n, t, mine)
+        mean, variance = judge(moments, part, n, t, mine, controls)
         if variance.test in ("z", "median_of_means"):
             variance = replace(variance, power=round(variance_power(moments, n, t), 6))
         outcomes += [mean, variance]

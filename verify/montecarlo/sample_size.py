@@ -41,7 +41,13 @@ from statistics import NormalDist
 from verify.montecarlo.check_moments import ExactMoments
 from verify.montecarlo.engine import CHUNK_SIZE, DEFAULT_SAMPLES
 from verify.montecarlo.robust import approximate_power, robust_blocks
-from verify.montecarlo.significance import planned_skips, robust_reasons, variance_correction
+from verify.montecarlo.significance import (
+    planned_skips,
+    robust_reasons,
+    variance_controls,
+    variance_correction,
+    variance_spread,
+)
 
 RELATIVE_ERROR = 0.02  # the variance error every check must detect ...
 POWER = 0.99  # ... with this probability
@@ -80,13 +86,19 @@ def variance_power(
 
 def _z_power(exact: ExactMoments, samples: int, t: float, factor: float) -> float:
     variance, n = float(exact.variance), samples
-    error = math.sqrt((float(exact.fourth) - variance**2 * (n - 3) / (n - 1)) / n)
+    plan = variance_controls(exact, n, t)  # the controlled statistic, where it is used
+    error = math.sqrt(float(variance_spread(exact, n, plan)) / n)
+    # The truth's standard error over the claimed one: 1/f for the plain check; with
+    # control variates the fixed coefficients no longer fit the truth exactly.
+    ratio = math.sqrt(max(float(variance_spread(exact, n, plan, factor)), 0.0) / n) / error
     shift = variance_correction(exact, samples, t)
-    skew = shift / (t * t - 1)  # the sample variance's own Cornish-Fisher coefficient
+    skew = shift / (t * t - 1)  # the statistic's own Cornish-Fisher coefficient
     offset = (variance / factor - variance) / error  # the truth, in the check's z units
     low, high = -t + shift, t + shift
-    # z = offset + Z/f with Z the truth's standardised sample variance.
-    return _cdf(factor * (low - offset), skew) + 1 - _cdf(factor * (high - offset), skew)
+    # z = offset + ratio Z with Z the truth's standardised statistic.
+    if ratio == 0:
+        return float(not low <= offset <= high)
+    return _cdf((low - offset) / ratio, skew) + 1 - _cdf((high - offset) / ratio, skew)
 
 
 def _cdf(x: float, skew: float) -> float:

@@ -1,0 +1,261 @@
+"""Control variates with exactly known means for the variance checks of one-eps streams.
+
+The contract:
+
+- **Where.**  A product or baseline estimator in one coordinate, ``g = (f(eps) - b) w(eps)``
+  with one standard normal eps per sample (score, pathwise and the three baselines;
+  not the measure-valued estimators, score_loo, a symbolic d or an explicit
+  r(z1..zd), whose samples are functions of several noise variables), and only where
+  the expectations below have closed forms (:func:`hermite_moments` returns None
+  otherwise, and the check is the plain one).
+- **Controls.**  The probabilists' Hermite polynomials ``He_k(eps)``, ``k = 1..K``
+  (:data:`MAX_ORDER`), have mean exactly 0 and ``E[He_j He_k] = k! [j = k]`` whatever
+  the cost.  The variance check compares ``T = s^2 - sum_k beta_k Hbar_k`` with the
+  exact variance, ``Hbar_k`` the sample mean of ``He_k(eps)`` over the same draws: T
+  is unbiased for ``Var[g]`` for ANY fixed ``beta``, so a wrong formula is caught as
+  before, and a wrong ``beta`` only costs power.
+- **Standard error, exactly.**  With ``c_k = E[(g - m)^2 He_k]``, ``Cov(s^2, Hbar_k) =
+  c_k / N`` exactly (the sample-mean terms cancel), so
+  ``Var[T] = (mu4 - sigma^4 (N-3)/(N-1) - sum_k (2 beta_k c_k - k! beta_k^2)) / N``;
+  with ``beta_k = c_k / k!`` (the regression coefficient) the residual
+  ``R = mu4 - sigma^4 - sum_k c_k^2 / k!`` replaces ``mu4 - sigma^4``.  By Stein's
+  identity ``c_k`` is ``E[d^k/deps^k (g - m)^2]``; it is computed from the exact
+  expectations ``E[g^2 He_k]`` and ``E[g He_k]`` (:class:`HermiteMoments`, by the same
+  engine and closed forms as every raw moment: ``E[f^j w^i He_k]`` are products of
+  r's powers and polynomials in eps) and the claimed mean ``m``, so ``--perturb``
+  acts on them exactly as on every other exact moment.
+- **Which orders** (:func:`control_plan`).  ``s^2`` also carries the sample mean's
+  error ``(gbar - mu)^2``, of size ``sigma^2 t^2 / N`` at the threshold; the z-test is
+  trusted only while that stays within one standard error (the rule the plain check
+  applies to ``mu4 - sigma^4``: see :mod:`verify.montecarlo.significance`).  So orders
+  are taken in turn while the residual stays at least ``sigma^4 t^4 / N``; a
+  polynomial cost would otherwise be explained entirely and leave only the
+  non-normal chi-square term.  The Cornish-Fisher shift uses the skewness of the
+  residual ``(g - m)^2 - sum beta_k He_k``, taken in float64 from the 200-node
+  Gauss-Hermite rule, as the plain check takes the sixth moment.  At ``R >= sigma^4 t^4
+  / N`` the residual's standard error is at least ``sigma^2 t^2 / N``, some 1e8 times
+  the float64 rounding of ``s^2`` and of the ``Hbar_k``: rounding is no floor here.
+- **Sampling** (:class:`HermiteSums`).  The stream's eps are read before the
+  components are evaluated and reduced to power sums ``sum eps^j`` per chunk, turned
+  into ``sum He_k(eps)`` with the exact integer coefficients at the end.
+
+References: Glasserman, *Monte Carlo Methods in Financial Engineering* (2004), sec. 4.1;
+Owen, *Monte Carlo theory, methods and examples* (2013), ch. 8.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy
+
+from verify.cases.estimators import BASELINE_ESTIMATORS, MEASURE_VALUED_ESTIMATORS
+from verify.cases.symbols import EPS
+from verify.exact.baselines import baseline_value
+from verify.exact.compound import Quantity
+from verify.exact.derivation import Derivation
+from verify.exact.evaluation import ExactPoint, evaluate_expectation
+from verify.exact.numbers import WORKING_DIGITS
+from verify.montecarlo.engine import Component
+from verify.montecarlo.noise import FloatArray, rule
+
+MAX_ORDER = 8  # He_1..He_8: (g - m)^2 of a quadratic cost's score function is of degree 8
+
+
+@dataclass(frozen=True, eq=False)
+class HermiteMoments:
+    """``E[g^2 He_k(eps)]`` and ``E[g He_k(eps)]`` for k = 1..K (exact, 50 digits), and g
+    at the Gauss-Hermite nodes (float64: only the residual's skewness is taken from it)."""
+
+    squares: tuple[mpmath.mpf, ...]
+    firsts: tuple[mpmath.mpf, ...]
+    nodes: FloatArray
+
+
+@dataclass(frozen=True)
+class ControlPlan:
+    """The controls one variance check uses at N samples: orders, coefficients, the exact
+    residual ``R`` (claimed moments) and its reduction, and the residual's skewness."""
+
+    orders: tuple[int, ...]
+    coefficients: tuple[float, ...]
+    covariances: tuple[mpmath.mpf, ...]  # c_k of the orders used
+    residual: mpmath.mpf
+    reduction: mpmath.mpf  # sum_k (2 beta_k c_k - k! beta_k^2): what R gains over mu4 - sigma^4
+    skewness: float
+
+    def to_json(self, plain: float) -> dict[str, object]:
+        """The JSON record: orders, coefficients and the variance ratio to the plain check."""
+        return {
+            "controls": [f"He_{k}(eps)" for k in self.orders],
+            "coefficients": [float(f"{b:.12g}") for b in self.coefficients],
+            "variance_ratio": float(f"{float(self.residual) / plain:.6g}") if plain > 0 else None,
+        }
+
+
+def applies(derivation: Derivation, estimator: str, component: Component) -> bool:
+    """Whether the component is ``(f(eps) - b) w(eps)`` of one standard normal eps."""
+    return (
+        type(derivation) is Derivation  # not a symbolic d, nor a coordinate of r(z1..zd)
+        and estimator not in MEASURE_VALUED_ESTIMATORS
+        and component.noise == ("normal",)
+    )
+
+
+def hermite_moments(
+    derivation: Derivation,
+    estimator: str,
+    parameter: str,
+    point: ExactPoint,
+    component: Component,
+    weight: sympy.Expr,
+    uses: str,
+) -> HermiteMoments | None:
+    """The exact Hermite moments of ``g = (f - b) w``; None where a closed form is missing.
+
+    ``(f - b) w`` expands to ``f w - b w``, so ``E[g^2 He_k] = E[f^2 w^2 He_k] - 2b
+    E[f w^2 He_k] + b^2 E[w^2 He_k]`` and ``E[g He_k] = E[f w He_k] - b E[w He_k]``.
+    """
+    if not applies(derivation, estimator, component):
+        return None
+    offset = mpmath.mpf(0)
+    if estimator in BASELINE_ESTIMATORS:
+        offset = evaluate_expectation(baseline_value(estimator, derivation, parameter), point).value
+    squares, firsts = [], []
+    for k in range(1, MAX_ORDER + 1):
+        parts = [_product(derivation, uses, order, weight, power, k) for order, power in _TERMS]
+        if any(part.value is None for part in parts):
+            return None  # certified quadrature per order and point: not worth it here
+        f2w2, fw2, w2, fw, w1 = (evaluate_expectation(part, point).value for part in parts)
+        with mpmath.workdps(WORKING_DIGITS):
+            squares.append(f2w2 - 2 * offset * fw2 + offset**2 * w2)
+            firsts.append(fw - offset * w1)
+    if not all(mpmath.isfinite(v) for v in squares + firsts):
+        return None
+    nodes, _ = rule("normal")
+    with np.errstate(all="ignore"):
+        values = np.asarray(component.function(nodes), dtype=np.float64)
+    return HermiteMoments(tuple(squares), tuple(firsts), values)
+
+
+# (power of f, power of w) of E[f^j w^i He_k]: f^2 w^2, f w^2, w^2, f w, w.
+_TERMS = ((2, 2), (1, 2), (0, 2), (1, 1), (0, 1))
+
+
+@lru_cache(maxsize=4096)
+def _product(
+    derivation: Derivation, uses: str, order: int, weight: sympy.Expr, power: int, k: int
+) -> Quantity:
+    """``E[f^order w^power He_k(eps)]``, one object per key (compiled once per case)."""
+    factor = sympy.expand(weight**power * sympy.hermite_prob(k, EPS))
+    return derivation.product_expectation(uses, order, factor)
+
+
+def control_plan(
+    mean: mpmath.mpf,
+    variance: mpmath.mpf,
+    fourth: mpmath.mpf,
+    hermite: HermiteMoments,
+    samples: int,
+    t: float,
+    max_correction: float,
+) -> ControlPlan | None:
+    """The orders the check uses at ``samples`` (module docstring); None: no order fits."""
+    with mpmath.workdps(WORKING_DIGITS):
+        residual = fourth - variance**2
+        floor = variance**2 * mpmath.mpf(t) ** 4 / (samples * mpmath.mpf(max_correction) ** 2)
+        orders: list[int] = []
+        coefficients: list[float] = []
+        covariances: list[mpmath.mpf] = []
+        reduction = mpmath.mpf(0)
+        for k, (square, first) in enumerate(zip(hermite.squares, hermite.firsts, strict=True), 1):
+            covariance = square - 2 * mean * first  # E[(g - m)^2 He_k], as E[He_k] = 0
+            beta = float(covariance / math.factorial(k))  # the float64 the sampler subtracts
+            gain = 2 * beta * covariance - math.factorial(k) * mpmath.mpf(beta) ** 2
+            if beta == 0 or residual - gain < floor:
+                continue
+            residual -= gain
+            reduction += gain
+            orders.append(k)
+            coefficients.append(beta)
+            covariances.append(covariance)
+    if not orders:
+        return None
+    skewness = _residual_skewness(hermite.nodes, float(mean), orders, coefficients)
+    if not math.isfinite(skewness):
+        return None
+    return ControlPlan(
+        tuple(orders), tuple(coefficients), tuple(covariances), residual, reduction, skewness
+    )
+
+
+def _residual_skewness(
+    values: FloatArray, mean: float, orders: list[int], coefficients: list[float]
+) -> float:
+    """The skewness of ``(g - m)^2 - sum beta_k He_k(eps)`` by the Gauss-Hermite rule."""
+    nodes, weights = rule("normal")
+    with np.errstate(all="ignore"):
+        residual = (values - mean) ** 2
+        for k, beta in zip(orders, coefficients, strict=True):
+            residual = residual - beta * hermite_values(nodes, k)
+        centre = float(np.sum(weights * residual))
+        second = float(np.sum(weights * (residual - centre) ** 2))
+        third = float(np.sum(weights * (residual - centre) ** 3))
+    if not (second > 0 and math.isfinite(third)):
+        return math.inf
+    return float(third / second**1.5)
+
+
+def hermite_values(x: FloatArray, k: int) -> FloatArray:
+    """``He_k(x)`` by the recurrence ``He_{j+1} = x He_j - j He_{j-1}``."""
+    previous, current = np.ones_like(x), x.copy()
+    if k == 0:
+        return previous
+    for j in range(1, k):
+        previous, current = current, x * current - j * previous
+    return current
+
+
+@lru_cache(maxsize=1)
+def _coefficients() -> np.ndarray:
+    """Row k: the integer coefficients of He_k in powers of x (k <= MAX_ORDER)."""
+    table = np.zeros((MAX_ORDER + 1, MAX_ORDER + 1))
+    for k in range(MAX_ORDER + 1):
+        row = np.polynomial.hermite_e.herme2poly([0] * k + [1])
+        table[k, : row.size] = row
+    return table
+
+
+class HermiteSums:
+    """A noise observer of one stream: ``sum eps^j`` (j <= :data:`MAX_ORDER`) over the
+    first ``take`` eps of each chunk, and from them the means of ``He_k(eps)``."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.powers = np.zeros(MAX_ORDER + 1)
+
+    def __call__(self, noise: list[FloatArray], take: int) -> None:
+        eps = noise[0][:take]
+        power = eps.copy()
+        self.powers[0] += take
+        for j in range(1, MAX_ORDER + 1):
+            self.powers[j] += float(power.sum())
+            if j < MAX_ORDER:
+                power *= eps
+        self.count += take
+
+    def means(self) -> FloatArray:
+        """``Hbar_k`` for k = 0..MAX_ORDER (the integer coefficients are exact in float64)."""
+        return np.asarray(_coefficients() @ self.powers / max(self.count, 1), dtype=np.float64)
+
+
+def controlled_variance(variance: float, plan: ControlPlan, means: FloatArray) -> float:
+    """``T = s^2 - sum_k beta_k Hbar_k``."""
+    correction = math.fsum(
+        b * float(means[k]) for k, b in zip(plan.orders, plan.coefficients, strict=True)
+    )
+    return variance - correction
