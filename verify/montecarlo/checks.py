@@ -160,7 +160,7 @@ def _loo_stream(case: Case, derivation: Derivation, at: Point, point_index: int)
     """score_loo's stream of M-sample estimates at a reference point (:mod:`.loo_check`)."""
     point, samples = exact_point(at), loo_samples(case)
     pair = loo_pair(derivation, point, samples)
-    exact = loo_exact(derivation, point, samples)
+    exact = loo_exact(derivation, point, samples, pair)
     key = (point_index, len(ESTIMATOR_NAMES))
     return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=loo_limits(pair, samples))
 
@@ -242,7 +242,8 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
     if not any(wanted):
         return _Planned(stream, stream.pair, n, names, None, False)
     blocks = BlockMeans(n, robust_blocks(t), statistics)
-    controlled = any(variance_controls(m, n, t) is not None for m in components)
+    plans = [variance_controls(m, n, t) for m in components]
+    copies = [plan.copies for plan in plans if plan is not None]
     return _Planned(
         stream,
         stream.pair,
@@ -250,7 +251,7 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
         names,
         blocks,
         bool(statistics) and n >= blocks.blocks,
-        HermiteSums() if controlled else None,
+        HermiteSums(copies[0]) if copies else None,
     )
 
 

@@ -46,7 +46,8 @@ Owen, *Monte Carlo theory, methods and examples* (2013), ch. 8.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import mpmath
@@ -61,19 +62,23 @@ from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, evaluate_expectation
 from verify.exact.numbers import WORKING_DIGITS
 from verify.montecarlo.engine import Component
-from verify.montecarlo.noise import FloatArray, rule
+from verify.montecarlo.noise import FloatArray
 
 MAX_ORDER = 8  # He_1..He_8: (g - m)^2 of a quadratic cost's score function is of degree 8
 
 
 @dataclass(frozen=True, eq=False)
 class HermiteMoments:
-    """``E[g^2 He_k(eps)]`` and ``E[g He_k(eps)]`` for k = 1..K (exact, 50 digits), and g
-    at the Gauss-Hermite nodes (float64: only the residual's skewness is taken from it)."""
+    """``E[g^2 H_k]`` and ``E[g H_k]`` for k = 1..K (exact, 50 digits), where the control
+    ``H_k = sum_i He_k(eps_i)`` sums over the ``copies`` iid eps of one sample (1, or M for
+    score_loo), so ``Var[H_k] = copies k!``; and g as a function of those eps, for the
+    residual's skewness (float64, by a product Gauss-Hermite rule)."""
 
     squares: tuple[mpmath.mpf, ...]
     firsts: tuple[mpmath.mpf, ...]
-    nodes: FloatArray
+    function: Callable[..., FloatArray] = field(repr=False)
+    copies: int = 1
+    _skewness: dict[tuple[object, ...], float] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class ControlPlan:
     orders: tuple[int, ...]
     coefficients: tuple[float, ...]
     covariances: tuple[mpmath.mpf, ...]  # c_k of the orders used
+    copies: int  # Var[H_k] = copies k!
     residual: mpmath.mpf
     reduction: mpmath.mpf  # sum_k (2 beta_k c_k - k! beta_k^2): what R gains over mu4 - sigma^4
     skewness: float
@@ -91,7 +97,9 @@ class ControlPlan:
     def to_json(self, plain: float) -> dict[str, object]:
         """The JSON record: orders, coefficients and the variance ratio to the plain check."""
         return {
-            "controls": [f"He_{k}(eps)" for k in self.orders],
+            "controls": [
+                f"He_{k}(eps)" if self.copies == 1 else f"sum_i He_{k}(eps_i)" for k in self.orders
+            ],
             "coefficients": [float(f"{b:.12g}") for b in self.coefficients],
             "variance_ratio": float(f"{float(self.residual) / plain:.6g}") if plain > 0 else None,
         }
@@ -136,10 +144,7 @@ def hermite_moments(
             firsts.append(fw - offset * w1)
     if not all(mpmath.isfinite(v) for v in squares + firsts):
         return None
-    nodes, _ = rule("normal")
-    with np.errstate(all="ignore"):
-        values = np.asarray(component.function(nodes), dtype=np.float64)
-    return HermiteMoments(tuple(squares), tuple(firsts), values)
+    return HermiteMoments(tuple(squares), tuple(firsts), component.function)
 
 
 # (power of f, power of w) of E[f^j w^i He_k]: f^2 w^2, f w^2, w^2, f w, w.
@@ -155,6 +160,7 @@ def _product(
     return derivation.product_expectation(uses, order, factor)
 
 
+@lru_cache(maxsize=4096)  # the sample plan's bisection asks again at every N it tries
 def control_plan(
     mean: mpmath.mpf,
     variance: mpmath.mpf,
@@ -164,47 +170,147 @@ def control_plan(
     t: float,
     max_correction: float,
 ) -> ControlPlan | None:
-    """The orders the check uses at ``samples`` (module docstring); None: no order fits."""
+    """The controls the check uses at ``samples`` (module docstring); None: none fits.
+
+    Candidates are the runs ``He_a..He_b`` of consecutive orders (leaving the low orders
+    out leaves a residual like ``c_1 He_1``, nearly normal; leaving the high ones out
+    leaves a skewed one).  A candidate qualifies when its residual keeps the sample
+    mean's error within ``max_correction`` standard errors (``R >= sigma^4 t^4 / N``)
+    and its Cornish-Fisher shift is within ``max_correction``; of those, the one with
+    the smallest detectable error, ``sqrt(R + 2 sigma^4/(N-1)) (t + |shift|)``, is used.
+    """
     with mpmath.workdps(WORKING_DIGITS):
-        residual = fourth - variance**2
+        plain = fourth - variance**2
         floor = variance**2 * mpmath.mpf(t) ** 4 / (samples * mpmath.mpf(max_correction) ** 2)
-        orders: list[int] = []
-        coefficients: list[float] = []
-        covariances: list[mpmath.mpf] = []
-        reduction = mpmath.mpf(0)
-        for k, (square, first) in enumerate(zip(hermite.squares, hermite.firsts, strict=True), 1):
-            covariance = square - 2 * mean * first  # E[(g - m)^2 He_k], as E[He_k] = 0
-            beta = float(covariance / math.factorial(k))  # the float64 the sampler subtracts
-            gain = 2 * beta * covariance - math.factorial(k) * mpmath.mpf(beta) ** 2
-            if beta == 0 or residual - gain < floor:
-                continue
-            residual -= gain
-            reduction += gain
-            orders.append(k)
-            coefficients.append(beta)
-            covariances.append(covariance)
-    if not orders:
-        return None
-    skewness = _residual_skewness(hermite.nodes, float(mean), orders, coefficients)
-    if not math.isfinite(skewness):
-        return None
+        terms = _terms(mean, hermite, plain)
+        candidates = []  # (the score's lower bound at shift 0, run of orders, residual)
+        for low in range(len(terms)):
+            for high in range(low + 1, len(terms) + 1):
+                residual = plain - mpmath.fsum(gain for *_, gain in terms[low:high])
+                if residual >= floor:
+                    spread = residual + 2 * variance**2 / (samples - 1)
+                    candidates.append((float(mpmath.sqrt(spread)), low, high, residual))
+    best: tuple[float, ControlPlan] | None = None
+    for root, low, high, residual in sorted(candidates, key=lambda c: c[0]):
+        if best is not None and root * t >= best[0]:
+            break  # no later candidate can score better, whatever its skewness
+        plan = _candidate(terms[low:high], hermite, mean, residual, plain - residual)
+        shift = plan.skewness * (t * t - 1) / (6 * math.sqrt(samples))
+        if abs(shift) <= max_correction and (best is None or root * (t + abs(shift)) < best[0]):
+            best = (root * (t + abs(shift)), plan)
+    return None if best is None else best[1]
+
+
+# An order removing less than this fraction of the plain variance is not worth a control.
+NEGLIGIBLE_GAIN = 1e-9
+
+
+def _terms(
+    mean: mpmath.mpf, hermite: HermiteMoments, plain: mpmath.mpf
+) -> list[tuple[int, float, mpmath.mpf, mpmath.mpf]]:
+    """(k, beta_k, c_k, gain_k) of every order worth a control, in increasing k."""
+    terms = []
+    for k, (square, first) in enumerate(zip(hermite.squares, hermite.firsts, strict=True), 1):
+        covariance = square - 2 * mean * first  # E[(g - m)^2 H_k], as E[H_k] = 0
+        spread = hermite.copies * math.factorial(k)  # Var[H_k]
+        beta = float(covariance / spread)  # the float64 the check subtracts
+        gain = 2 * beta * covariance - spread * mpmath.mpf(beta) ** 2
+        if gain > NEGLIGIBLE_GAIN * plain:
+            terms.append((k, beta, covariance, gain))
+    return terms
+
+
+def _candidate(
+    chosen: list[tuple[int, float, mpmath.mpf, mpmath.mpf]],
+    hermite: HermiteMoments,
+    mean: mpmath.mpf,
+    residual: mpmath.mpf,
+    reduction: mpmath.mpf,
+) -> ControlPlan:
+    orders = tuple(k for k, _, _, _ in chosen)
+    coefficients = tuple(beta for _, beta, _, _ in chosen)
     return ControlPlan(
-        tuple(orders), tuple(coefficients), tuple(covariances), residual, reduction, skewness
+        orders,
+        coefficients,
+        tuple(c for _, _, c, _ in chosen),
+        hermite.copies,
+        residual,
+        reduction,
+        residual_skewness(hermite, float(mean), orders, coefficients),
     )
 
 
-def _residual_skewness(
-    values: FloatArray, mean: float, orders: list[int], coefficients: list[float]
+MAX_RULE_NODES = 10**5  # the product rule of the residual's skewness, at most
+NODES_PER_LANE = 200  # one eps: the rule every sixth moment uses
+CROSS_CHECK = 4  # the skewness is also taken with this many fewer nodes per lane ...
+SKEWNESS_AGREEMENT = 0.1  # ... and must agree to this (else unknown: not used)
+
+
+def residual_skewness(
+    hermite: HermiteMoments,
+    mean: float,
+    orders: tuple[int, ...],
+    coefficients: tuple[float, ...],
 ) -> float:
-    """The skewness of ``(g - m)^2 - sum beta_k He_k(eps)`` by the Gauss-Hermite rule."""
-    nodes, weights = rule("normal")
+    """The skewness of ``(g - m)^2 - sum beta_k H_k`` by a product Gauss-Hermite rule over
+    the ``copies`` eps, with as many nodes per eps as fit in :data:`MAX_RULE_NODES` (up to
+    :data:`NODES_PER_LANE`); inf (unknown) where fewer nodes disagree.  It only sizes a
+    Cornish-Fisher shift, as the sixth moment does (a digit is enough)."""
+    key = (mean, orders, coefficients)
+    if key not in hermite._skewness:
+        nodes = min(NODES_PER_LANE, int(MAX_RULE_NODES ** (1 / hermite.copies) + 1e-9))
+        value = math.inf
+        if nodes > CROSS_CHECK + 2:
+            first, second = (
+                _rule_skewness(_rule_values(hermite, mean, n), orders, coefficients)
+                for n in (nodes, nodes - CROSS_CHECK)
+            )
+            if abs(first - second) <= SKEWNESS_AGREEMENT * max(1.0, abs(first)):
+                value = first
+        hermite._skewness[key] = value
+    return hermite._skewness[key]
+
+
+@lru_cache(maxsize=4)
+def _rule_values(
+    hermite: HermiteMoments, mean: float, nodes: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weights, ``(g - m)^2`` and every ``H_k`` (rows) on the product rule: computed once
+    for all the candidates of one check."""
+    points, weights = _hermite_rule(nodes)
+    grids = np.meshgrid(*([points] * hermite.copies), indexing="ij")
+    lanes = [grid.ravel() for grid in grids]
+    weight = np.ones(1)
+    for _ in range(hermite.copies):
+        weight = np.multiply.outer(weight, weights).ravel()
     with np.errstate(all="ignore"):
-        residual = (values - mean) ** 2
-        for k, beta in zip(orders, coefficients, strict=True):
-            residual = residual - beta * hermite_values(nodes, k)
-        centre = float(np.sum(weights * residual))
-        second = float(np.sum(weights * (residual - centre) ** 2))
-        third = float(np.sum(weights * (residual - centre) ** 3))
+        square = (np.asarray(hermite.function(*lanes), dtype=np.float64) - mean) ** 2
+    controls = np.array(
+        [sum(hermite_values(lane, k) for lane in lanes) for k in range(1, MAX_ORDER + 1)]
+    )
+    return weight, square, controls
+
+
+@lru_cache(maxsize=8)
+def _hermite_rule(nodes: int) -> tuple[FloatArray, FloatArray]:
+    """Gauss-Hermite nodes and weights for the standard normal (an eigenproblem: once)."""
+    points, weights = np.polynomial.hermite_e.hermegauss(nodes)
+    return points, weights / math.sqrt(2 * math.pi)
+
+
+def _rule_skewness(
+    rule: tuple[FloatArray, FloatArray, FloatArray],
+    orders: tuple[int, ...],
+    coefficients: tuple[float, ...],
+) -> float:
+    weight, square, controls = rule
+    beta = np.zeros(MAX_ORDER)
+    beta[[k - 1 for k in orders]] = coefficients
+    with np.errstate(all="ignore"):
+        residual = square - beta @ controls
+        centre = float(np.sum(weight * residual))
+        second = float(np.sum(weight * (residual - centre) ** 2))
+        third = float(np.sum(weight * (residual - centre) ** 3))
     if not (second > 0 and math.isfinite(third)):
         return math.inf
     return float(third / second**1.5)
@@ -232,20 +338,22 @@ def _coefficients() -> np.ndarray:
 
 class HermiteSums:
     """A noise observer of one stream: ``sum eps^j`` (j <= :data:`MAX_ORDER`) over the
-    first ``take`` eps of each chunk, and from them the means of ``He_k(eps)``."""
+    first ``take`` draws of each chunk, in the first ``copies`` noise arrays (the iid eps
+    of one sample), and from them the means of ``H_k = sum_i He_k(eps_i)``."""
 
-    def __init__(self) -> None:
+    def __init__(self, copies: int = 1) -> None:
+        self.copies = copies
         self.count = 0
         self.powers = np.zeros(MAX_ORDER + 1)
 
     def __call__(self, noise: list[FloatArray], take: int) -> None:
-        eps = noise[0][:take]
-        power = eps.copy()
-        self.powers[0] += take
-        for j in range(1, MAX_ORDER + 1):
-            self.powers[j] += float(power.sum())
-            if j < MAX_ORDER:
-                power *= eps
+        for eps in noise[: self.copies]:
+            power = eps[:take].copy()
+            for j in range(1, MAX_ORDER + 1):
+                self.powers[j] += float(power.sum())
+                if j < MAX_ORDER:
+                    power *= eps[:take]
+        self.powers[0] += take * self.copies
         self.count += take
 
     def means(self) -> FloatArray:

@@ -25,6 +25,7 @@ Only infinite or undefined moments skip, as everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import mpmath
@@ -42,11 +43,12 @@ from verify.exact.leave_one_out import with_score_loo
 from verify.exact.numbers import WORKING_DIGITS
 from verify.exact.results import evaluate_point
 from verify.montecarlo.check_moments import ExactMoments
+from verify.montecarlo.control_variates import MAX_ORDER, HermiteMoments
 from verify.montecarlo.covariance_moments import ExactCovariance
 from verify.montecarlo.dimension_samplers import NORMAL, dimension_of, rest_function
 from verify.montecarlo.engine import CHUNK_SIZE, Pair
 from verify.montecarlo.kernels import numpy_function
-from verify.montecarlo.loo_moments import loo_mixed_moments
+from verify.montecarlo.loo_moments import loo_hermite_moments, loo_mixed_moments
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.sample_size import MAX_SAMPLES
 
@@ -99,8 +101,12 @@ def loo_limits(pair: Pair, samples: int) -> tuple[int, int]:
     return CHUNK_SIZE, max(most, CHUNK_SIZE)
 
 
-def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> ExactCovariance:
-    """The exact moments of one M-sample estimate (the module docstring)."""
+def loo_exact(
+    derivation: Derivation, point: ExactPoint, samples: int, pair: Pair | None = None
+) -> ExactCovariance:
+    """The exact moments of one M-sample estimate (the module docstring); given the
+    stream's ``pair``, with the control variates ``sum_i He_k(eps_i)`` of its variance
+    checks where they apply (one coordinate, closed forms)."""
     base = evaluate_point(derivation, point, ("score",))
     reported = with_score_loo(base, derivation, point, samples)
     raw, method = loo_mixed_moments(derivation, point, samples)
@@ -122,6 +128,8 @@ def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> ExactC
                 combined_method(mean.method, variance.method, method),
             )
         )
+    if pair is not None and method == "closed-form" and type(derivation) is Derivation:
+        components = _with_controls(components, derivation, point, samples, pair)
     cross = reported.covariances[LOO_ESTIMATOR]
     mu, sigma = components
     # The skewness of W, which would size a z-test of the covariance, needs E[W**3], an
@@ -130,6 +138,28 @@ def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> ExactC
     mu22, skewness = _codeviation(raw, mu, sigma), float("inf")
     methods = combined_method(mu.method, sigma.method, cross.method)
     return ExactCovariance(cross.value, mu22, skewness, mu, sigma, methods)
+
+
+def _with_controls(
+    components: list[ExactMoments],
+    derivation: Derivation,
+    point: ExactPoint,
+    samples: int,
+    pair: Pair,
+) -> list[ExactMoments]:
+    """``components`` with the exact Hermite moments of :mod:`.control_variates`."""
+    found = loo_hermite_moments(derivation, point, samples, MAX_ORDER)
+    if found is None:
+        return components
+    return [
+        dataclasses.replace(
+            moments,
+            hermite=HermiteMoments(tuple(squares), tuple(firsts), part.function, samples),
+        )
+        for moments, (squares, firsts), part in zip(
+            components, found, (pair.mu, pair.sigma), strict=True
+        )
+    ]
 
 
 def _central(powers: Sequence[mpmath.mpf], mean: mpmath.mpf, order: int) -> mpmath.mpf:

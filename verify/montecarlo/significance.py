@@ -201,12 +201,9 @@ def variance_controls(exact: ExactMoments, samples: int, t: float) -> ControlPla
         return None
     if not (mpmath.isfinite(exact.fourth) and mpmath.isfinite(exact.variance)):
         return None
-    plan = control_plan(
+    return control_plan(
         exact.mean, exact.variance, exact.fourth, exact.hermite, samples, t, MAX_CORRECTION
     )
-    if plan is None or abs(_shift(plan.skewness, samples, t)) > MAX_CORRECTION:
-        return None
-    return plan
 
 
 def variance_spread(
@@ -229,7 +226,10 @@ def variance_spread(
         for k, beta, covariance in zip(
             plan.orders, plan.coefficients, plan.covariances, strict=True
         ):
-            spread -= 2 * beta * covariance / scale - math.factorial(k) * mpmath.mpf(beta) ** 2
+            spread -= (
+                2 * beta * covariance / scale
+                - plan.copies * math.factorial(k) * mpmath.mpf(beta) ** 2
+            )
         return spread
 
 
