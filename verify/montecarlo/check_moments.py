@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-import sympy
 
 from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
 from verify.exact.compound import Compound, Quantity
@@ -34,10 +33,9 @@ from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint, central_moments, diverges, evaluate_expectation
 from verify.exact.gaussian import Method
 from verify.exact.numbers import WORKING_DIGITS, Number
-from verify.montecarlo.control_variates import HermiteMoments, applies, hermite_moments
+from verify.montecarlo.control_variates import HermiteMoments
 from verify.montecarlo.engine import Component, SampleFunction
 from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
-from verify.montecarlo.samplers import sample_uses, sample_weight
 
 # A variance this small relative to E[g^2] is 50-digit cancellation of an exact zero.
 _ZERO_VARIANCE = mpmath.mpf(10) ** -30
@@ -68,7 +66,7 @@ class ExactMoments:
     fourth: mpmath.mpf
     sixth: float
     method: Method
-    hermite: HermiteMoments | None = None  # control variates (:mod:`.control_variates`)
+    hermite: HermiteMoments | None = None  # control variates, where used (:mod:`.control_variates`)
 
     @property
     def is_degenerate(self) -> bool:
@@ -97,13 +95,8 @@ def exact_moments(
         sixth = exact_sixth(derivation, estimator, parameter, point, mean, variance)
     else:
         sixth = standardised_sixth(second, point, component, mean, variance)
-    hermite = None
-    if variance.method == "closed-form" and applies(derivation, estimator, component):
-        weight = sympy.sympify(sample_weight(estimator, parameter))
-        uses = sample_uses(estimator)
-        hermite = hermite_moments(derivation, estimator, parameter, point, component, weight, uses)
     return ExactMoments(
-        mean.value, variance.value, third.value, fourth.value, sixth, variance.method, hermite
+        mean.value, variance.value, third.value, fourth.value, sixth, variance.method
     )
 
 

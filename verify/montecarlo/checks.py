@@ -35,6 +35,7 @@ The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -59,7 +60,11 @@ from verify.montecarlo.check_plan import (
 )
 from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
 from verify.montecarlo.claims import check_claims
-from verify.montecarlo.control_variates import HermiteSums
+from verify.montecarlo.control_variates import (
+    HermiteMoments,
+    HermiteSums,
+    pair_hermite_moments,
+)
 from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.dimension_samplers import lifted_pair
@@ -71,7 +76,7 @@ from verify.montecarlo.engine import (
     PairMoments,
 )
 from verify.montecarlo.explicit_samplers import explicit_pair
-from verify.montecarlo.loo_check import loo_exact, loo_limits, loo_pair, loo_samples
+from verify.montecarlo.loo_check import loo_exact, loo_hermite, loo_limits, loo_pair, loo_samples
 from verify.montecarlo.outcome import Outcome
 from verify.montecarlo.perturb import perturbed
 from verify.montecarlo.robust import (
@@ -84,6 +89,7 @@ from verify.montecarlo.robust import (
 from verify.montecarlo.sample_size import (
     MAX_SAMPLES,
     MIN_PLANNED,
+    falls_short,
     stream_samples,
     variance_power,
 )
@@ -128,6 +134,9 @@ class Stream:
     skip: str | None = None
     coordinate: int | None = None  # explicit r(z1..zd): the checks are of mu_i, sigma_i
     limits: tuple[int, int] | None = None  # (fewest, most) samples; None: the usual
+    # The exact Hermite moments of the control variates, computed only where the plain
+    # checks fall short of the power (:func:`.sample_size.falls_short`).
+    controls: Callable[[], tuple[HermiteMoments | None, HermiteMoments | None]] | None = None
 
 
 def plan_streams(case: Case) -> list[Stream]:
@@ -150,7 +159,8 @@ def plan_streams(case: Case) -> list[Stream]:
                 else estimator_pair(derivation, estimator, point)
             )
             exact = exact_stream(derivation, estimator, point, pair)
-            streams.append(Stream(at, estimator, key, pair, exact))
+            controls = functools.partial(pair_hermite_moments, derivation, estimator, point, pair)
+            streams.append(Stream(at, estimator, key, pair, exact, controls=controls))
         if point_index < loo_point_count(case):
             streams.append(_loo_stream(case, derivation, at, point_index))
     return streams
@@ -160,9 +170,11 @@ def _loo_stream(case: Case, derivation: Derivation, at: Point, point_index: int)
     """score_loo's stream of M-sample estimates at a reference point (:mod:`.loo_check`)."""
     point, samples = exact_point(at), loo_samples(case)
     pair = loo_pair(derivation, point, samples)
-    exact = loo_exact(derivation, point, samples, pair)
+    exact = loo_exact(derivation, point, samples)
     key = (point_index, len(ESTIMATOR_NAMES))
-    return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=loo_limits(pair, samples))
+    controls = functools.partial(loo_hermite, derivation, point, samples, pair)
+    limits = loo_limits(pair, samples)
+    return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=limits, controls=controls)
 
 
 def _explicit_streams(case: Case) -> list[Stream]:
@@ -228,25 +240,28 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
     """Size one stream (``samples`` None: planned); None when the plan skips it."""
     if stream.exact is None or stream.pair is None:
         return None
-    exact = stream.exact
-    components = (exact.mu, exact.sigma)
+    exact, pair = stream.exact, stream.pair
     if stream.limits is None:  # never fewer than MIN_PLANNED, unless the cap is lower
-        cap = sample_cap(stream.pair)
+        cap = sample_cap(pair)
         low = min(MIN_PLANNED, cap)
     else:
         low, cap = stream.limits
+    if stream.controls is not None and falls_short((exact.mu, exact.sigma), t, samples, low, cap):
+        exact = with_hermite(exact, stream.controls())
+        stream = replace(stream, exact=exact)
+    components = (exact.mu, exact.sigma)
     n = stream_samples(components, t, low, cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
     if not any(wanted):
-        return _Planned(stream, stream.pair, n, names, None, False)
+        return _Planned(stream, pair, n, names, None, False)
     blocks = BlockMeans(n, robust_blocks(t), statistics)
     plans = [variance_controls(m, n, t) for m in components]
     copies = [plan.copies for plan in plans if plan is not None]
     return _Planned(
         stream,
-        stream.pair,
+        pair,
         n,
         names,
         blocks,
@@ -255,12 +270,19 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
     )
 
 
+def with_hermite(
+    exact: ExactCovariance, hermite: tuple[HermiteMoments | None, HermiteMoments | None]
+) -> ExactCovariance:
+    """``exact`` with the Hermite moments of its two components' control variates."""
+    mu, sigma = (
+        replace(m, hermite=h) for m, h in zip((exact.mu, exact.sigma), hermite, strict=True)
+    )
+    return replace(exact, mu=mu, sigma=sigma)
+
+
 def _without_controls(stream: Stream) -> Stream:
     """``stream`` checked without control variates (its noise is not seen)."""
-    if stream.exact is None:
-        return stream
-    mu, sigma = (replace(m, hermite=None) for m in (stream.exact.mu, stream.exact.sigma))
-    return replace(stream, exact=replace(stream.exact, mu=mu, sigma=sigma))
+    return replace(stream, controls=None)
 
 
 def run_streams(

@@ -1,40 +1,46 @@
-"""Control variates with exactly known means for the variance checks of one-eps streams.
+"""Control variates with exactly known means for the variance checks.
 
 The contract:
 
-- **Where.**  A product or baseline estimator in one coordinate, ``g = (f(eps) - b) w(eps)``
-  with one standard normal eps per sample (score, pathwise and the three baselines;
-  not the measure-valued estimators, score_loo, a symbolic d or an explicit
-  r(z1..zd), whose samples are functions of several noise variables), and only where
-  the expectations below have closed forms (:func:`hermite_moments` returns None
-  otherwise, and the check is the plain one).
-- **Controls.**  The probabilists' Hermite polynomials ``He_k(eps)``, ``k = 1..K``
-  (:data:`MAX_ORDER`), have mean exactly 0 and ``E[He_j He_k] = k! [j = k]`` whatever
-  the cost.  The variance check compares ``T = s^2 - sum_k beta_k Hbar_k`` with the
-  exact variance, ``Hbar_k`` the sample mean of ``He_k(eps)`` over the same draws: T
-  is unbiased for ``Var[g]`` for ANY fixed ``beta``, so a wrong formula is caught as
-  before, and a wrong ``beta`` only costs power.
-- **Standard error, exactly.**  With ``c_k = E[(g - m)^2 He_k]``, ``Cov(s^2, Hbar_k) =
-  c_k / N`` exactly (the sample-mean terms cancel), so
-  ``Var[T] = (mu4 - sigma^4 (N-3)/(N-1) - sum_k (2 beta_k c_k - k! beta_k^2)) / N``;
-  with ``beta_k = c_k / k!`` (the regression coefficient) the residual
-  ``R = mu4 - sigma^4 - sum_k c_k^2 / k!`` replaces ``mu4 - sigma^4``.  By Stein's
-  identity ``c_k`` is ``E[d^k/deps^k (g - m)^2]``; it is computed from the exact
-  expectations ``E[g^2 He_k]`` and ``E[g He_k]`` (:class:`HermiteMoments`, by the same
-  engine and closed forms as every raw moment: ``E[f^j w^i He_k]`` are products of
-  r's powers and polynomials in eps) and the claimed mean ``m``, so ``--perturb``
-  acts on them exactly as on every other exact moment.
+- **Where.**  Streams whose sample is a function of iid standard normal eps only: a
+  product or baseline estimator in one coordinate, ``g = (f(eps) - b) w(eps)`` (score,
+  pathwise and the three baselines), and score_loo in one coordinate (M eps per
+  estimate); not the measure-valued estimators, a symbolic d or an explicit r(z1..zd).
+  Only where the expectations below have closed forms (else the plain check), and only
+  for a stream whose plain checks fall short of the target power at the fewest samples
+  it may draw (:func:`verify.montecarlo.sample_size.falls_short`): elsewhere they would
+  cost exact moments and buy nothing the design asks for.
+- **Controls.**  ``H_k = sum_i He_k(eps_i)``, ``k = 1..K`` (:data:`MAX_ORDER`), the
+  probabilists' Hermite polynomials summed over the sample's ``copies`` eps (1, or M),
+  have mean exactly 0 and ``Cov(H_j, H_k) = copies k! [j = k]`` whatever the cost.  The
+  variance check compares ``T = s^2 - sum_k beta_k Hbar_k`` with the exact variance,
+  ``Hbar_k`` the sample mean of ``H_k`` over the same draws: T is unbiased for
+  ``Var[g]`` for ANY fixed ``beta``, so a wrong formula is caught as before, and a wrong
+  ``beta`` only costs power.
+- **Standard error, exactly.**  With ``c_k = E[(g - m)^2 H_k]``, ``Cov(s^2, Hbar_k) =
+  c_k / N`` exactly (the sample-mean terms cancel), so ``N Var[T] = mu4 - sigma^4
+  (N-3)/(N-1) - sum_k (2 beta_k c_k - copies k! beta_k^2)``; with the regression
+  coefficient ``beta_k = c_k / (copies k!)`` the residual ``R = mu4 - sigma^4 - sum_k
+  c_k^2 / (copies k!)`` replaces ``mu4 - sigma^4``.  ``c_k`` (by Stein's identity
+  ``E[d^k/deps^k (g - m)^2]`` for one eps) comes from the exact ``E[g^2 H_k]`` and
+  ``E[g H_k]`` (:class:`HermiteMoments`: for one eps, ``E[f^j w^i He_k]`` by the engine
+  that gives every raw moment; for score_loo, from the generating function of
+  :mod:`.loo_moments`) and the claimed mean ``m``, so ``--perturb`` acts on them as on
+  every other exact moment.  The coefficients are rounded to float64 once, and ``R`` is
+  computed with the rounded ones.
 - **Which orders** (:func:`control_plan`).  ``s^2`` also carries the sample mean's
-  error ``(gbar - mu)^2``, of size ``sigma^2 t^2 / N`` at the threshold; the z-test is
-  trusted only while that stays within one standard error (the rule the plain check
-  applies to ``mu4 - sigma^4``: see :mod:`verify.montecarlo.significance`).  So orders
-  are taken in turn while the residual stays at least ``sigma^4 t^4 / N``; a
-  polynomial cost would otherwise be explained entirely and leave only the
-  non-normal chi-square term.  The Cornish-Fisher shift uses the skewness of the
-  residual ``(g - m)^2 - sum beta_k He_k``, taken in float64 from the 200-node
-  Gauss-Hermite rule, as the plain check takes the sixth moment.  At ``R >= sigma^4 t^4
-  / N`` the residual's standard error is at least ``sigma^2 t^2 / N``, some 1e8 times
-  the float64 rounding of ``s^2`` and of the ``Hbar_k``: rounding is no floor here.
+  error ``(gbar - mu)^2``, of size ``sigma^2 t^2 / N`` at the threshold: the z-test is
+  trusted only while that stays within one standard error, ``R >= sigma^4 t^4 / N`` (the
+  rule :mod:`verify.montecarlo.significance` applies to ``mu4 - sigma^4``), and while the
+  Cornish-Fisher shift from the residual's skewness stays within one z unit.  The
+  residual's skewness is taken in float64 from a product Gauss-Hermite rule, as the
+  sixth moment of the plain check is, and cross-checked on a rule with fewer nodes (a
+  disagreement means unknown: the candidate is not used).  Of the candidates -- runs
+  of consecutive orders, and every order with the lowest one's coefficient shrunk to
+  leave a few floors of residual (a polynomial cost is otherwise explained entirely) --
+  the one with the smallest detectable error is used.  The residual's standard error is
+  then at least ``sigma^2 t^2 / N``, some 1e8 times the float64 rounding of ``s^2`` and
+  of the ``Hbar_k``: rounding sets no floor here.
 - **Sampling** (:class:`HermiteSums`).  The stream's eps are read before the
   components are evaluated and reduced to power sums ``sum eps^j`` per chunk, turned
   into ``sum He_k(eps)`` with the exact integer coefficients at the end.
@@ -61,8 +67,9 @@ from verify.exact.compound import Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, evaluate_expectation
 from verify.exact.numbers import WORKING_DIGITS
-from verify.montecarlo.engine import Component
+from verify.montecarlo.engine import Component, Pair
 from verify.montecarlo.noise import FloatArray
+from verify.montecarlo.samplers import sample_uses, sample_weight
 
 MAX_ORDER = 8  # He_1..He_8: (g - m)^2 of a quadratic cost's score function is of degree 8
 
@@ -114,14 +121,23 @@ def applies(derivation: Derivation, estimator: str, component: Component) -> boo
     )
 
 
+def pair_hermite_moments(
+    derivation: Derivation, estimator: str, point: ExactPoint, pair: Pair
+) -> tuple[HermiteMoments | None, HermiteMoments | None]:
+    """The Hermite moments of both components of a product or baseline estimator's pair
+    (None where the controls do not apply or a closed form is missing)."""
+    return (
+        hermite_moments(derivation, estimator, "mu", point, pair.mu),
+        hermite_moments(derivation, estimator, "sigma", point, pair.sigma),
+    )
+
+
 def hermite_moments(
     derivation: Derivation,
     estimator: str,
     parameter: str,
     point: ExactPoint,
     component: Component,
-    weight: sympy.Expr,
-    uses: str,
 ) -> HermiteMoments | None:
     """The exact Hermite moments of ``g = (f - b) w``; None where a closed form is missing.
 
@@ -130,6 +146,8 @@ def hermite_moments(
     """
     if not applies(derivation, estimator, component):
         return None
+    weight = sympy.sympify(sample_weight(estimator, parameter))
+    uses = sample_uses(estimator)
     offset = mpmath.mpf(0)
     if estimator in BASELINE_ESTIMATORS:
         offset = evaluate_expectation(baseline_value(estimator, derivation, parameter), point).value
@@ -174,40 +192,68 @@ def control_plan(
 
     Candidates are the runs ``He_a..He_b`` of consecutive orders (leaving the low orders
     out leaves a residual like ``c_1 He_1``, nearly normal; leaving the high ones out
-    leaves a skewed one).  A candidate qualifies when its residual keeps the sample
-    mean's error within ``max_correction`` standard errors (``R >= sigma^4 t^4 / N``)
-    and its Cornish-Fisher shift is within ``max_correction``; of those, the one with
-    the smallest detectable error, ``sqrt(R + 2 sigma^4/(N-1)) (t + |shift|)``, is used.
+    leaves a skewed one), and every order with the lowest one's coefficient shrunk so
+    that :data:`SHRUNK_RESIDUAL` floors of residual remain (a polynomial cost is
+    otherwise explained entirely).  A candidate qualifies when its residual keeps the
+    sample mean's error within ``max_correction`` standard errors (``R >= floor =
+    sigma^4 t^4 / N``) and its Cornish-Fisher shift is within ``max_correction``; of
+    those, the one with the smallest detectable error, ``sqrt(R + 2 sigma^4/(N-1)) (t +
+    |shift|)``, is used.
     """
     with mpmath.workdps(WORKING_DIGITS):
         plain = fourth - variance**2
         floor = variance**2 * mpmath.mpf(t) ** 4 / (samples * mpmath.mpf(max_correction) ** 2)
         terms = _terms(mean, hermite, plain)
-        candidates = []  # (the score's lower bound at shift 0, run of orders, residual)
-        for low in range(len(terms)):
-            for high in range(low + 1, len(terms) + 1):
-                residual = plain - mpmath.fsum(gain for *_, gain in terms[low:high])
-                if residual >= floor:
-                    spread = residual + 2 * variance**2 / (samples - 1)
-                    candidates.append((float(mpmath.sqrt(spread)), low, high, residual))
+        runs = [
+            terms[low:high] for low in range(len(terms)) for high in range(low + 1, len(terms) + 1)
+        ]
+        shrunk = _shrunk(terms, plain, SHRUNK_RESIDUAL * floor, hermite.copies)
+        candidates = []  # (the score's lower bound at shift 0, terms, residual)
+        for chosen in runs + ([shrunk] if shrunk else []):
+            residual = plain - mpmath.fsum(gain for *_, gain in chosen)
+            if residual >= floor:
+                spread = residual + 2 * variance**2 / (samples - 1)
+                candidates.append((float(mpmath.sqrt(spread)), chosen, residual))
     best: tuple[float, ControlPlan] | None = None
-    for root, low, high, residual in sorted(candidates, key=lambda c: c[0]):
+    for root, chosen, residual in sorted(candidates, key=lambda c: c[0]):
         if best is not None and root * t >= best[0]:
             break  # no later candidate can score better, whatever its skewness
-        plan = _candidate(terms[low:high], hermite, mean, residual, plain - residual)
+        plan = _candidate(chosen, hermite, mean, residual, plain - residual)
         shift = plan.skewness * (t * t - 1) / (6 * math.sqrt(samples))
         if abs(shift) <= max_correction and (best is None or root * (t + abs(shift)) < best[0]):
             best = (root * (t + abs(shift)), plan)
     return None if best is None else best[1]
 
 
+# A shrunk coefficient leaves this many floors of residual: the sample mean's error then
+# stays within half a standard error of the check at its threshold.
+SHRUNK_RESIDUAL = 4
+Term = tuple[int, float, mpmath.mpf, mpmath.mpf]  # (k, beta_k, c_k, gain_k)
+
+
+def _shrunk(terms: list[Term], plain: mpmath.mpf, target: mpmath.mpf, copies: int) -> list[Term]:
+    """Every order, the lowest one's coefficient scaled by ``lambda`` so that ``target``
+    of residual remains (``gain(lambda) = (2 lambda - lambda^2) c^2 / Var[H]``); [] where
+    all the orders leave more than ``target`` anyway, or the others alone leave less."""
+    if not terms:
+        return []
+    (k, _, covariance, gain), rest = terms[0], terms[1:]
+    left = plain - mpmath.fsum(g for *_, g in rest)  # the residual of the others
+    fraction = (left - target) / gain  # 2 lambda - lambda^2, with gain the optimal one's
+    if not 0 < fraction < 1:
+        return []
+    scale = 1 - mpmath.sqrt(1 - fraction)
+    spread = copies * math.factorial(k)
+    beta = float(scale * covariance / spread)
+    shrunk = 2 * beta * covariance - spread * mpmath.mpf(beta) ** 2
+    return [(k, beta, covariance, shrunk), *rest]
+
+
 # An order removing less than this fraction of the plain variance is not worth a control.
 NEGLIGIBLE_GAIN = 1e-9
 
 
-def _terms(
-    mean: mpmath.mpf, hermite: HermiteMoments, plain: mpmath.mpf
-) -> list[tuple[int, float, mpmath.mpf, mpmath.mpf]]:
+def _terms(mean: mpmath.mpf, hermite: HermiteMoments, plain: mpmath.mpf) -> list[Term]:
     """(k, beta_k, c_k, gain_k) of every order worth a control, in increasing k."""
     terms = []
     for k, (square, first) in enumerate(zip(hermite.squares, hermite.firsts, strict=True), 1):
@@ -221,7 +267,7 @@ def _terms(
 
 
 def _candidate(
-    chosen: list[tuple[int, float, mpmath.mpf, mpmath.mpf]],
+    chosen: list[Term],
     hermite: HermiteMoments,
     mean: mpmath.mpf,
     residual: mpmath.mpf,

@@ -25,7 +25,6 @@ Only infinite or undefined moments skip, as everywhere.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import mpmath
@@ -48,7 +47,7 @@ from verify.montecarlo.covariance_moments import ExactCovariance
 from verify.montecarlo.dimension_samplers import NORMAL, dimension_of, rest_function
 from verify.montecarlo.engine import CHUNK_SIZE, Pair
 from verify.montecarlo.kernels import numpy_function
-from verify.montecarlo.loo_moments import loo_hermite_moments, loo_mixed_moments
+from verify.montecarlo.loo_moments import loo_hermite_moments, loo_mixed_moments, r_eps_quantity
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.sample_size import MAX_SAMPLES
 
@@ -101,12 +100,8 @@ def loo_limits(pair: Pair, samples: int) -> tuple[int, int]:
     return CHUNK_SIZE, max(most, CHUNK_SIZE)
 
 
-def loo_exact(
-    derivation: Derivation, point: ExactPoint, samples: int, pair: Pair | None = None
-) -> ExactCovariance:
-    """The exact moments of one M-sample estimate (the module docstring); given the
-    stream's ``pair``, with the control variates ``sum_i He_k(eps_i)`` of its variance
-    checks where they apply (one coordinate, closed forms)."""
+def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> ExactCovariance:
+    """The exact moments of one M-sample estimate (the module docstring)."""
     base = evaluate_point(derivation, point, ("score",))
     reported = with_score_loo(base, derivation, point, samples)
     raw, method = loo_mixed_moments(derivation, point, samples)
@@ -128,8 +123,6 @@ def loo_exact(
                 combined_method(mean.method, variance.method, method),
             )
         )
-    if pair is not None and method == "closed-form" and type(derivation) is Derivation:
-        components = _with_controls(components, derivation, point, samples, pair)
     cross = reported.covariances[LOO_ESTIMATOR]
     mu, sigma = components
     # The skewness of W, which would size a z-test of the covariance, needs E[W**3], an
@@ -140,26 +133,21 @@ def loo_exact(
     return ExactCovariance(cross.value, mu22, skewness, mu, sigma, methods)
 
 
-def _with_controls(
-    components: list[ExactMoments],
-    derivation: Derivation,
-    point: ExactPoint,
-    samples: int,
-    pair: Pair,
-) -> list[ExactMoments]:
-    """``components`` with the exact Hermite moments of :mod:`.control_variates`."""
+def loo_hermite(
+    derivation: Derivation, point: ExactPoint, samples: int, pair: Pair
+) -> tuple[HermiteMoments | None, HermiteMoments | None]:
+    """The Hermite moments of both components' control variates ``sum_i He_k(eps_i)``
+    (:mod:`.control_variates`), where they apply: one coordinate, closed forms."""
+    if type(derivation) is not Derivation or r_eps_quantity(derivation, 2, 0).value is None:
+        return None, None
     found = loo_hermite_moments(derivation, point, samples, MAX_ORDER)
     if found is None:
-        return components
-    return [
-        dataclasses.replace(
-            moments,
-            hermite=HermiteMoments(tuple(squares), tuple(firsts), part.function, samples),
-        )
-        for moments, (squares, firsts), part in zip(
-            components, found, (pair.mu, pair.sigma), strict=True
-        )
-    ]
+        return None, None
+    mu, sigma = (
+        HermiteMoments(tuple(squares), tuple(firsts), part.function, samples)
+        for (squares, firsts), part in zip(found, (pair.mu, pair.sigma), strict=True)
+    )
+    return mu, sigma
 
 
 def _central(powers: Sequence[mpmath.mpf], mean: mpmath.mpf, order: int) -> mpmath.mpf:

@@ -90,7 +90,7 @@ class SingleSample:
             if k == 0:  # E[eps**m]: (m - 1)!! for even m
                 value = mpmath.mpf(0 if m % 2 else math.prod(range(m - 1, 0, -2)))
             else:
-                number = evaluate_expectation(_r_eps_quantity(self.source, k, m), self.point)
+                number = evaluate_expectation(r_eps_quantity(self.source, k, m), self.point)
                 self.methods.append(number.method)
                 value = number.value
             self._eps[(k, m)] = value
@@ -98,7 +98,7 @@ class SingleSample:
 
 
 @lru_cache(maxsize=1024)
-def _r_eps_quantity(source: Derivation, k: int, m: int) -> Quantity:
+def r_eps_quantity(source: Derivation, k: int, m: int) -> Quantity:
     """E[r**k eps**m] as the engine's quantity, built once per cost (not per point)."""
     return source.product_expectation("r", k, EPS**m)
 

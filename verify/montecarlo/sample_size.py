@@ -21,6 +21,11 @@ The contract:
   moments) need nothing.
 - **Which moments.**  The numbers being checked: a wrong formula sizes its own stream,
   as it would in practice, and ``verify check --perturb`` measures exactly that.
+- **Control variates.**  Where a stream falls short at ``minimum`` (:func:`falls_short`),
+  its variance checks may use the controls of :mod:`verify.montecarlo.control_variates`;
+  the power is then that of the controlled statistic, whose exact variance replaces
+  the sample variance's (:func:`~verify.montecarlo.significance.variance_spread`), and
+  the stream is planned again with it.
 
 The cap is the time budget: ``nox -s verify`` must fit CI's 10 minutes with the tests.
 Over the 32 bundled cases (1,478 variance checks made), the streams draw 5.6e9 samples
@@ -29,7 +34,9 @@ two cores (a one-eps stream runs at 10-40 M samples/s, see ``reports/benchmarks.
 That costs power on the heaviest-tailed components only: 348 of the variance checks stay
 below 0.99 (252 at 2^25), 274 below 0.5 (203 at 2^25) -- score-function and baseline
 components of exponential, cosh and polynomial costs at large parameters, where a 2%
-error is out of reach of any affordable N.  Each check states its power.
+error is out of reach of any affordable N.  Each check states its power.  (Those counts
+predate the control variates, which lift most score-family checks of polynomial costs
+to power 1 at 2^21.)
 """
 
 from __future__ import annotations
@@ -152,3 +159,14 @@ def stream_samples(
 ) -> int:
     """The N of one stream: the most any of its components' variance checks needs."""
     return max(component_samples(exact, t, minimum, maximum) for exact in components)
+
+
+def falls_short(
+    components: Iterable[ExactMoments], t: float, samples: int | None, minimum: int, maximum: int
+) -> bool:
+    """Whether some variance check of a stream lacks the target power at the fewest samples
+    it may draw (``samples`` None: planned from ``minimum``) or at the fixed ``samples``:
+    only then are control variates worth their exact moments."""
+    if samples is None:
+        return stream_samples(components, t, minimum, maximum) > minimum
+    return any(needs_power(m) and variance_power(m, samples, t) < POWER for m in components)

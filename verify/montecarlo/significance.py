@@ -28,6 +28,11 @@ The design, a contract the reports quote:
   samples.
 - **Sample size.**  Chosen per stream by :mod:`verify.montecarlo.sample_size` so that every
   variance check flags a 2% error with probability 0.99 (up to a cap).
+- **Control variates.**  Where the exact moments carry Hermite moments and
+  :func:`variance_controls` finds a plan, the variance z-test is of ``s^2 - sum_k beta_k
+  Hbar_k`` with its exact standard error and the residual's skewness
+  (:mod:`verify.montecarlo.control_variates`); without the stream's Hermite means,
+  :func:`judge` makes the plain checks.
 - **Skipped, never passed.**  Where a moment even the median-of-means check needs is
   infinite or undefined (the mean and variance of ``g``; for the variance check also
   ``mu4``), or a float64 sample overflowed, the check has ``passed = None`` and a reason.  A
