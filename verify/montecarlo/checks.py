@@ -13,7 +13,10 @@ The contract:
   against the exact ones (:mod:`verify.montecarlo.significance`), and the sample covariance of
   the two against the exact covariance (:mod:`verify.montecarlo.covariance`): five checks; a
   statistic too skewed for the normal approximation at N is checked by median of
-  means on the same samples (:mod:`verify.montecarlo.robust`).
+  means on the same samples (:mod:`verify.montecarlo.robust`).  Where a stream's plain
+  variance checks fall short of the power, its variance checks may subtract control
+  variates of exactly known mean (:mod:`verify.montecarlo.control_variates`; the
+  stream's Hermite moments are computed then, and its eps observed while sampling).
   The stream's seed is :func:`verify.montecarlo.engine.stream_seed` of (seed, case name,
   point index, estimator index), so results do not depend on which other cases run,
   or in what order; the product and baseline estimators of a point share one noise

@@ -206,6 +206,8 @@ def variance_controls(exact: ExactMoments, samples: int, t: float) -> ControlPla
         return None
     if not (mpmath.isfinite(exact.fourth) and mpmath.isfinite(exact.variance)):
         return None
+    if not math.isfinite(exact.sixth):  # the residual's skewness would not exist either
+        return None
     return control_plan(
         exact.mean, exact.variance, exact.fourth, exact.hermite, samples, t, MAX_CORRECTION
     )
