@@ -35,12 +35,12 @@ The contract:
   Cornish-Fisher shift from the residual's skewness stays within one z unit.  The
   residual's skewness is taken in float64 from a product Gauss-Hermite rule, as the
   sixth moment of the plain check is, and cross-checked on a rule with fewer nodes (a
-  disagreement means unknown: the candidate is not used).  Of the candidates -- runs
-  of consecutive orders, and every order with the lowest one's coefficient shrunk to
-  leave a few floors of residual (a polynomial cost is otherwise explained entirely) --
-  the one with the smallest detectable error is used.  The residual's standard error is
-  then at least ``sigma^2 t^2 / N``, some 1e8 times the float64 rounding of ``s^2`` and
-  of the ``Hbar_k``: rounding sets no floor here.
+  disagreement means unknown: the candidate is not used).  Of the candidates -- the
+  prefixes and suffixes of the orders, and every order with the lowest one's
+  coefficient shrunk to leave a few floors of residual (a polynomial cost is otherwise
+  explained entirely) -- the one with the smallest detectable error is used.  The
+  residual's standard error is then at least ``sigma^2 t^2 / N``, some 1e8 times the
+  float64 rounding of ``s^2`` and of the ``Hbar_k``: rounding sets no floor here.
 - **Sampling** (:class:`HermiteSums`).  The stream's eps are read before the
   components are evaluated and reduced to power sums ``sum eps^j`` per chunk, turned
   into ``sum He_k(eps)`` with the exact integer coefficients at the end.
@@ -190,9 +190,9 @@ def control_plan(
 ) -> ControlPlan | None:
     """The controls the check uses at ``samples`` (module docstring); None: none fits.
 
-    Candidates are the runs ``He_a..He_b`` of consecutive orders (leaving the low orders
-    out leaves a residual like ``c_1 He_1``, nearly normal; leaving the high ones out
-    leaves a skewed one), and every order with the lowest one's coefficient shrunk so
+    Candidates are the prefixes and suffixes of the orders worth a control (leaving the
+    low orders out leaves a residual like ``c_1 He_1``, nearly normal; leaving the high
+    ones out leaves a skewed one), and every order with the lowest one's coefficient shrunk so
     that :data:`SHRUNK_RESIDUAL` floors of residual remain (a polynomial cost is
     otherwise explained entirely).  A candidate qualifies when its residual keeps the
     sample mean's error within ``max_correction`` standard errors (``R >= floor =
@@ -204,9 +204,9 @@ def control_plan(
         plain = fourth - variance**2
         floor = variance**2 * mpmath.mpf(t) ** 4 / (samples * mpmath.mpf(max_correction) ** 2)
         terms = _terms(mean, hermite, plain)
-        runs = [
-            terms[low:high] for low in range(len(terms)) for high in range(low + 1, len(terms) + 1)
-        ]
+        count = len(terms)
+        runs = [terms[:high] for high in range(1, count + 1)]  # prefixes He_1..He_b
+        runs += [terms[low:] for low in range(1, count)]  # and suffixes He_a..He_K
         shrunk = _shrunk(terms, plain, SHRUNK_RESIDUAL * floor, hermite.copies)
         candidates = []  # (the score's lower bound at shift 0, terms, residual)
         for chosen in runs + ([shrunk] if shrunk else []):
