@@ -218,4 +218,6 @@ def test_a_two_percent_variance_perturbation_fails_the_planned_variance_checks(
     ]
     assert len(made) >= 30
     assert sum(check["passed"] is False for check in made) >= 0.99 * len(made)
-    assert {check["samples"] for check in made} != {document["samples"]}  # planned per stream
+    # Planned per stream, from 2^21 up; with control variates this case's all need 2^21.
+    assert all(check["samples"] >= document["samples"] for check in made)
+    assert all("power" in check for check in made)

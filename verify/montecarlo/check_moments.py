@@ -33,6 +33,7 @@ from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint, central_moments, diverges, evaluate_expectation
 from verify.exact.gaussian import Method
 from verify.exact.numbers import WORKING_DIGITS, Number
+from verify.montecarlo.control_variates import HermiteMoments
 from verify.montecarlo.engine import Component, SampleFunction
 from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
 
@@ -65,6 +66,7 @@ class ExactMoments:
     fourth: mpmath.mpf
     sixth: float
     method: Method
+    hermite: HermiteMoments | None = None  # control variates, where used (:mod:`.control_variates`)
 
     @property
     def is_degenerate(self) -> bool:

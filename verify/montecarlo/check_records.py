@@ -76,10 +76,15 @@ class Check:
             record["robust_reason"] = outcome.robust_reason
         if outcome.power is not None:
             record["power"] = json_float(outcome.power)
+        if outcome.control_variates is not None:
+            record["control_variates"] = outcome.control_variates
         if outcome.reason is not None:
             record["reason"] = outcome.reason
         elif outcome.z is None:
-            record["note"] = "zero variance: compared exactly, up to float64 rounding"
+            record["note"] = (
+                "zero variance: compared exactly, up to float64 rounding "
+                "(--perturb scales values, and a scaled 0 is still 0)"
+            )
         return record
 
 

@@ -13,7 +13,10 @@ The contract:
   against the exact ones (:mod:`verify.montecarlo.significance`), and the sample covariance of
   the two against the exact covariance (:mod:`verify.montecarlo.covariance`): five checks; a
   statistic too skewed for the normal approximation at N is checked by median of
-  means on the same samples (:mod:`verify.montecarlo.robust`).
+  means on the same samples (:mod:`verify.montecarlo.robust`).  Where a stream's plain
+  variance checks fall short of the power, its variance checks may subtract control
+  variates of exactly known mean (:mod:`verify.montecarlo.control_variates`; the
+  stream's Hermite moments are computed then, and its eps observed while sampling).
   The stream's seed is :func:`verify.montecarlo.engine.stream_seed` of (seed, case name,
   point index, estimator index), so results do not depend on which other cases run,
   or in what order; the product and baseline estimators of a point share one noise
@@ -35,6 +38,7 @@ The result is a :class:`~verify.montecarlo.check_records.CaseCheckResult` of
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -59,6 +63,11 @@ from verify.montecarlo.check_plan import (
 )
 from verify.montecarlo.check_records import JOINT, CaseCheckResult, Check
 from verify.montecarlo.claims import check_claims
+from verify.montecarlo.control_variates import (
+    HermiteMoments,
+    HermiteSums,
+    pair_hermite_moments,
+)
 from verify.montecarlo.covariance import covariance_robust_reason, covariance_skip, judge_covariance
 from verify.montecarlo.covariance_moments import ExactCovariance, exact_covariance
 from verify.montecarlo.dimension_samplers import lifted_pair
@@ -70,7 +79,7 @@ from verify.montecarlo.engine import (
     PairMoments,
 )
 from verify.montecarlo.explicit_samplers import explicit_pair
-from verify.montecarlo.loo_check import loo_exact, loo_limits, loo_pair, loo_samples
+from verify.montecarlo.loo_check import loo_exact, loo_hermite, loo_limits, loo_pair, loo_samples
 from verify.montecarlo.outcome import Outcome
 from verify.montecarlo.perturb import perturbed
 from verify.montecarlo.robust import (
@@ -83,6 +92,7 @@ from verify.montecarlo.robust import (
 from verify.montecarlo.sample_size import (
     MAX_SAMPLES,
     MIN_PLANNED,
+    falls_short,
     stream_samples,
     variance_power,
 )
@@ -95,6 +105,7 @@ from verify.montecarlo.significance import (
     planned_skips,
     robust_reasons,
     threshold,
+    variance_controls,
 )
 
 __all__ = [
@@ -126,6 +137,9 @@ class Stream:
     skip: str | None = None
     coordinate: int | None = None  # explicit r(z1..zd): the checks are of mu_i, sigma_i
     limits: tuple[int, int] | None = None  # (fewest, most) samples; None: the usual
+    # The exact Hermite moments of the control variates, computed only where the plain
+    # checks fall short of the power (:func:`.sample_size.falls_short`).
+    controls: Callable[[], tuple[HermiteMoments | None, HermiteMoments | None]] | None = None
 
 
 def plan_streams(case: Case) -> list[Stream]:
@@ -148,7 +162,8 @@ def plan_streams(case: Case) -> list[Stream]:
                 else estimator_pair(derivation, estimator, point)
             )
             exact = exact_stream(derivation, estimator, point, pair)
-            streams.append(Stream(at, estimator, key, pair, exact))
+            controls = functools.partial(pair_hermite_moments, derivation, estimator, point, pair)
+            streams.append(Stream(at, estimator, key, pair, exact, controls=controls))
         if point_index < loo_point_count(case):
             streams.append(_loo_stream(case, derivation, at, point_index))
     return streams
@@ -160,7 +175,9 @@ def _loo_stream(case: Case, derivation: Derivation, at: Point, point_index: int)
     pair = loo_pair(derivation, point, samples)
     exact = loo_exact(derivation, point, samples)
     key = (point_index, len(ESTIMATOR_NAMES))
-    return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=loo_limits(pair, samples))
+    controls = functools.partial(loo_hermite, derivation, point, samples, pair)
+    limits = loo_limits(pair, samples)
+    return Stream(at, LOO_ESTIMATOR, key, pair, exact, limits=limits, controls=controls)
 
 
 def _explicit_streams(case: Case) -> list[Stream]:
@@ -219,27 +236,56 @@ class _Planned:
     names: list[tuple[int | None, str]]
     blocks: BlockMeans | None
     observe: bool
+    hermite: HermiteSums | None = None  # the stream's control variates, where a check uses them
 
 
 def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
     """Size one stream (``samples`` None: planned); None when the plan skips it."""
     if stream.exact is None or stream.pair is None:
         return None
-    exact = stream.exact
-    components = (exact.mu, exact.sigma)
+    exact, pair = stream.exact, stream.pair
     if stream.limits is None:  # never fewer than MIN_PLANNED, unless the cap is lower
-        cap = sample_cap(stream.pair)
+        cap = sample_cap(pair)
         low = min(MIN_PLANNED, cap)
     else:
         low, cap = stream.limits
+    if stream.controls is not None and falls_short((exact.mu, exact.sigma), t, samples, low, cap):
+        exact = with_hermite(exact, stream.controls())
+        stream = replace(stream, exact=exact)
+    components = (exact.mu, exact.sigma)
     n = stream_samples(components, t, low, cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]
     if not any(wanted):
-        return _Planned(stream, stream.pair, n, names, None, False)
+        return _Planned(stream, pair, n, names, None, False)
     blocks = BlockMeans(n, robust_blocks(t), statistics)
-    return _Planned(stream, stream.pair, n, names, blocks, bool(statistics) and n >= blocks.blocks)
+    plans = [variance_controls(m, n, t) for m in components]
+    copies = [plan.copies for plan in plans if plan is not None]
+    return _Planned(
+        stream,
+        pair,
+        n,
+        names,
+        blocks,
+        bool(statistics) and n >= blocks.blocks,
+        HermiteSums(copies[0]) if copies else None,
+    )
+
+
+def with_hermite(
+    exact: ExactCovariance, hermite: tuple[HermiteMoments | None, HermiteMoments | None]
+) -> ExactCovariance:
+    """``exact`` with the Hermite moments of its two components' control variates."""
+    mu, sigma = (
+        replace(m, hermite=h) for m, h in zip((exact.mu, exact.sigma), hermite, strict=True)
+    )
+    return replace(exact, mu=mu, sigma=sigma)
+
+
+def _without_controls(stream: Stream) -> Stream:
+    """``stream`` checked without control variates (its noise is not seen)."""
+    return replace(stream, controls=None)
 
 
 def run_streams(
@@ -256,12 +302,15 @@ def run_streams(
     ``draw``, when given, supplies the samples instead: the pair moments of each
     :class:`~verify.montecarlo.shared_noise.Draw`, whose observer (the median-of-means
     blocks) must see every sample in order (:mod:`verify.testing` judges samples that
-    another library drew).
+    another library drew); the noise is then not seen, so no control variates are used.
     """
+    if draw is not None:
+        streams = [_without_controls(stream) for stream in streams]
     planned = [_plan(stream, samples, t) for stream in streams]
     sampled = [p for p in planned if p is not None and p.blocks is not None]
     draws = [
-        Draw(p.stream.key, p.pair, p.samples, p.blocks if p.observe else None) for p in sampled
+        Draw(p.stream.key, p.pair, p.samples, p.blocks if p.observe else None, p.hermite)
+        for p in sampled
     ]
     moments = sample_streams(case_name, draws, seed) if draw is None else draw(draws)
     drawn = iter(moments)  # in the order of ``sampled``
@@ -282,10 +331,11 @@ def _judged(plan: _Planned, sample: PairMoments | None, t: float) -> list[Check]
     if sample is not None and plan.blocks is not None and plan.observe:
         means = dict(zip(plan.names, plan.blocks.means(), strict=False))
     parts = (None, None) if sample is None else (sample.mu, sample.sigma)
+    controls = None if plan.hermite is None or sample is None else plan.hermite.means()
     outcomes: list[Outcome] = []
     for index, (moments, part) in enumerate(zip((exact.mu, exact.sigma), parts, strict=True)):
         mine = {statistic: m for (i, statistic), m in means.items() if i == index}
-        mean, variance = judge(moments, part, n, t, mine)
+        mean, variance = judge(moments, part, n, t, mine, controls)
         if variance.test in ("z", "median_of_means"):
             variance = replace(variance, power=round(variance_power(moments, n, t), 6))
         outcomes += [mean, variance]

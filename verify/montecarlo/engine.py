@@ -48,6 +48,7 @@ from verify.montecarlo.noise import FloatArray, Noise, draw, fill, primitives
 
 SampleFunction = Callable[[FloatArray], FloatArray]
 Observer = Callable[[FloatArray, FloatArray], None]
+NoiseObserver = Callable[[list[FloatArray], int], None]  # a chunk's noise arrays, samples taken
 
 DEFAULT_SAMPLES = 2**21  # see verify.montecarlo.significance and benchmarks/bench_montecarlo.py
 DEFAULT_SEED = 20200101  # fixed, so reports can quote results; any integer >= 0 works
@@ -307,9 +308,12 @@ def sample_pairs(
     samples: Sequence[int],
     observers: Sequence[Observer | None],
     chunk_size: int = CHUNK_SIZE,
+    noise_observers: Sequence[NoiseObserver | None] | None = None,
 ) -> list[PairMoments]:
     """Several pairs on one noise stream (all of the first pair's noise kinds): pair ``i``
-    gets the moments of its first ``samples[i]`` draws.
+    gets the moments of its first ``samples[i]`` draws.  ``noise_observers[i]``, when
+    given, sees the noise of those draws, chunk by chunk, before any pair is evaluated
+    (the control variates of :mod:`verify.montecarlo.control_variates`).
 
     The stream is drawn once, up to the largest count, and a pair is evaluated only on
     the chunks it still needs; each pair sees the chunks a stream of its own count would
@@ -320,6 +324,9 @@ def sample_pairs(
     drawn = 0
     for arrays in noise_chunks(pairs[0].noise, seed, max(samples), chunk_size):
         size = arrays[0].size
+        for index, noise_observer in enumerate(noise_observers or ()):
+            if noise_observer is not None and samples[index] > drawn:
+                noise_observer(arrays, min(size, samples[index] - drawn))
         for index, (pair, wanted) in enumerate(zip(pairs, samples, strict=True)):
             take = min(size, wanted - drawn)
             if take <= 0:

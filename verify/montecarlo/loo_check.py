@@ -42,11 +42,12 @@ from verify.exact.leave_one_out import with_score_loo
 from verify.exact.numbers import WORKING_DIGITS
 from verify.exact.results import evaluate_point
 from verify.montecarlo.check_moments import ExactMoments
+from verify.montecarlo.control_variates import MAX_ORDER, HermiteMoments
 from verify.montecarlo.covariance_moments import ExactCovariance
 from verify.montecarlo.dimension_samplers import NORMAL, dimension_of, rest_function
 from verify.montecarlo.engine import CHUNK_SIZE, Pair
 from verify.montecarlo.kernels import numpy_function
-from verify.montecarlo.loo_moments import loo_mixed_moments
+from verify.montecarlo.loo_moments import loo_hermite_moments, loo_mixed_moments, r_eps_quantity
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.sample_size import MAX_SAMPLES
 
@@ -130,6 +131,23 @@ def loo_exact(derivation: Derivation, point: ExactPoint, samples: int) -> ExactC
     mu22, skewness = _codeviation(raw, mu, sigma), float("inf")
     methods = combined_method(mu.method, sigma.method, cross.method)
     return ExactCovariance(cross.value, mu22, skewness, mu, sigma, methods)
+
+
+def loo_hermite(
+    derivation: Derivation, point: ExactPoint, samples: int, pair: Pair
+) -> tuple[HermiteMoments | None, HermiteMoments | None]:
+    """The Hermite moments of both components' control variates ``sum_i He_k(eps_i)``
+    (:mod:`.control_variates`), where they apply: one coordinate, closed forms."""
+    if type(derivation) is not Derivation or r_eps_quantity(derivation, 2, 0).value is None:
+        return None, None
+    found = loo_hermite_moments(derivation, point, samples, MAX_ORDER)
+    if found is None:
+        return None, None
+    mu, sigma = (
+        HermiteMoments(tuple(squares), tuple(firsts), part.function, samples)
+        for (squares, firsts), part in zip(found, (pair.mu, pair.sigma), strict=True)
+    )
+    return mu, sigma
 
 
 def _central(powers: Sequence[mpmath.mpf], mean: mpmath.mpf, order: int) -> mpmath.mpf:

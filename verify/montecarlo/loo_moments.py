@@ -63,30 +63,34 @@ class SingleSample:
         self.source, self.point = source, point
         self.methods: list[Method] = []
         self._eps: dict[tuple[int, int], mpmath.mpf] = {}
-        self._polynomials: dict[tuple[int, int], list[tuple[int, mpmath.mpf]]] = {}
+        self._polynomials: dict[tuple[int, int, int], list[tuple[int, mpmath.mpf]]] = {}
         weights = [sympy.sympify(score_weight(p)).subs(point) for p in ("mu", "sigma")]
         self._weights = weights
 
-    def moment(self, k: int, i: int, j: int) -> mpmath.mpf:
+    def moment(self, k: int, i: int, j: int, hermite: int = 0) -> mpmath.mpf:
+        """``E[r**k s**i t**j He_hermite(eps)]``."""
         with mpmath.workdps(WORKING_DIGITS):
             return mpmath.fsum(
-                coefficient * self._r_eps(k, m) for m, coefficient in self._polynomial(i, j)
+                coefficient * self._r_eps(k, m)
+                for m, coefficient in self._polynomial(i, j, hermite)
             )
 
-    def _polynomial(self, i: int, j: int) -> list[tuple[int, mpmath.mpf]]:
-        """``s**i t**j`` as (power of eps, coefficient) pairs, memoised."""
-        if (i, j) not in self._polynomials:
-            expanded = sympy.expand(self._weights[0] ** i * self._weights[1] ** j)
+    def _polynomial(self, i: int, j: int, hermite: int) -> list[tuple[int, mpmath.mpf]]:
+        """``s**i t**j He_hermite(eps)`` as (power of eps, coefficient) pairs, memoised."""
+        if (i, j, hermite) not in self._polynomials:
+            expanded = sympy.expand(
+                self._weights[0] ** i * self._weights[1] ** j * sympy.hermite_prob(hermite, EPS)
+            )
             terms = sympy.Poly(expanded, EPS).terms()
-            self._polynomials[(i, j)] = [(m, _exact_mpf(c)) for (m,), c in terms]
-        return self._polynomials[(i, j)]
+            self._polynomials[(i, j, hermite)] = [(m, _exact_mpf(c)) for (m,), c in terms]
+        return self._polynomials[(i, j, hermite)]
 
     def _r_eps(self, k: int, m: int) -> mpmath.mpf:
         if (k, m) not in self._eps:
             if k == 0:  # E[eps**m]: (m - 1)!! for even m
                 value = mpmath.mpf(0 if m % 2 else math.prod(range(m - 1, 0, -2)))
             else:
-                number = evaluate_expectation(_r_eps_quantity(self.source, k, m), self.point)
+                number = evaluate_expectation(r_eps_quantity(self.source, k, m), self.point)
                 self.methods.append(number.method)
                 value = number.value
             self._eps[(k, m)] = value
@@ -94,7 +98,7 @@ class SingleSample:
 
 
 @lru_cache(maxsize=1024)
-def _r_eps_quantity(source: Derivation, k: int, m: int) -> Quantity:
+def r_eps_quantity(source: Derivation, k: int, m: int) -> Quantity:
     """E[r**k eps**m] as the engine's quantity, built once per cost (not per point)."""
     return source.product_expectation("r", k, EPS**m)
 
@@ -166,8 +170,7 @@ def _sum_moments(single: SingleSample, samples: int, bounds: tuple[int, int, int
     with mpmath.workdps(WORKING_DIGITS):
         generating: Series = {}
         for alpha in _monomials(bounds):
-            k, i, j = alpha[0] + alpha[1] + alpha[2], alpha[0] + alpha[3], alpha[1] + alpha[4]
-            generating[alpha] = single.moment(k, i, j) / _factorial(alpha)
+            generating[alpha] = single.moment(*_degrees(alpha)) / _factorial(alpha)
         powered = _power(generating, samples, bounds)
         return {alpha: value * _factorial(alpha) for alpha, value in powered.items()}
 
@@ -180,17 +183,61 @@ def loo_mixed_moments(
     sums: Series = {}
     for bounds in TRUNCATIONS:
         sums |= _sum_moments(single, samples, bounds)
-    m = samples
-    moments = {}
-    with mpmath.workdps(WORKING_DIGITS):
-        for p, q in wanted_orders():
-            terms = [
-                math.comb(p, a)
-                * math.comb(q, b)
-                * (mpmath.mpf(-1) / m) ** (a + b)
-                * sums[(p - a, q - b, a + b, a, b)]
-                for a in range(p + 1)
-                for b in range(q + 1)
-            ]
-            moments[(p, q)] = mpmath.fsum(terms) / mpmath.mpf(m - 1) ** (p + q)
+    moments = {(p, q): _estimate_moment(sums, p, q, samples) for p, q in wanted_orders()}
     return moments, combined_method(*single.methods) if single.methods else "closed-form"
+
+
+def _estimate_moment(sums: Series, p: int, q: int, m: int) -> mpmath.mpf:
+    """``E[g_mu**p g_sigma**q (...)]`` from the moments ``sums`` of (A, A', B, C, C')
+    (with whatever factor they carry), by the binomial theorem (module docstring)."""
+    with mpmath.workdps(WORKING_DIGITS):
+        terms = [
+            math.comb(p, a)
+            * math.comb(q, b)
+            * (mpmath.mpf(-1) / m) ** (a + b)
+            * sums[(p - a, q - b, a + b, a, b)]
+            for a in range(p + 1)
+            for b in range(q + 1)
+        ]
+        return mpmath.fsum(terms) / mpmath.mpf(m - 1) ** (p + q)
+
+
+HERMITE_BOUNDS = (2, 2, 2)  # g_mu**p, g_sigma**q with p, q <= 2
+
+
+def loo_hermite_moments(
+    source: Derivation, point: ExactPoint, samples: int, orders: int
+) -> tuple[tuple[list[mpmath.mpf], list[mpmath.mpf]], ...] | None:
+    """Per component, ``E[g**2 H_k]`` and ``E[g H_k]`` for k = 1..orders, with
+    ``H_k = sum_i He_k(eps_i)`` over the M draws (the control variates of
+    :mod:`verify.montecarlo.control_variates`); None where a part has no closed form.
+
+    ``E[exp(u . sum X_i + v H)] = phi(u, v)**M``, so the coefficient of ``v`` is
+    ``M phi(u, 0)**(M-1) psi(u)`` with ``psi(u) = E[He_k(eps) exp(u . X)]``: the moments
+    of the sums times ``H_k`` are ``alpha!`` times its coefficients.
+    """
+    single = SingleSample(source, point)
+    with mpmath.workdps(WORKING_DIGITS):
+        monomials = _monomials(HERMITE_BOUNDS)
+        base = {alpha: single.moment(*_degrees(alpha)) / _factorial(alpha) for alpha in monomials}
+        rest = _power(base, samples - 1, HERMITE_BOUNDS)
+        results: tuple[tuple[list[mpmath.mpf], list[mpmath.mpf]], ...] = ([], []), ([], [])
+        for k in range(1, orders + 1):
+            tilt = {
+                alpha: single.moment(*_degrees(alpha), hermite=k) / _factorial(alpha)
+                for alpha in monomials
+            }
+            product = _multiply(rest, tilt, HERMITE_BOUNDS)
+            sums = {a: samples * v * _factorial(a) for a, v in product.items()}
+            for index, (squares, firsts) in enumerate(results):
+                orders_of = [(2, 0), (1, 0)] if index == 0 else [(0, 2), (0, 1)]
+                squares.append(_estimate_moment(sums, *orders_of[0], samples))
+                firsts.append(_estimate_moment(sums, *orders_of[1], samples))
+    if any(method != "closed-form" for method in single.methods):
+        return None
+    return results
+
+
+def _degrees(alpha: Exponents) -> tuple[int, int, int]:
+    """The degrees in r, s and t of the monomial ``X**alpha``."""
+    return alpha[0] + alpha[1] + alpha[2], alpha[0] + alpha[3], alpha[1] + alpha[4]

@@ -32,3 +32,4 @@ class Outcome:
     blocks: int | None = None  # median of means: the number of blocks
     robust_reason: str | None = None  # median of means: why the z-test was not trusted
     power: float | None = None  # variance checks: P(a 2% error is flagged), see sample_size
+    control_variates: dict[str, object] | None = None  # variance checks that use them

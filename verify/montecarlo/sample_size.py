@@ -21,6 +21,11 @@ The contract:
   moments) need nothing.
 - **Which moments.**  The numbers being checked: a wrong formula sizes its own stream,
   as it would in practice, and ``verify check --perturb`` measures exactly that.
+- **Control variates.**  Where a stream falls short at ``minimum`` (:func:`falls_short`),
+  its variance checks may use the controls of :mod:`verify.montecarlo.control_variates`;
+  the power is then that of the controlled statistic, whose exact variance replaces
+  the sample variance's (:func:`~verify.montecarlo.significance.variance_spread`), and
+  the stream is planned again with it.
 
 The cap is the time budget: ``nox -s verify`` must fit CI's 10 minutes with the tests.
 Over the 32 bundled cases (1,478 variance checks made), the streams draw 5.6e9 samples
@@ -29,7 +34,9 @@ two cores (a one-eps stream runs at 10-40 M samples/s, see ``reports/benchmarks.
 That costs power on the heaviest-tailed components only: 348 of the variance checks stay
 below 0.99 (252 at 2^25), 274 below 0.5 (203 at 2^25) -- score-function and baseline
 components of exponential, cosh and polynomial costs at large parameters, where a 2%
-error is out of reach of any affordable N.  Each check states its power.
+error is out of reach of any affordable N.  Each check states its power.  (Those counts
+predate the control variates, which lift most score-family checks of polynomial costs
+to power 1 at 2^21.)
 """
 
 from __future__ import annotations
@@ -41,7 +48,13 @@ from statistics import NormalDist
 from verify.montecarlo.check_moments import ExactMoments
 from verify.montecarlo.engine import CHUNK_SIZE, DEFAULT_SAMPLES
 from verify.montecarlo.robust import approximate_power, robust_blocks
-from verify.montecarlo.significance import planned_skips, robust_reasons, variance_correction
+from verify.montecarlo.significance import (
+    planned_skips,
+    robust_reasons,
+    variance_controls,
+    variance_correction,
+    variance_spread,
+)
 
 RELATIVE_ERROR = 0.02  # the variance error every check must detect ...
 POWER = 0.99  # ... with this probability
@@ -80,13 +93,19 @@ def variance_power(
 
 def _z_power(exact: ExactMoments, samples: int, t: float, factor: float) -> float:
     variance, n = float(exact.variance), samples
-    error = math.sqrt((float(exact.fourth) - variance**2 * (n - 3) / (n - 1)) / n)
+    plan = variance_controls(exact, n, t)  # the controlled statistic, where it is used
+    error = math.sqrt(float(variance_spread(exact, n, plan)) / n)
+    # The truth's standard error over the claimed one: 1/f for the plain check; with
+    # control variates the fixed coefficients no longer fit the truth exactly.
+    ratio = math.sqrt(max(float(variance_spread(exact, n, plan, factor)), 0.0) / n) / error
     shift = variance_correction(exact, samples, t)
-    skew = shift / (t * t - 1)  # the sample variance's own Cornish-Fisher coefficient
+    skew = shift / (t * t - 1)  # the statistic's own Cornish-Fisher coefficient
     offset = (variance / factor - variance) / error  # the truth, in the check's z units
     low, high = -t + shift, t + shift
-    # z = offset + Z/f with Z the truth's standardised sample variance.
-    return _cdf(factor * (low - offset), skew) + 1 - _cdf(factor * (high - offset), skew)
+    # z = offset + ratio Z with Z the truth's standardised statistic.
+    if ratio == 0:
+        return float(not low <= offset <= high)
+    return _cdf((low - offset) / ratio, skew) + 1 - _cdf((high - offset) / ratio, skew)
 
 
 def _cdf(x: float, skew: float) -> float:
@@ -140,3 +159,14 @@ def stream_samples(
 ) -> int:
     """The N of one stream: the most any of its components' variance checks needs."""
     return max(component_samples(exact, t, minimum, maximum) for exact in components)
+
+
+def falls_short(
+    components: Iterable[ExactMoments], t: float, samples: int | None, minimum: int, maximum: int
+) -> bool:
+    """Whether some variance check of a stream lacks the target power at the fewest samples
+    it may draw (``samples`` None: planned from ``minimum``) or at the fixed ``samples``:
+    only then are control variates worth their exact moments."""
+    if samples is None:
+        return stream_samples(components, t, minimum, maximum) > minimum
+    return any(needs_power(m) and variance_power(m, samples, t) < POWER for m in components)

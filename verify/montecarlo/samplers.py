@@ -110,7 +110,7 @@ def _centred(
 ) -> tuple[sympy.Expr, dict[sympy.Symbol, float]]:
     """``(f - b) w`` in eps at the point, with ``b`` a symbol bound to its float64 value."""
     sample = derivation.sample_function(sample_uses(estimator)).subs(point)
-    weight = sympy.sympify(_weight(estimator, parameter)).subs(point)
+    weight = sympy.sympify(sample_weight(estimator, parameter)).subs(point)
     if estimator not in BASELINE_ESTIMATORS:
         return sample * weight, {}
     offset = OFFSETS[parameter]
@@ -118,7 +118,7 @@ def _centred(
     return (sample - offset) * weight, {offset: value}
 
 
-def _weight(estimator: str, parameter: str) -> sympy.Expr:
+def sample_weight(estimator: str, parameter: str) -> sympy.Expr:
     """``w`` of ``g = (f - b) w``: the score for a baseline estimator, else the estimator's."""
     if estimator in BASELINE_ESTIMATORS:
         return score_weight(parameter)
@@ -137,7 +137,9 @@ def weight_and_offset(
     offset = 0.0
     if estimator in BASELINE_ESTIMATORS:
         offset = exact_baseline(derivation, estimator, parameter, point)
-    return numpy_function(sympy.sympify(_weight(estimator, parameter)).subs(point), EPS), offset
+    return numpy_function(
+        sympy.sympify(sample_weight(estimator, parameter)).subs(point), EPS
+    ), offset
 
 
 def measure_valued_component(

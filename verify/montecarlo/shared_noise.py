@@ -29,6 +29,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from verify.montecarlo.engine import (
+    NoiseObserver,
     Observer,
     Pair,
     PairMoments,
@@ -47,6 +48,7 @@ class Draw:
     pair: Pair
     samples: int
     observe: Observer | None = None
+    observe_noise: NoiseObserver | None = None  # sees the stream's noise (control variates)
 
 
 def group_of(draw: Draw) -> Hashable:
@@ -71,6 +73,7 @@ def sample_streams(case_name: str, draws: Sequence[Draw], seed: int) -> list[Pai
             [draws[i].samples for i in members],
             [draws[i].observe for i in members],
             chunk_size_for(len(primitives(first.pair.noise))),
+            [draws[i].observe_noise for i in members],
         )
         results |= dict(zip(members, moments, strict=True))
     return [results[index] for index in range(len(draws))]

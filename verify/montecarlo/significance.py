@@ -28,6 +28,11 @@ The design, a contract the reports quote:
   samples.
 - **Sample size.**  Chosen per stream by :mod:`verify.montecarlo.sample_size` so that every
   variance check flags a 2% error with probability 0.99 (up to a cap).
+- **Control variates.**  Where the exact moments carry Hermite moments and
+  :func:`variance_controls` finds a plan, the variance z-test is of ``s^2 - sum_k beta_k
+  Hbar_k`` with its exact standard error and the residual's skewness
+  (:mod:`verify.montecarlo.control_variates`); without the stream's Hermite means,
+  :func:`judge` makes the plain checks.
 - **Skipped, never passed.**  Where a moment even the median-of-means check needs is
   infinite or undefined (the mean and variance of ``g``; for the variance check also
   ``mu4``), or a float64 sample overflowed, the check has ``passed = None`` and a reason.  A
@@ -51,6 +56,7 @@ import mpmath
 
 from verify.exact.numbers import WORKING_DIGITS, Number
 from verify.montecarlo.check_moments import ExactMoments
+from verify.montecarlo.control_variates import ControlPlan, control_plan, controlled_variance
 from verify.montecarlo.engine import Moments
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.outcome import ROUNDING
@@ -143,6 +149,8 @@ def _mean_robust(exact: ExactMoments, samples: int, t: float) -> str | None:
 def _variance_robust(exact: ExactMoments, samples: int, t: float) -> str | None:
     if exact.is_degenerate or not mpmath.isfinite(exact.fourth * exact.variance):
         return None
+    if variance_controls(exact, samples, t) is not None:
+        return None  # the controlled z-test is trusted (its plan checked the same guards)
     if not math.isfinite(exact.sixth):
         return "the sixth central moment is infinite: the sample variance's tail is uncontrolled"
     kurtosis = float(exact.fourth / exact.variance**2)
@@ -187,11 +195,64 @@ def mean_bounds(exact: ExactMoments, samples: int, t: float) -> tuple[float, flo
     return quantile(-t), quantile(t)
 
 
+def variance_controls(exact: ExactMoments, samples: int, t: float) -> ControlPlan | None:
+    """The control variates of the variance check at ``samples`` (None: the plain check).
+
+    Used where :mod:`.control_variates` applies and the z-test of the controlled
+    statistic is trusted: the residual keeps the sample mean's error within
+    :data:`MAX_CORRECTION` standard errors, and its Cornish-Fisher shift is within it too.
+    """
+    if exact.hermite is None or exact.is_degenerate or inconsistency(exact) is not None:
+        return None
+    if not (mpmath.isfinite(exact.fourth) and mpmath.isfinite(exact.variance)):
+        return None
+    if not math.isfinite(exact.sixth):  # the residual's skewness would not exist either
+        return None
+    return control_plan(
+        exact.mean, exact.variance, exact.fourth, exact.hermite, samples, t, MAX_CORRECTION
+    )
+
+
+def variance_spread(
+    exact: ExactMoments, samples: int, plan: ControlPlan | None, factor: float = 1.0
+) -> mpmath.mpf:
+    """N times the variance of the variance check's statistic, for a truth that is the
+    claimed moments with the variance divided by ``factor`` (a scale change, see
+    :func:`verify.montecarlo.sample_size.variance_power`); ``factor`` 1: the claimed ones.
+
+    Plain: ``(mu4 - sigma^4 (N-3)/(N-1)) / f^2``; controlled, with fixed coefficients
+    ``beta_k`` and ``c_k`` scaling as the variance, it loses
+    ``sum_k (2 beta_k c_k / f - k! beta_k^2)``.
+    """
+    with mpmath.workdps(WORKING_DIGITS):
+        scale = mpmath.mpf(factor)
+        n = mpmath.mpf(samples)
+        spread = (exact.fourth - exact.variance**2 * (n - 3) / (n - 1)) / scale**2
+        if plan is None:
+            return spread
+        for k, beta, covariance in zip(
+            plan.orders, plan.coefficients, plan.covariances, strict=True
+        ):
+            spread -= (
+                2 * beta * covariance / scale
+                - plan.copies * math.factorial(k) * mpmath.mpf(beta) ** 2
+            )
+        return spread
+
+
+def _shift(skewness: float, samples: int, t: float) -> float:
+    return float(skewness * (t * t - 1) / (6 * math.sqrt(samples)))
+
+
 def variance_correction(exact: ExactMoments, samples: int, t: float) -> float:
-    """The first-order Cornish-Fisher shift of the variance's z-score quantiles at +-t."""
+    """The first-order Cornish-Fisher shift of the variance's z-score quantiles at +-t
+    (of the controlled statistic where :func:`variance_controls` gives a plan)."""
+    plan = variance_controls(exact, samples, t)
+    if plan is not None:
+        return _shift(plan.skewness, samples, t)
     kurtosis = float(exact.fourth / exact.variance**2)
     skewness = (exact.sixth - 3 * kurtosis + 2) / (kurtosis - 1) ** 1.5
-    return float(skewness * (t * t - 1) / (6 * math.sqrt(samples)))
+    return _shift(float(skewness), samples, t)
 
 
 def _shape(exact: ExactMoments) -> tuple[float, float]:
@@ -208,12 +269,18 @@ def judge(
     samples: int,
     t: float,
     blocks: Mapping[str, FloatArray] | None = None,
+    controls: FloatArray | None = None,
 ) -> tuple[Outcome, Outcome]:
     """The mean and variance outcomes of one stream (``sample`` None when nothing is run).
 
     ``blocks`` maps a statistic to its block means (:func:`.robust.block_statistics`), which
-    the median-of-means check needs where the z-test is not trusted.
+    the median-of-means check needs where the z-test is not trusted; ``controls`` the
+    stream's means of ``He_k(eps)`` (:class:`.control_variates.HermiteSums`), which the
+    variance check uses where :func:`variance_controls` gives a plan (without them, the
+    plain checks are made).
     """
+    if controls is None and exact.hermite is not None:
+        exact = replace(exact, hermite=None)  # no Hermite means: the plain checks
     numbers = {"mean": exact.mean, "variance": exact.variance}
     problem = inconsistency(exact)
     if problem is not None:
@@ -247,7 +314,7 @@ def judge(
             )
             outcomes[-1] = replace(outcomes[-1], robust_reason=robust[statistic])
         else:
-            outcomes.append(_z_outcome(statistic, number, exact, sample, samples, t))
+            outcomes.append(_z_outcome(statistic, number, exact, sample, samples, t, controls))
     return outcomes[0], outcomes[1]
 
 
@@ -267,17 +334,26 @@ def _z_outcome(
     sample: Moments,
     samples: int,
     t: float,
+    controls: FloatArray | None = None,
 ) -> Outcome:
+    record = None
     with mpmath.workdps(WORKING_DIGITS):
         if statistic == "mean":
             observed = sample.mean
             error = mpmath.sqrt(exact.variance / samples)
             bounds = mean_bounds(exact, samples, t)
         else:
+            plan = variance_controls(exact, samples, t)
             observed = sample.variance
-            spread = exact.fourth - exact.variance**2 * mpmath.mpf(samples - 3) / (samples - 1)
-            error = mpmath.sqrt(spread / samples)
+            if plan is not None:
+                assert controls is not None, "a controlled check needs its stream's Hermite means"
+                observed = controlled_variance(observed, plan, controls)
+                record = plan.to_json(float(exact.fourth - exact.variance**2))
+            error = mpmath.sqrt(variance_spread(exact, samples, plan) / samples)
             shift = variance_correction(exact, samples, t)
             bounds = (-t + shift, t + shift)
         z = float((mpmath.mpf(observed) - number.value) / error)
-    return Outcome(statistic, number, observed, z, bounds, bounds[0] <= z <= bounds[1], test="z")
+    passed = bounds[0] <= z <= bounds[1]
+    return Outcome(
+        statistic, number, observed, z, bounds, passed, test="z", control_variates=record
+    )
