@@ -42,12 +42,13 @@ from verify.cases.symbols import GRADIENT_PARAMETERS
 
 # Boxes examined per case, shared evenly by its searches (parameter combinations x 2
 # components), and at most REGION_BOXES_PER_SEARCH each.  Chosen from measurement (see
-# README "Proven regions in the reports"): closed forms examine 300-8,000 boxes/s here,
-# and 8,000 per case without a cap took 95 s of CPU over the 38 cases (two_kinks 13 s,
-# elu and odd_bump 10 s); these values took 75-83 s, some 40 s of wall time on 2 cores.
-# Faster labellers let them grow.
-REGION_BOXES = 6000
-REGION_BOXES_PER_SEARCH = 2000
+# README "Proven regions in the reports"): with the same-sign rewrite of the differences
+# (verify.exact.box_normal) closed forms examine 2,000-8,000 boxes/s here; over the 38
+# non-explicit cases (gather_regions per case, CPU time) 6,000 / 2,000 took
+# 57 s of CPU and left gaussian_bump sigma 51% undecided, 24,000 / 6,000 took 114 s and
+# left it 6%.  These values sit between: about 85 s of CPU, some 40 s of wall on 2 cores.
+REGION_BOXES = 16000
+REGION_BOXES_PER_SEARCH = 4000
 # Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
 QUADRATURE_BOXES = 0
 # Seconds: only a safety net; a report's regions end by the box budget.
