@@ -11,6 +11,8 @@ Monte Carlo figures appear only in the verification section
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mpmath
 
 from verify.cases.estimators import ESTIMATOR_NAMES
@@ -198,9 +200,7 @@ def _maps(report: CaseReport) -> str:
         "inside the undecided boxes: no proven box holds a point where the variances are "
         "equal.",
     ]
-    for index, combination in enumerate(report.combinations):
-        label = combination_label(combination)
-        lines += ["", f"![proven, {label}]({report.case.name}/{region_map_file_name(index)})"]
+    lines += _image_links(report, region_map_file_name, "proven, ")
     lines += [
         "",
         "Grid estimate: log(Var pathwise / Var score) on the "
@@ -209,11 +209,18 @@ def _maps(report: CaseReport) -> str:
         "closed form), nothing proven between the points; blue: pathwise lower, red: score "
         "lower, black: the crossover curve. The proven answer is the verdict above.",
     ]
-    for index, combination in enumerate(report.combinations):
-        label = combination_label(combination)
-        lines += ["", f"![{label}]({report.case.name}/{map_file_name(index)})"]
+    lines += _image_links(report, map_file_name, "")
     lines += efficiency_maps(report)
     return "\n".join(lines)
+
+
+def _image_links(report: CaseReport, file_name: Callable[[int], str], prefix: str) -> list[str]:
+    """One image link per parameter combination, each after a blank line."""
+    lines: list[str] = []
+    for index, combination in enumerate(report.combinations):
+        label = combination_label(combination)
+        lines += ["", f"![{prefix}{label}]({report.case.name}/{file_name(index)})"]
+    return lines
 
 
 def _crossovers(report: CaseReport) -> str:
