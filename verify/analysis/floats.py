@@ -29,7 +29,7 @@ import numpy as np
 import sympy
 
 from verify.cases.symbols import EPS
-from verify.montecarlo.kernels import SPECIAL_FUNCTIONS
+from verify.montecarlo.kernels import special_functions
 
 FloatArray = np.ndarray
 
@@ -91,7 +91,7 @@ def _compiled(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...]) -> Callable[.
     if key not in _COMPILED:
         # erf and erfc are scipy.special ufuncs (complex arguments included): no Python
         # call per grid point.
-        _COMPILED[key] = sympy.lambdify(symbols, expr, modules=[SPECIAL_FUNCTIONS, "numpy"])
+        _COMPILED[key] = sympy.lambdify(symbols, expr, modules=[special_functions(), "numpy"])
     return _COMPILED[key]
 
 

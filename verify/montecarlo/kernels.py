@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.special
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
@@ -39,10 +38,7 @@ SampleFunction = Callable[[FloatArray], FloatArray]
 FusedFunction = Callable[..., tuple[FloatArray, ...]]
 
 # numpy has no error function; scipy.special's are ufuncs with float64 (and complex) loops.
-SPECIAL_FUNCTIONS: dict[str, Any] = {
-    "erf": scipy.special.erf,
-    "erfc": scipy.special.erfc,
-}
+SPECIAL_FUNCTIONS = ("erf", "erfc")
 MAX_MULTIPLIED_POWER = 16
 
 
@@ -69,6 +65,13 @@ class MultiplyingPrinter(NumPyPrinter):  # type: ignore[misc]
         return f"heaviside({argument}, {middle})"
 
 
+def special_functions() -> dict[str, Any]:
+    # Imported on first compile, not at import: the CLI's parser must not load scipy.
+    import scipy.special
+
+    return {name: getattr(scipy.special, name) for name in SPECIAL_FUNCTIONS}
+
+
 def _printer() -> MultiplyingPrinter:
     # The settings lambdify gives its own printer when none is passed.
     return MultiplyingPrinter(
@@ -86,7 +89,7 @@ def compiled(expressions: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol])
     return sympy.lambdify(
         tuple(symbols),
         list(expressions),
-        modules=[SPECIAL_FUNCTIONS, "numpy"],
+        modules=[special_functions(), "numpy"],
         printer=_printer(),
         cse=shared_subexpressions,
     )
