@@ -39,6 +39,10 @@ undecided box).
 A case whose parameters list several values and are not fixed by ``at`` gets one row
 per combination; the top-level ``at``, ``domain`` and ``components`` are the first row.
 
+An explicit-coordinate case is searched over a common shift and scale (every ``mu_i`` is
+``mu``, every ``sigma_i`` is ``sigma``), one entry per component ``mu1``..``sigmad`` under
+``"components"`` (:mod:`verify.analysis.region_rows`).
+
 The method (ball arithmetic, centred forms, monotonicity, bisection) is in
 :mod:`verify.analysis.regions` and :mod:`verify.exact.box_enclosure`.
 
@@ -72,6 +76,7 @@ from verify.api.crossover import range_problem
 from verify.cases.case import CaseError
 from verify.cases.estimators import CLASSIC_ESTIMATORS, ESTIMATORS
 from verify.exact.dimension import derive_case
+from verify.exact.explicit import derive_explicit
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,7 @@ class RegionsResult:
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object as a dict (see the module docstring)."""
-        derivation = derive_case(self.case)
-        biased = [e for e in self.compare if e == "pathwise" and derivation.is_discontinuous]
+        biased = [e for e in self.compare if e == "pathwise" and _discontinuous(self.case)]
         rows = [
             {"at": r.at, "domain": r.domain, "components": self._components_json(i)}
             for i, r in enumerate(self.rows)
@@ -183,10 +187,6 @@ def regions(
     start = time.perf_counter()
     case = Case.of(case)
     pair = _checked_compare(case, compare)
-    if case.coordinates is not None:
-        raise CaseError(
-            str(case.path), "dimension", "regions are not available for an explicit dimension yet"
-        )
     given = dict(at or {})
     if vary is not None:
         given.pop(vary, None)
@@ -201,6 +201,14 @@ def regions(
         for point in _assignments(case, given, vary)
     )
     return RegionsResult(case, pair, vary, rows, width, time.perf_counter() - start)
+
+
+def _discontinuous(case: Case) -> bool:
+    """Whether ``r`` jumps (the pathwise estimator is then biased)."""
+    if case.coordinates is not None:
+        derivation = derive_explicit(case.r, case.coordinates.count)
+        return any(derivation.coordinate(i).is_discontinuous for i in case.coordinates.indices)
+    return derive_case(case).is_discontinuous
 
 
 def _checked_compare(case: Case, compare: Sequence[str]) -> tuple[str, str]:
