@@ -7,7 +7,10 @@ writes a header, a "Measured on" line (Python, NumPy, SymPy and mpmath versions,
 CPU count, load average; deliberately no date, so the file changes only when results do) and the
 sections, in module order.  Nothing is written unless every section succeeds.
 
-Options: ``--only NAME`` runs ``bench_NAME.py`` alone; ``--quick`` sets the
+Options: ``--only NAME`` runs ``bench_NAME.py`` alone; into an existing report it is
+spliced (:func:`splice`): the section with the same ``## `` heading is replaced, or the
+new one appended, and it says below its heading that it was measured alone and on what,
+so the other sections keep their numbers and their run; ``--quick`` sets the
 environment variable ``VERIFY_BENCH_QUICK=1`` (see ``_timing.quick_mode``) for a
 smoke run with fewer repeats and short baseline limits; ``--bench-dir`` and
 ``--output`` exist for tests.  Exit status: 0 written, 1 a section failed, 2 bad usage.
@@ -90,6 +93,23 @@ def section_of(name: str) -> str:
     return text.strip()
 
 
+def splice(report: str, section: str, command: str) -> str:
+    """``report`` with ``section`` in place of the section of the same ``## `` heading
+    (appended when there is none), marked as measured alone by ``command``."""
+    heading, _, body = section.partition("\n")
+    marked = f"{heading}\n\nMeasured alone by {command}, not in the run above: " + (
+        machine_line().removeprefix("Measured on: ") + "\n" + body
+    )
+    blocks = report.rstrip("\n").split("\n\n## ")
+    titles = [block.partition("\n")[0] for block in blocks]
+    title = heading.removeprefix("## ")
+    if title in titles[1:]:
+        blocks[titles.index(title, 1)] = marked.removeprefix("## ")
+    else:
+        blocks.append(marked.removeprefix("## "))
+    return "\n\n## ".join(blocks) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and write the report; see the module docstring."""
     arguments = build_parser().parse_args(argv)
@@ -110,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run.py: {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
             return 1
     report = "\n\n".join([header(arguments.quick, names), *sections]) + "\n"
+    if arguments.only is not None and arguments.output.exists():
+        existing = arguments.output.read_text(encoding="utf-8")
+        report = splice(existing, sections[0], f"`run.py --only {arguments.only}`")
     arguments.output.parent.mkdir(parents=True, exist_ok=True)
     arguments.output.write_text(report, encoding="utf-8")
     print(f"wrote {arguments.output}", file=sys.stderr)

@@ -87,6 +87,25 @@ def test_only_runs_one_module_and_full_mode_is_not_quick(stub_dir: Path, tmp_pat
     assert "## Alpha" not in text
 
 
+def test_only_into_an_existing_report_replaces_its_section_and_keeps_the_rest(
+    stub_dir: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "out.md"
+    assert run_runner("--bench-dir", str(stub_dir), "--output", str(output)).returncode == 0
+    (stub_dir / "bench_b.py").write_text(STUB_B.replace("quick=", "again quick="))
+    (stub_dir / "bench_c.py").write_text(STUB_A.replace("Alpha", "Gamma"))
+    for name in ("b", "c"):
+        done = run_runner("--bench-dir", str(stub_dir), "--output", str(output), "--only", name)
+        assert done.returncode == 0, done.stderr
+    text = output.read_text()
+    assert text.startswith("# Benchmarks\n")
+    assert text.count("## Alpha") == text.count("## Beta") == text.count("## Gamma") == 1
+    assert "again quick=None" in text
+    assert "\nquick=None" not in text  # the old Beta is gone
+    assert text.index("## Alpha") < text.index("## Beta") < text.index("## Gamma")
+    assert text.count("Measured alone by `run.py --only") == 2
+
+
 def test_unknown_only_name_is_bad_usage(stub_dir: Path, tmp_path: Path) -> None:
     output = tmp_path / "out.md"
     done = run_runner("--bench-dir", str(stub_dir), "--output", str(output), "--only", "nope")
