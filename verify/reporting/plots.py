@@ -23,8 +23,8 @@ Determinism: the Agg backend (a bare ``Figure``, no pyplot), fixed size and dpi,
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -61,9 +61,8 @@ def render_ratio_map(
     ``label`` names the mapped quantity (the colour bar) and ``legend`` the colours.
     """
     limit = colour_limit(ratios)
-    figure, axes = _figure(len(ratios))
-    # One colour bar: every panel shares the scale [-limit, limit].
-    figure.subplots_adjust(left=0.06, right=0.9, bottom=0.12, top=0.80, wspace=0.22)
+    figure, axes = _canvas("ratio", len(ratios), _ratio_frame)
+    *panels, bar = axes
     colours = _ratio_colours()
     # Cell-centred like pcolormesh(shading="nearest"): the grid is uniform (linspace).
     half_mu, half_sigma = (mu_values[1] - mu_values[0]) / 2, (sigma_values[1] - sigma_values[0]) / 2
@@ -73,19 +72,40 @@ def render_ratio_map(
         sigma_values[0] - half_sigma,
         sigma_values[-1] + half_sigma,
     )
-    for axis, (parameter, ratio) in zip(axes, ratios.items(), strict=True):
+    for axis, (parameter, ratio) in zip(panels, ratios.items(), strict=True):
         # Coloured here, drawn as one image: nan grey, +-inf clipped to the scale's ends.
         scaled = (np.clip(ratio, -limit, limit) + limit) / (2 * limit)
         _show(axis, colours(scaled, bytes=True), extent)
         _draw_crossover(axis, mu_values, sigma_values, ratio)
-        axis.set_xlabel("mu")
-        axis.set_ylabel("sigma")
         axis.set_title(f"gradient wrt {parameter}")
-    _colour_bar(figure, colours, limit, label)
+    # One colour bar, a gradient image on a plain axis: the panels share [-limit, limit].
+    gradient = np.linspace(0.0, 1.0, 256)[:, np.newaxis]
+    _show(bar, colours(gradient, bytes=True), (0.0, 1.0, -limit, limit))
+    bar.set_ylabel(label)
     figure.suptitle(
         f"{title}\n{legend}, black: crossover, grey: undefined; infinite ratios at the scale's ends"
     )
     return _png(figure)
+
+
+def _ratio_frame(figure: Figure, panels: list[Axes]) -> list[Axes]:
+    """The fixed parts of a ratio map: margins, axis labels, and the colour bar's axis
+    (appended) right of the panels, its ticks and label on the right."""
+    figure.subplots_adjust(left=0.06, right=0.9, bottom=0.12, top=0.80, wspace=0.22)
+    _label_axes(panels)
+    bottom, top = figure.subplotpars.bottom, figure.subplotpars.top
+    bar = figure.add_axes((0.915, bottom, 0.012, top - bottom))
+    bar.set_xticks([])
+    bar.yaxis.tick_right()
+    bar.yaxis.set_label_position("right")
+    return [*panels, bar]
+
+
+def _label_axes(panels: list[Axes]) -> None:
+    """Every map's panels are in the (mu, sigma) plane."""
+    for axis in panels:
+        axis.set_xlabel("mu")
+        axis.set_ylabel("sigma")
 
 
 def _ratio_colours() -> Colormap:
@@ -101,30 +121,7 @@ def _draw_crossover(
     finite = np.where(np.isfinite(ratio), ratio, np.nan)  # a jump to inf is no crossover
     if not np.nanmin(finite, initial=np.inf) < 0 < np.nanmax(finite, initial=-np.inf):
         return
-    import contourpy
-    from matplotlib.collections import LineCollection
-
-    # contourpy directly (what axis.contour calls): one line collection, without the
-    # ContourSet's labels and levels machinery.
-    generator = contourpy.contour_generator(
-        mu_values, sigma_values, np.ma.masked_invalid(finite), line_type="Separate"
-    )
-    # line_type "Separate": a list of (n, 2) point arrays, one per line.
-    lines = cast(list[np.ndarray], generator.lines(0.0))
-    axis.add_collection(LineCollection(lines, colors="black", linewidths=1.2))
-
-
-def _colour_bar(figure: Figure, colours: Colormap, limit: float, label: str) -> None:
-    """A colour bar right of the panels: a plain axis with a gradient image, so no
-    ``Colorbar`` and its second set of axes per panel."""
-    bottom, top = figure.subplotpars.bottom, figure.subplotpars.top
-    axis = figure.add_axes((0.915, bottom, 0.012, top - bottom))
-    gradient = np.linspace(0.0, 1.0, 256)[:, np.newaxis]
-    _show(axis, colours(gradient, bytes=True), (0.0, 1.0, -limit, limit))
-    axis.set_xticks([])
-    axis.yaxis.tick_right()
-    axis.yaxis.set_label_position("right")
-    axis.set_ylabel(label)
+    axis.contour(mu_values, sigma_values, finite, levels=[0.0], colors="black", linewidths=1.2)
 
 
 def render_dimension_plot(
@@ -168,18 +165,23 @@ def render_region_map(
 ) -> bytes:
     """PNG bytes: one panel per component, each box of the (mu, sigma) regions coloured by
     its proven label (see the module docstring); ``domain`` is ((mu lo, hi), (sigma lo, hi))."""
-    from matplotlib.patches import Patch
-
-    figure, axes = _figure(len(panels))
-    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.82, wspace=0.22)
+    figure, axes = _canvas("region", len(panels), _region_frame)
     for axis, (parameter, regions) in zip(axes, panels.items(), strict=True):
         # The boxes painted into one image of the axis's size in pixels: a patch per box
         # (16,000 per case) took 0.5 s a map, hatching most of it.
         shape = (round(axis.bbox.height), round(axis.bbox.width))
         _show(axis, region_raster(regions, domain, shape), (*domain[0], *domain[1]))
-        axis.set_xlabel("mu")
-        axis.set_ylabel("sigma")
         axis.set_title(f"gradient wrt {parameter}")
+    figure.suptitle(f"{title}\nproven lower (ball arithmetic); undecided boxes hatched")
+    return _png(figure)
+
+
+def _region_frame(figure: Figure, panels: list[Axes]) -> list[Axes]:
+    """The fixed parts of a region map: margins, axis labels and the legend of labels."""
+    from matplotlib.patches import Patch
+
+    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.82, wspace=0.22)
+    _label_axes(panels)
     handles = [
         Patch(
             facecolor=c, edgecolor=HATCH_COLOUR, label=k, hatch="////" if k == UNDECIDED else None
@@ -187,8 +189,7 @@ def render_region_map(
         for k, c in REGION_COLOURS.items()
     ]
     figure.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
-    figure.suptitle(f"{title}\nproven lower (ball arithmetic); undecided boxes hatched")
-    return _png(figure)
+    return panels
 
 
 def region_raster(
@@ -230,11 +231,39 @@ def _pixel_span(interval: tuple[float, float], whole: tuple[float, float], size:
 def _show(axis: Axes, pixels: np.ndarray, extent: tuple[float, float, float, float]) -> None:
     """RGB(A) ``pixels`` (first row at the bottom) filling ``extent`` of ``axis``, unsmoothed."""
     axis.imshow(pixels, origin="lower", aspect="auto", extent=extent, interpolation="nearest")
+    axis.set_xlim(extent[:2])
+    axis.set_ylim(extent[2:])
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     """``"#rrggbb"`` as three bytes."""
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+# One figure per kind of map and number of panels, drawn again for each map: building
+# a figure's axes and ticks was half of a map's time.  Not for concurrent use (the
+# reports of a process are drawn one after another).
+_CANVASES: dict[tuple[str, int], tuple[Figure, list[Axes]]] = {}
+
+
+def _canvas(
+    kind: str, panels: int, frame: Callable[[Figure, list[Axes]], list[Axes]]
+) -> tuple[Figure, list[Axes]]:
+    """The figure of ``kind`` with ``panels`` panels, without what the last map drew.
+
+    ``frame`` adds to a new figure what every map of the kind shares and returns the axes
+    the map draws on.  Each map sets every title, image, line and axis limit it shows, so
+    its bytes do not depend on the maps drawn before it.
+    """
+    key = (kind, panels)
+    if key not in _CANVASES:
+        figure, axes = _figure(panels)
+        _CANVASES[key] = figure, frame(figure, axes)
+    figure, axes = _CANVASES[key]
+    for axis in axes:
+        for artist in [*axis.images, *axis.collections]:
+            artist.remove()
+    return figure, axes
 
 
 def _figure(panels: int) -> tuple[Figure, list[Axes]]:
