@@ -77,7 +77,7 @@ def render_ratio_map(
         scaled = (np.clip(ratio, -limit, limit) + limit) / (2 * limit)
         _show(axis, colours(scaled, bytes=True), extent)
         _draw_crossover(axis, mu_values, sigma_values, ratio)
-        axis.set_title(f"gradient wrt {parameter}")
+        _title(axis, parameter)
     # One colour bar, a gradient image on a plain axis: the panels share [-limit, limit].
     gradient = np.linspace(0.0, 1.0, 256)[:, np.newaxis]
     _show(bar, colours(gradient, bytes=True), (0.0, 1.0, -limit, limit))
@@ -99,6 +99,12 @@ def _ratio_frame(figure: Figure, panels: list[Axes]) -> list[Axes]:
     bar.yaxis.tick_right()
     bar.yaxis.set_label_position("right")
     return [*panels, bar]
+
+
+def _title(axis: Axes, parameter: str) -> None:
+    # At a given height: the panels have no ticks on top, and placing the title clear
+    # of them was 8% of a map's time.
+    axis.set_title(f"gradient wrt {parameter}", y=1.0)
 
 
 def _label_axes(panels: list[Axes]) -> None:
@@ -171,7 +177,7 @@ def render_region_map(
         # (16,000 per case) took 0.5 s a map, hatching most of it.
         shape = (round(axis.bbox.height), round(axis.bbox.width))
         _show(axis, region_raster(regions, domain, shape), (*domain[0], *domain[1]))
-        axis.set_title(f"gradient wrt {parameter}")
+        _title(axis, parameter)
     figure.suptitle(f"{title}\nproven lower (ball arithmetic); undecided boxes hatched")
     return _png(figure)
 
