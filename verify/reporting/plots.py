@@ -147,7 +147,8 @@ def render_dimension_plot(
         axis.set_title(f"gradient wrt {parameter}_1")
         axis.legend(fontsize=7)
     figure.suptitle(f"{title}\nexact variances against {name}")
-    figure.tight_layout()
+    # Fixed margins with room for labels like 10^-12: tight_layout was 40% of the plot's time.
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.8, wspace=0.24)
     return _png(figure)
 
 
