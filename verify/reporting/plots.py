@@ -91,10 +91,13 @@ def render_ratio_map(
 def _ratio_frame(figure: Figure, panels: list[Axes]) -> list[Axes]:
     """The fixed parts of a ratio map: margins, axis labels, and the colour bar's axis
     (appended) right of the panels, its ticks and label on the right."""
-    figure.subplots_adjust(left=0.06, right=0.9, bottom=0.12, top=0.80, wspace=0.22)
+    # In inches from the right edge, whatever the number of panels: the panels end 1.05
+    # inches in, the bar is 0.125 wide from 0.9 in, and its ticks and label take the rest.
+    inch = 1 / figure.get_figwidth()
+    figure.subplots_adjust(left=0.06, right=1 - 1.05 * inch, bottom=0.12, top=0.80, wspace=0.22)
     _label_axes(panels)
     bottom, top = figure.subplotpars.bottom, figure.subplotpars.top
-    bar = figure.add_axes((0.915, bottom, 0.012, top - bottom))
+    bar = figure.add_axes((1 - 0.9 * inch, bottom, 0.125 * inch, top - bottom))
     bar.set_xticks([])
     bar.yaxis.tick_right()
     bar.yaxis.set_label_position("right")
