@@ -59,8 +59,8 @@ def write_case_report(
     """Gather, render and atomically write the report and maps of ``case``.
 
     ``images`` False writes the markdown alone (the same bytes): the PNGs are drawn by
-    matplotlib, about a quarter of a case's time, and vary with the renderer, so a run
-    that only compares the markdown (CI) need not draw them.
+    matplotlib, 1-2 CPU seconds a case (a third of it importing matplotlib), and vary
+    with the renderer, so a run that only compares the markdown (CI) need not draw them.
     """
     report = gather_report(case, settings, combinations)
     if images:
