@@ -33,7 +33,9 @@ from dataclasses import dataclass
 
 import sympy
 
-from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
+from verify.exact.box_divergence import FinitePart, divergence_over, finite_part
+from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function
+from verify.exact.box_erfc import ScaledBoxFunction, scaled_where_useful
 from verify.exact.box_normal import sign_equivalent
 from verify.exact.box_quadrature import (
     BoxVariance,
@@ -113,6 +115,16 @@ def search_regions(
         if label is not None:
             regions.append(Region(box, label))
             continue
+        cut = labeller.cut(box) if isinstance(labeller, SmearLabeller) else None
+        if cut is not None:
+            pieces = _cut(box, *cut)
+            fractions = [
+                (p[cut[0]][1] - p[cut[0]][0]) / (box[cut[0]][1] - box[cut[0]][0]) for p in pieces
+            ]
+            for piece, fraction in zip(pieces, fractions, strict=True):
+                heapq.heappush(waiting, (negative_volume * fraction, order, piece))
+                order += 1
+            continue
         side = _split_side(labeller, box, widths, min_width)
         if side is None:
             regions.append(Region(box, UNDECIDED))
@@ -154,11 +166,15 @@ def _split_side(
 
 def _halves(box: Box, side: int) -> tuple[Box, Box]:
     low, high = box[side]
-    middle = (low + high) / 2
+    return _cut(box, side, (low + high) / 2)
+
+
+def _cut(box: Box, side: int, point: float) -> tuple[Box, Box]:
+    low, high = box[side]
     first = list(box)
     second = list(box)
-    first[side] = (low, middle)
-    second[side] = (middle, high)
+    first[side] = (low, point)
+    second[side] = (point, high)
     return tuple(first), tuple(second)
 
 
@@ -205,13 +221,26 @@ class SmearLabeller:
     centred form of its function (:meth:`BoxFunction.smear`): the search splits there."""
 
     label: Labeller
-    function: BoxFunction
+    function: BoxFunction | ScaledBoxFunction
+    # Where the variances start to diverge: the search splits a box there first.
+    part: FinitePart | None = None
 
     def __call__(self, box: Box) -> str | None:
         return self.label(box)
 
     def smear(self, box: Box) -> list[float] | None:
         return self.function.smear(box)
+
+    def cut(self, box: Box) -> tuple[int, float] | None:
+        """A side and a point of it where the box straddles a divergence boundary."""
+        if self.part is None:
+            return None
+        for side, points in sorted(self.part.cuts.items()):
+            low, high = box[side]
+            for point in points:
+                if low < point < high:
+                    return side, point
+        return None
 
 
 @dataclass(frozen=True)
@@ -230,23 +259,40 @@ def closed_form_labeller(
 ) -> Labeller:
     """The labeller of Var[names[0]] against Var[names[1]] (see the module docstring)."""
     difference = sympy.sympify(forms[0].value - forms[1].value)
+    # Where the variances are finite (known exactly for conditions in one variable): the
+    # rewrite below may multiply out factors such as 1 - 2 a sigma^2 that change sign only
+    # at the divergence boundary.
+    part = finite_part((*forms[0].divergence, *forms[1].divergence), variables, domain)
     # The sign is all a label needs: a tighter formula of the same sign decides more.
-    same_sign = sign_equivalent(difference, variables, domain)
-    function = box_function(same_sign, variables)
-    if same_sign == 0 or identically_zero(difference, function, domain):
+    same_sign = sign_equivalent(difference, variables, part.box)
+    plain = box_function(same_sign, variables)
+    if same_sign == 0 or identically_zero(difference, plain, part.box):
         return lambda box: EQUAL
+    # Where every erf argument keeps one sign on a box, erfcx encloses it tighter.
+    function = scaled_where_useful(plain, difference, variables, part.box)
 
     def label(box: Box) -> str | None:
-        divergent = [divergence_over(f.divergence, variables, box) for f in forms]
+        divergent = [divergence_over(f.divergence, variables, box, part) for f in forms]
         if None in divergent:
-            return None
+            # A box one float wide around the boundary: splitting it would only cut it
+            # into a staircase of such boxes.  Reported undecided, as it is.
+            return UNDECIDED if part.in_a_bracket(box) else None
         if divergent == ["divergent", "divergent"]:
             return INFINITE
         if "divergent" in divergent:
             return names[divergent.index("finite")]
+        if not _inside(box, part.box):
+            return None  # not reached: a box proven finite lies in the crop
         return _sign_label(names, function.sign(box))
 
-    return SmearLabeller(label, function)
+    return SmearLabeller(label, function, part)
+
+
+def _inside(box: Box, outer: Box) -> bool:
+    return all(
+        low >= outer_low and high <= outer_high
+        for (low, high), (outer_low, outer_high) in zip(box, outer, strict=True)
+    )
 
 
 def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box) -> bool:

@@ -37,9 +37,7 @@ three-valued by :func:`certified_sign`: python-flint's ``ball < 0`` is ``False``
 when the ball is positive and when it straddles 0, so ``not (ball < 0)`` is never read
 as ``ball >= 0`` here.
 
-Divergence, as :func:`verify.exact.evaluation.diverges` decides it at a point, is decided
-over a box by :func:`divergence_over`: each condition ``re(b) >= 1/2`` holds on the
-whole box, on none of it, or is undecided.
+Divergence over a box is :mod:`verify.exact.box_divergence`'s.
 
 Compiled functions are memoised per formula and free symbols (:func:`box_function`).
 
@@ -64,12 +62,10 @@ from verify.exact.balls import BallFunction, compile_balls, working_precision
 
 Box = tuple[tuple[float, float], ...]
 Sign = Literal[-1, 0, 1] | None
-Divergence = Literal["finite", "divergent"] | None
 
 # Enough bits that rounding never decides a sign the formula does not; the box widths,
 # not the precision, set the radii here.
 BOX_PRECISION = 96
-_HALF = arb(1) / 2
 
 
 def certified_sign(ball: arb) -> Sign:
@@ -295,36 +291,6 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
     )
     compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
     return BoxFunction(compile_balls(expr, variables), partials, compiled_jumps, expr, variables)
-
-
-@lru_cache(maxsize=256)
-def _condition_function(condition: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BallFunction:
-    return compile_balls(condition, variables)
-
-
-def divergence_over(
-    conditions: tuple[sympy.Expr, ...], variables: tuple[sympy.Symbol, ...], box: Box
-) -> Divergence:
-    """Whether some condition ``re(b) >= 1/2`` holds: on the whole box, on none of it, or None.
-
-    Exact conditions (no free variable left) are decided in rational arithmetic, as
-    :func:`verify.exact.evaluation.diverges` does at a point.
-    """
-    undecided = False
-    for condition in conditions:
-        if not condition.free_symbols & set(variables):
-            if bool(sympy.re(condition) >= sympy.Rational(1, 2)):
-                return "divergent"
-            continue
-        with working_precision(BOX_PRECISION):
-            whole = [interval_ball(low, high) for low, high in box]
-            ball = _condition_function(condition, variables)(whole).real - _HALF
-        decided = certified_sign(ball)
-        if decided == 1 or decided == 0:
-            return "divergent"
-        if decided is None:
-            undecided = True
-    return None if undecided else "finite"
 
 
 def compact(expr: sympy.Expr) -> sympy.Expr:
