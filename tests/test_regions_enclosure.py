@@ -161,7 +161,7 @@ def test_a_wrong_hessian_is_caught() -> None:
     difference = sign_equivalent(DIFFERENCES["gaussian_bump mu"](), (MU, SIGMA), DOMAIN)
     true = box_function(difference, (MU, SIGMA))
     # Every second derivative replaced by a tenth of itself: no longer an enclosure.
-    wrong = BoxFunction(true.value, true.partials, (), difference, (MU, SIGMA))
+    wrong = BoxFunction(true.value, true.partials, (), true.formula, (MU, SIGMA), true.first)
     for i, j in ((0, 0), (0, 1), (1, 1)):
         second = sympy.diff(difference, (MU, SIGMA)[i], (MU, SIGMA)[j])
         wrong._hessian[(i, j)] = compile_balls(second / 10, (MU, SIGMA))

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sympy
-from flint import acb, arb
+from flint import acb, arb, ctx
 
 Closure = Callable[[list[acb], bool], acb]
 Slots = dict[sympy.Basic, int]
@@ -54,23 +54,37 @@ def compile_closure(expr: sympy.Basic, slots: Slots) -> Closure:
 
 def _constant(number: sympy.Basic) -> Closure:
     if number is sympy.I:
-        return lambda values, analytic: acb(0, 1)
+        return _per_precision(lambda: acb(0, 1))
     if number is sympy.pi:
-        return lambda values, analytic: acb(arb.pi())
+        return _per_precision(lambda: acb(arb.pi()))
     if number is sympy.E:
-        return lambda values, analytic: acb(arb.const_e())
+        return _per_precision(lambda: acb(arb.const_e()))
     if isinstance(number, sympy.Rational):
         numerator, denominator = int(number.p), int(number.q)
         if denominator == 1:
-            return lambda values, analytic: acb(numerator)
-        return lambda values, analytic: acb(numerator) / denominator
+            return _per_precision(lambda: acb(numerator))
+        return _per_precision(lambda: acb(numerator) / denominator)
     if isinstance(number, sympy.Float):
         sign, mantissa, exponent, _ = number._mpf_
         exact = arb((-int(mantissa) if sign else int(mantissa), int(exponent)))  # exact
-        return lambda values, analytic: acb(exact)
+        return _per_precision(lambda: acb(exact))
     if number.is_infinite or number is sympy.nan:
         return lambda values, analytic: acb(arb.nan())
     raise NotCompilable(f"no ball evaluation of the constant {number}")
+
+
+def _per_precision(make: Callable[[], acb]) -> Closure:
+    """A constant's ball, made once per working precision (balls are immutable): a
+    formula evaluated over many boxes would otherwise divide or round it each time."""
+    made: dict[int, acb] = {}
+
+    def constant(values: list[acb], analytic: bool) -> acb:
+        ball = made.get(ctx.prec)
+        if ball is None:
+            ball = made[ctx.prec] = make()
+        return ball
+
+    return constant
 
 
 def _arguments(expr: sympy.Basic, slots: Slots) -> list[Closure]:

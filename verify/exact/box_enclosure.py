@@ -50,6 +50,7 @@ Compiled functions are memoised per formula and free symbols (:func:`box_functio
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -106,10 +107,14 @@ class BoxFunction:
     # needed (None: no second-order form).
     formula: sympy.Expr | None = None
     variables: tuple[sympy.Symbol, ...] = ()
+    # The partial derivatives as formulas (differentiated once more for the Hessian).
+    first: tuple[sympy.Expr, ...] = ()
     _hessian: dict[tuple[int, int], BallFunction] = field(
         default_factory=dict, compare=False, repr=False
     )
-    _slopes: dict[Box, list[arb]] = field(default_factory=dict, compare=False, repr=False)
+    _slopes: dict[Box, list[float]] = field(default_factory=dict, compare=False, repr=False)
+    _first_collected: dict[int, sympy.Expr] = field(default_factory=dict, compare=False, repr=False)
+    _points: dict[tuple[float, ...], arb] = field(default_factory=dict, compare=False, repr=False)
 
     def enclose(self, box: Box) -> arb:
         """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
@@ -126,10 +131,18 @@ class BoxFunction:
             decided = certified_sign(natural)
             if decided is not None or not self._smooth(whole):
                 return decided
-            gradient = [partial(whole).real for partial in self.partials]
-            # The search asks for the smear of the box it could not decide: keep its slopes.
+            # Corners of opposite signs: no enclosure can decide the box, so none is
+            # tried (most boxes the search examines along a zero curve are such).
+            # Corners are shared by neighbouring boxes and halves: their values are kept.
             self._slopes.clear()
-            self._slopes[box] = gradient
+            corners = self._corner_values(box)
+            signs = {certified_sign(value) for value in corners.values()}
+            if -1 in signs and 1 in signs:
+                self._slopes[box] = _corner_smear(box, corners)
+                return None
+            gradient = [partial(whole).real for partial in self.partials]
+            # The search asks for the smear of the box it could not decide: keep it.
+            self._slopes[box] = _slope_smear(box, gradient)
             centre = self.value([acb((low + high) / 2) for low, high in box]).real
             centred = self._centred(box, gradient, centre)
             if not centred.is_finite():
@@ -168,33 +181,47 @@ class BoxFunction:
                 total += self._second(i, j)(whole).real * steps[i] * steps[j]
         return total
 
+    def _collected(self, i: int) -> sympy.Expr:
+        if i not in self._first_collected:
+            self._first_collected[i] = compact(self.first[i])
+        return self._first_collected[i]
+
     @cached_property
     def _twice_differentiable(self) -> bool:
-        return self.formula is not None and not self.formula.has(*_NOT_SMOOTH)
+        smooth = self.formula is not None and not self.formula.has(*_NOT_SMOOTH)
+        return smooth and len(self.first) == len(self.variables)
 
     def _second(self, i: int, j: int) -> BallFunction:
         """d^2 f / dx_i dx_j compiled (memoised per instance)."""
         if (i, j) not in self._hessian:
             assert self.formula is not None
-            derivative = sympy.diff(self.formula, self.variables[i], self.variables[j])
-            self._hessian[(i, j)] = compile_balls(compact(derivative), self.variables)
+            # The partial collected first (an exact rewrite): tighter, as for f itself.
+            derivative = sympy.diff(self._collected(i), self.variables[j])
+            self._hessian[(i, j)] = compile_balls(derivative, self.variables)
         return self._hessian[(i, j)]
 
     def smear(self, box: Box) -> list[float] | None:
         """``|df/dx_i(X)| * width_i`` per side: how much each side's width widens the
         centred form (Kearfott, *Rigorous Global Search*, 1996, Sec. 5.2, "maximal
         smear"), or None where f may jump in the box or a slope is not finite."""
+        if box in self._slopes:
+            return self._slopes[box] or None
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
             if not self._smooth(whole):
                 return None
-            slopes = self._slopes.get(box) or [partial(whole).real for partial in self.partials]
-            if not all(slope.is_finite() for slope in slopes):
-                return None
-            return [
-                float(abs(slope).upper()) * (high - low)
-                for slope, (low, high) in zip(slopes, box, strict=True)
-            ]
+            return _slope_smear(box, [partial(whole).real for partial in self.partials]) or None
+
+    def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
+        """f at each corner of the box (point balls), memoised per point."""
+        if len(self._points) > _MAX_POINTS:
+            self._points.clear()
+        values = {}
+        for corner in itertools.product(*({low, high} for low, high in box)):
+            if corner not in self._points:
+                self._points[corner] = self.value([acb(x) for x in corner]).real
+            values[corner] = self._points[corner]
+        return values
 
     def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
         """The enclosure of f over the box, and of its gradient (which it used)."""
@@ -256,6 +283,36 @@ _NOT_SMOOTH = (
 )
 
 
+# Corner values kept for reuse; beyond this many the memo starts afresh.
+_MAX_POINTS = 200_000
+
+
+def _slope_smear(box: Box, slopes: Sequence[arb]) -> list[float]:
+    """``|df/dx_i(X)| * width_i`` per side, or [] where a slope is not finite."""
+    if not all(slope.is_finite() for slope in slopes):
+        return []
+    return [
+        float(abs(slope).upper()) * (high - low)
+        for slope, (low, high) in zip(slopes, box, strict=True)
+    ]
+
+
+def _corner_smear(box: Box, corners: dict[tuple[float, ...], arb]) -> list[float]:
+    """Per side, the mean change of f between corners across it (a box that straddles
+    a zero curve is best cut where f changes most), or [] where a value is not finite."""
+    if not all(value.is_finite() for value in corners.values()):
+        return []
+    smear = []
+    for side, (low, high) in enumerate(box):
+        changes = [
+            abs(float((corners[(*c[:side], high, *c[side + 1 :])] - value).mid()))
+            for c, value in corners.items()
+            if c[side] == low and high > low
+        ]
+        smear.append(sum(changes) / len(changes) if changes else 0.0)
+    return smear
+
+
 def _face(box: Box, slopes: Sequence[Sign], towards: int) -> Box:
     """The box with each coordinate of known slope fixed at the end where f moves ``towards``."""
     face = []
@@ -290,7 +347,10 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
         for d in derivatives
     )
     compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
-    return BoxFunction(compile_balls(expr, variables), partials, compiled_jumps, expr, variables)
+    smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
+    return BoxFunction(
+        compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
+    )
 
 
 def compact(expr: sympy.Expr) -> sympy.Expr:
