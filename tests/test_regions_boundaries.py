@@ -3,8 +3,9 @@ against an independent oracle and each shown catching a wrong input.
 
 - erfcx's ball encloses exp(x^2) erfc(x) (mpmath, 50 digits) at every point of a ball,
   far out in both tails; a ball from the midpoint alone misses values (caught);
-- its SymPy derivative matches mpmath's numerical one; the erf rewrites are identities
-  at every point, and a rewrite with the wrong exponent is caught;
+- so do its derivatives (kept whole, erfcx_derivative), against mpmath's numerical
+  derivatives; the erf rewrites are identities at every point, and a rewrite with the
+  wrong exponent is caught;
 - the boundary sigma = 1 of heavy_tail (a = 1/4): every box labelled ``"infinite"``
   diverges at every point of a lattice on it by the engine's exact test, every box given
   to an estimator is finite there with the sign mpmath finds; a finite box relabelled
@@ -41,37 +42,44 @@ INTERVALS = ((-21.0, -20.5), (-1.0, 1.0), (0.0, 0.1), (5.3, 6.2), (20.0, 20.1), 
 MPMATH = [{"erfcx": lambda x: mpmath.exp(x**2) * mpmath.erfc(x)}, "mpmath"]
 
 
-def _erfcx_exact(x: float) -> mpmath.mpf:
-    with mpmath.workdps(50):
-        return mpmath.exp(mpmath.mpf(x) ** 2) * mpmath.erfc(mpmath.mpf(x))
+def _erfcx_exact(x: float, order: int) -> mpmath.mpf:
+    """The order-th derivative of exp(x^2) erfc(x), by mpmath's numerical differentiation
+    of the definition (independent of the recurrence the ball compiler uses)."""
+    with mpmath.workdps(60):
+        value = mpmath.diff(lambda t: mpmath.exp(t**2) * mpmath.erfc(t), mpmath.mpf(x), order)
+    return mpmath.mpf(value)
 
 
-def _misses(enclosure: arb, low: float, high: float) -> list[float]:
-    """The lattice points of [low, high] whose erfcx lies outside ``enclosure``."""
+def _misses(enclosure: arb, low: float, high: float, order: int) -> list[float]:
+    """The lattice points of [low, high] whose value lies outside ``enclosure``."""
     lower = mpmath.mpf(enclosure.lower().str(40, radius=False))
     upper = mpmath.mpf(enclosure.upper().str(40, radius=False))
-    slack = mpmath.mpf(10) ** -35 * (1 + abs(upper))  # the decimal printing of the ends
+    slack = mpmath.mpf(10) ** -30 * (1 + abs(upper))  # the decimal printing of the ends
     points = [low + f * (high - low) for f in LATTICE]
-    return [x for x in points if not lower - slack <= _erfcx_exact(x) <= upper + slack]
+    return [x for x in points if not lower - slack <= _erfcx_exact(x, order) <= upper + slack]
 
 
+@pytest.mark.parametrize("order", [0, 1, 2, 3])
 @pytest.mark.parametrize("interval", INTERVALS)
-def test_erfcx_encloses_every_value_of_a_ball(interval: tuple[float, float]) -> None:
-    function = compile_balls(erfcx(X), (X,))
+def test_erfcx_and_its_derivatives_enclose_every_value_of_a_ball(
+    interval: tuple[float, float], order: int
+) -> None:
+    function = compile_balls(sympy.diff(erfcx(X), X, order), (X,))
     with working_precision(96):
         enclosure = function([interval_ball(*interval)]).real
     assert enclosure.is_finite()
-    assert not _misses(enclosure, *interval)
+    assert not _misses(enclosure, *interval, order)
 
 
-def test_an_erfcx_ball_that_misses_values_is_caught() -> None:
+@pytest.mark.parametrize("order", [0, 2])
+def test_an_erfcx_ball_that_misses_values_is_caught(order: int) -> None:
     # The value at the midpoint alone is no enclosure of a ball: the check flags it.
-    function = compile_balls(erfcx(X), (X,))
+    function = compile_balls(sympy.diff(erfcx(X), X, order), (X,))
     caught = []
     for low, high in INTERVALS:
         with working_precision(96):
             middle = function([acb((low + high) / 2)]).real
-        caught.extend(_misses(middle, low, high))
+        caught.extend(_misses(middle, low, high, order))
     assert caught
 
 
@@ -85,14 +93,6 @@ def test_erfcx_is_tight_where_the_product_of_its_factors_is_not() -> None:
         tight, wide = scaled([ball]).real, product([ball]).real
     assert float(tight.rad()) < 0.01 * float(tight.mid())
     assert float(wide.rad()) > 10 * float(wide.mid())
-
-
-@pytest.mark.parametrize("x", [-3.0, -0.5, 0.0, 0.7, 4.0])
-def test_the_derivative_of_erfcx_is_mpmaths(x: float) -> None:
-    derivative = sympy.lambdify(X, sympy.diff(erfcx(X), X), modules=MPMATH)
-    with mpmath.workdps(40):
-        numeric = mpmath.diff(lambda t: mpmath.exp(t**2) * mpmath.erfc(t), mpmath.mpf(x))
-        assert abs(derivative(mpmath.mpf(x)) - numeric) < mpmath.mpf(10) ** -30
 
 
 def _agree(original: sympy.Expr, rewritten: sympy.Expr) -> bool:
@@ -190,12 +190,13 @@ def test_an_irrational_boundary_is_bracketed_by_two_floats() -> None:
         ("Heaviside(z - c)", {"c": [1.0]}, "sigma"),
         ("Heaviside(z - c)", {"c": [1.0]}, "mu"),
         ("Max(z - c, 0)", {"c": [1.0]}, "sigma"),
+        ("Max(z - c, 0)", {"c": [1.0]}, "mu"),
     ],
 )
 def test_erf_tails_are_decided_to_1_percent_within_4000_boxes(
     cost: str, parameters: dict[str, list[float]], component: str
 ) -> None:
-    # Where (mu - c)/sigma is very negative, 1 + erf cancels: 5-11% stayed undecided.
+    # Where (mu - c)/sigma is very negative, 1 + erf cancels: 5-23% stayed undecided.
     case = Case(cost, parameters=parameters, domain={"mu": [-2, 2], "sigma": [0.1, 2]})
     result = regions(case, max_boxes=4000, time_limit=NO_LIMIT)
     assert result.share(component)["undecided"] <= 0.01

@@ -1,8 +1,8 @@
 """Error functions rewritten by the sign of their argument, chosen box by box.
 
 The contract: :class:`erfcx` is the scaled complementary error function
-``exp(x**2) erfc(x)`` as a SymPy function (its derivative is ``2 x erfcx(x) -
-2/sqrt(pi)``; the ball compiler, :mod:`verify.exact.ball_closures`, encloses it
+``exp(x**2) erfc(x)`` as a SymPy function, and :class:`erfcx_derivative` its n-th
+derivative (the ball compiler, :mod:`verify.exact.ball_closures`, encloses both
 tightly).  :func:`erf_scaled` rewrites each ``erf(a)`` of a formula by the exact
 identities
 
@@ -50,11 +50,22 @@ class erfcx(sympy.Function):  # type: ignore[misc]  # SymPy is untyped; named as
     """``exp(x**2) erfc(x)``, the scaled complementary error function."""
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
-        (x,) = self.args
-        return 2 * x * erfcx(x) - 2 / sympy.sqrt(sympy.pi)
+        return erfcx_derivative(1, self.args[0])
 
-    def _eval_rewrite_as_erfc(self, x: sympy.Expr, **kwargs: object) -> sympy.Expr:
-        return sympy.exp(x**2) * sympy.erfc(x)
+
+class erfcx_derivative(sympy.Function):  # type: ignore[misc]
+    """``d^n/dx^n erfcx(x)``, kept whole: written ``2 x erfcx(x) - 2/sqrt(pi)`` (n = 1)
+    it is a difference of nearly equal terms for large x, which a ball of x widens."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, order: sympy.Expr, x: sympy.Expr) -> sympy.Expr | None:
+        return erfcx(x) if order == 0 else None
+
+    def fdiff(self, argindex: int = 2) -> sympy.Expr:
+        order, x = self.args
+        return erfcx_derivative(order + 1, x)
 
 
 def erf_arguments(expr: sympy.Expr) -> tuple[sympy.Expr, ...]:
