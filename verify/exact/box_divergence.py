@@ -79,7 +79,7 @@ def _condition_over(
     part: FinitePart | None,
 ) -> Divergence:
     if not condition.free_symbols & set(variables):
-        return "divergent" if bool(sympy.re(condition) >= sympy.Rational(1, 2)) else "finite"
+        return _exact_divergence(condition)
     with working_precision(BOX_PRECISION):
         function = _condition_function(condition, variables)
         known = None if part is None else part.roots.get(condition)
@@ -101,6 +101,12 @@ def _condition_over(
     if decided is None:
         return None
     return "finite" if decided < 0 else "divergent"
+
+
+@lru_cache(maxsize=1024)
+def _exact_divergence(condition: sympy.Expr) -> Divergence:
+    """A condition without free variables, decided once (SymPy's comparison is slow)."""
+    return "divergent" if bool(sympy.re(condition) >= sympy.Rational(1, 2)) else "finite"
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ Compiled functions are memoised per formula and free symbols (:func:`box_functio
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Literal
@@ -59,7 +59,13 @@ from typing import Literal
 import sympy
 from flint import acb, arb
 
-from verify.exact.balls import BallFunction, compile_balls, working_precision
+from verify.exact.ball_closures import Slots, compile_closure
+from verify.exact.balls import (
+    BallFunction,
+    compile_balls,
+    shared_subexpressions,
+    working_precision,
+)
 
 Box = tuple[tuple[float, float], ...]
 Sign = Literal[-1, 0, 1] | None
@@ -109,7 +115,7 @@ class BoxFunction:
     variables: tuple[sympy.Symbol, ...] = ()
     # The partial derivatives as formulas (differentiated once more for the Hessian).
     first: tuple[sympy.Expr, ...] = ()
-    _hessian: dict[tuple[int, int], BallFunction] = field(
+    _hessian: dict[tuple[int, ...], Callable[[Sequence[acb]], list[acb]]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _slopes: dict[Box, list[float]] = field(default_factory=dict, compare=False, repr=False)
@@ -143,7 +149,7 @@ class BoxFunction:
             gradient = [partial(whole).real for partial in self.partials]
             # The search asks for the smear of the box it could not decide: keep it.
             self._slopes[box] = _slope_smear(box, gradient)
-            centre = self.value([acb((low + high) / 2) for low, high in box]).real
+            centre = self._point_value(tuple((low + high) / 2 for low, high in box))
             centred = self._centred(box, gradient, centre)
             if not centred.is_finite():
                 return None
@@ -172,14 +178,28 @@ class BoxFunction:
         total = self.value(at_centre_balls).real if at_centre is None else at_centre
         for i in free:
             total += self.partials[i](at_centre_balls).real * steps[i]
-        for position, i in enumerate(free):
-            # t_i**2 lies in [0, r_i**2]: tighter than the square of the ball t_i.
-            radius = arb(box[i][1] - box[i][0]) / 2
-            square = arb(0).union(radius * radius)
-            total += self._second(i, i)(whole).real * square / 2
-            for j in free[position + 1 :]:
-                total += self._second(i, j)(whole).real * steps[i] * steps[j]
+        hessian = self._hessian_over(tuple(free))(whole)
+        for (i, j), second in zip(_pairs(free), hessian, strict=True):
+            if i == j:
+                # t_i**2 lies in [0, r_i**2]: tighter than the square of the ball t_i.
+                radius = arb(box[i][1] - box[i][0]) / 2
+                total += second.real * arb(0).union(radius * radius) / 2
+            else:
+                total += second.real * steps[i] * steps[j]
         return total
+
+    def _hessian_over(self, free: tuple[int, ...]) -> Callable[[Sequence[acb]], list[acb]]:
+        """d^2 f / dx_i dx_j for i <= j among ``free``, compiled together (memoised): the
+        entries share their erf and exp factors, each evaluated once."""
+        if free not in self._hessian:
+            assert self.formula is not None
+            entries = [
+                # The partial collected first (an exact rewrite): tighter, as for f itself.
+                sympy.diff(self._collected(i), self.variables[j])
+                for i, j in _pairs(list(free))
+            ]
+            self._hessian[free] = compile_together(entries, self.variables)
+        return self._hessian[free]
 
     def _collected(self, i: int) -> sympy.Expr:
         if i not in self._first_collected:
@@ -190,15 +210,6 @@ class BoxFunction:
     def _twice_differentiable(self) -> bool:
         smooth = self.formula is not None and not self.formula.has(*_NOT_SMOOTH)
         return smooth and len(self.first) == len(self.variables)
-
-    def _second(self, i: int, j: int) -> BallFunction:
-        """d^2 f / dx_i dx_j compiled (memoised per instance)."""
-        if (i, j) not in self._hessian:
-            assert self.formula is not None
-            # The partial collected first (an exact rewrite): tighter, as for f itself.
-            derivative = sympy.diff(self._collected(i), self.variables[j])
-            self._hessian[(i, j)] = compile_balls(derivative, self.variables)
-        return self._hessian[(i, j)]
 
     def smear(self, box: Box) -> list[float] | None:
         """``|df/dx_i(X)| * width_i`` per side: how much each side's width widens the
@@ -213,15 +224,19 @@ class BoxFunction:
             return _slope_smear(box, [partial(whole).real for partial in self.partials]) or None
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
-        """f at each corner of the box (point balls), memoised per point."""
+        """f at each corner of the box (point balls)."""
         if len(self._points) > _MAX_POINTS:
             self._points.clear()
-        values = {}
-        for corner in itertools.product(*({low, high} for low, high in box)):
-            if corner not in self._points:
-                self._points[corner] = self.value([acb(x) for x in corner]).real
-            values[corner] = self._points[corner]
-        return values
+        return {
+            corner: self._point_value(corner)
+            for corner in itertools.product(*({low, high} for low, high in box))
+        }
+
+    def _point_value(self, point: tuple[float, ...]) -> arb:
+        """f at a point (memoised: corners and centres recur among neighbouring boxes)."""
+        if point not in self._points:
+            self._points[point] = self.value([acb(x) for x in point]).real
+        return self._points[point]
 
     def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
         """The enclosure of f over the box, and of its gradient (which it used)."""
@@ -281,6 +296,31 @@ _NOT_SMOOTH = (
     sympy.Piecewise,
     sympy.Integral,
 )
+
+
+def _pairs(free: list[int]) -> list[tuple[int, int]]:
+    return [(i, j) for position, i in enumerate(free) for j in free[position:]]
+
+
+def compile_together(
+    exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]
+) -> Callable[[Sequence[acb]], list[acb]]:
+    """Several formulas as one ball function returning each one's ball: a subexpression
+    they share (:func:`verify.exact.balls.shared_subexpressions`) is evaluated once."""
+    slots: Slots = {symbol: i for i, symbol in enumerate(symbols)}
+    steps = []
+    for subexpression in shared_subexpressions(sympy.Tuple(*exprs)):
+        steps.append(compile_closure(subexpression, slots))
+        slots[subexpression] = len(symbols) + len(steps) - 1
+    outputs = [compile_closure(expr, slots) for expr in exprs]
+
+    def evaluate(arguments: Sequence[acb]) -> list[acb]:
+        values = list(arguments)
+        for step in steps:
+            values.append(step(values, False))
+        return [output(values, False) for output in outputs]
+
+    return evaluate
 
 
 # Corner values kept for reuse; beyond this many the memo starts afresh.
