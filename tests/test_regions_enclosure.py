@@ -236,3 +236,18 @@ def test_a_common_factor_of_negative_sign_is_divided_out_with_its_sign() -> None
     assert _disagreements(original, rewritten, DOMAIN) == 0
     careless = MU - sympy.Rational(1, 3) + MU**2 / 4
     assert _disagreements(original, careless, DOMAIN) > 0
+
+
+def test_a_box_straddles_only_where_the_formula_has_both_signs_at_its_corners() -> None:
+    # mu**2 - sigma vanishes on a parabola: a box across it straddles, one beside it does
+    # not (and is decided); a straddling box is left undecided without any enclosure.
+    function = box_function(MU**2 - SIGMA, (MU, SIGMA))
+    across: Box = ((0.5, 1.5), (0.5, 1.0))
+    beside: Box = ((1.5, 2.0), (0.5, 1.0))
+    oracle = _oracle(MU**2 - SIGMA)
+    signs = {mpmath.sign(oracle(point)) for point in _points(across)}
+    assert signs == {-1, 1}
+    assert function.straddles(across)
+    assert function.sign(across) is None
+    assert not function.straddles(beside)
+    assert function.sign(beside) == 1

@@ -99,16 +99,19 @@ def search_regions(
     """
     start = time.perf_counter()
     widths = [high - low for low, high in domain]
-    waiting: list[tuple[float, int, Box]] = [(-1.0, 0, domain)]
+    # (-volume, straddles, order, box): largest first; among boxes of one size, those
+    # not proven to straddle a zero first (at the budget's end they are the ones that
+    # can still be decided; a box with corners of both signs never can).
+    waiting: list[tuple[float, bool, int, Box]] = [(-1.0, False, 0, domain)]
     regions: list[Region] = []
     examined, order, spent = 0, 1, False
     while waiting:
-        negative_volume, _, box = heapq.heappop(waiting)
+        negative_volume, _, _, box = heapq.heappop(waiting)
         out_of_boxes = max_boxes is not None and examined >= max_boxes
         if out_of_boxes or time.perf_counter() - start > time_limit:
             spent = True
             regions.append(Region(box, UNDECIDED))
-            regions.extend(Region(b, UNDECIDED) for _, _, b in waiting)
+            regions.extend(Region(b, UNDECIDED) for *_, b in waiting)
             break
         examined += 1
         label = labeller(box)
@@ -122,7 +125,9 @@ def search_regions(
                 (p[cut[0]][1] - p[cut[0]][0]) / (box[cut[0]][1] - box[cut[0]][0]) for p in pieces
             ]
             for piece, fraction in zip(pieces, fractions, strict=True):
-                heapq.heappush(waiting, (negative_volume * fraction, order, piece))
+                heapq.heappush(
+                    waiting, (negative_volume * fraction, _straddles(labeller, piece), order, piece)
+                )
                 order += 1
             continue
         side = _split_side(labeller, box, widths, min_width)
@@ -130,10 +135,14 @@ def search_regions(
             regions.append(Region(box, UNDECIDED))
             continue
         for half in _halves(box, side):
-            heapq.heappush(waiting, (negative_volume / 2, order, half))
+            heapq.heappush(waiting, (negative_volume / 2, _straddles(labeller, half), order, half))
             order += 1
     elapsed = time.perf_counter() - start
     return RegionSearch(domain, tuple(regions), elapsed, examined, spent)
+
+
+def _straddles(labeller: Labeller, box: Box) -> bool:
+    return isinstance(labeller, SmearLabeller) and labeller.function.straddles(box)
 
 
 def _split_side(

@@ -141,10 +141,8 @@ class BoxFunction:
             # tried (most boxes the search examines along a zero curve are such).
             # Corners are shared by neighbouring boxes and halves: their values are kept.
             self._slopes.clear()
-            corners = self._corner_values(box)
-            signs = {certified_sign(value) for value in corners.values()}
-            if -1 in signs and 1 in signs:
-                self._slopes[box] = _corner_smear(box, corners)
+            if self.straddles(box):
+                self._slopes[box] = _corner_smear(box, self._corner_values(box))
                 return None
             gradient = [partial(whole).real for partial in self.partials]
             # The search asks for the smear of the box it could not decide: keep it.
@@ -222,6 +220,13 @@ class BoxFunction:
             if not self._smooth(whole):
                 return None
             return _slope_smear(box, [partial(whole).real for partial in self.partials]) or None
+
+    def straddles(self, box: Box) -> bool:
+        """Whether f has certified values of both signs at corners of the box (so no
+        enclosure can decide it; memoised point values make this cheap)."""
+        with working_precision(BOX_PRECISION):
+            signs = {certified_sign(value) for value in self._corner_values(box).values()}
+        return -1 in signs and 1 in signs
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
         """f at each corner of the box (point balls)."""

@@ -108,6 +108,10 @@ class ScaledBoxFunction:
     def smear(self, box: Box) -> list[float] | None:
         return self._for(box).smear(box)
 
+    def straddles(self, box: Box) -> bool:
+        # Every rewrite is the same function: its values at points are the plain one's.
+        return self.plain.straddles(box)
+
     def _for(self, box: Box) -> BoxFunction:
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
