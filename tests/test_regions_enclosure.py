@@ -246,7 +246,7 @@ def test_a_box_straddles_only_where_the_formula_has_both_signs_at_its_corners() 
     beside: Box = ((1.5, 2.0), (0.5, 1.0))
     oracle = _oracle(MU**2 - SIGMA)
     signs = {mpmath.sign(oracle(point)) for point in _points(across)}
-    assert signs == {-1, 1}
+    assert {-1, 1} <= signs
     assert function.straddles(across)
     assert function.sign(across) is None
     assert not function.straddles(beside)
