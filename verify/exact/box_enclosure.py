@@ -155,7 +155,15 @@ class BoxFunction:
             decided = certified_sign(ball)
             if decided is not None:
                 return decided
-            second = self.second_order(box, centre)
+            # The second-order form contains f(c) +- sum_i |f_i(c)| r_i, and |f_i(c)| is at
+            # least the smallest |f_i| over the box: where that already reaches 0 the
+            # form cannot decide, and its Hessian is not evaluated.
+            reach = sum(
+                float(slope.abs_lower()) * (high - low) / 2
+                for slope, (low, high) in zip(gradient, box, strict=True)
+            )
+            hopeless = float(centre.abs_upper()) <= reach
+            second = None if hopeless else self.second_order(box, centre)
             if second is not None and second.is_finite():
                 decided = certified_sign(intersection(ball, second))
                 if decided is not None:
