@@ -5,16 +5,22 @@ free variable; a fixed value is an interval of width 0) by sub-boxes, each with 
 label that a :data:`Labeller` *proved* for every point of it, or ``"undecided"``.  It is
 branch and bound (Moore, Kearfott and Cloud, *Introduction to Interval Analysis*, SIAM
 2009, Chapter 6; Kearfott, *Rigorous Global Search*, 1996): a box whose label is not
-proven is bisected across its widest side relative to the domain, the largest boxes
-first, until every side is below ``min_width`` times the domain's (then the box is
-reported ``"undecided"``, never guessed) or the budget -- seconds, or boxes examined -- is
-spent (every box still waiting is reported ``"undecided"`` too).
+proven is bisected across its widest side relative to the domain (or of largest smear,
+see :func:`_split_side`; or first cut at a divergence boundary), the largest boxes
+first (among boxes of one size, those not proven to straddle a zero first), until every
+side is below ``min_width`` times the domain's (then the box is reported
+``"undecided"``, never guessed) or the budget -- seconds, or boxes examined -- is spent
+(every box still waiting is reported ``"undecided"`` too).  A labeller may itself return
+``"undecided"``: that box is final (a box one float wide around a divergence boundary).
 
 :func:`closed_form_labeller` is the labeller of two estimators' closed-form variances
-(:mod:`verify.exact.box_enclosure` decides each sign):
+(:mod:`verify.exact.box_enclosure` decides each sign, :mod:`verify.exact.box_erfc`
+picks the erfcx rewrite per box, :mod:`verify.exact.box_divergence` decides
+divergence):
 
 - both variances divergent on the whole box (their exact conditions, as the engine
-  decides them): ``"infinite"``; only one: the other, finite, one is lower;
+  decides them, exactly against the roots where a condition is a polynomial in one
+  variable): ``"infinite"``; only one: the other, finite, one is lower;
 - otherwise the certified sign of ``Var[first] - Var[second]``: negative, ``first``;
   positive, ``second``;
 - a difference that simplifies to 0 identically labels every box ``"equal"``.
