@@ -32,6 +32,10 @@ Systems of Equations*, 1990, Section 2.3):
   anywhere in the formula: a Hessian across a kink is a Dirac mass), its second
   derivatives compiled on first use.
 
+Before any of the last three, a box whose corners have certified values of both signs
+(:meth:`BoxFunction.straddles`; point values are memoised, as neighbouring boxes and
+halves share corners) is left undecided at once: no enclosure can decide it.
+
 Every enclosure is intersected (the range lies in each), and the sign is read
 three-valued by :func:`certified_sign`: python-flint's ``ball < 0`` is ``False`` both
 when the ball is positive and when it straddles 0, so ``not (ball < 0)`` is never read
