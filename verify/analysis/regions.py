@@ -5,16 +5,22 @@ free variable; a fixed value is an interval of width 0) by sub-boxes, each with 
 label that a :data:`Labeller` *proved* for every point of it, or ``"undecided"``.  It is
 branch and bound (Moore, Kearfott and Cloud, *Introduction to Interval Analysis*, SIAM
 2009, Chapter 6; Kearfott, *Rigorous Global Search*, 1996): a box whose label is not
-proven is bisected across its widest side relative to the domain, the largest boxes
-first, until every side is below ``min_width`` times the domain's (then the box is
-reported ``"undecided"``, never guessed) or the budget -- seconds, or boxes examined -- is
-spent (every box still waiting is reported ``"undecided"`` too).
+proven is bisected across its widest side relative to the domain (or of largest smear,
+see :func:`_split_side`; or first cut at a divergence boundary), the largest boxes
+first (among boxes of one size, those not proven to straddle a zero first), until every
+side is below ``min_width`` times the domain's (then the box is reported
+``"undecided"``, never guessed) or the budget -- seconds, or boxes examined -- is spent
+(every box still waiting is reported ``"undecided"`` too).  A labeller may itself return
+``"undecided"``: that box is final (a box one float wide around a divergence boundary).
 
 :func:`closed_form_labeller` is the labeller of two estimators' closed-form variances
-(:mod:`verify.exact.box_enclosure` decides each sign):
+(:mod:`verify.exact.box_enclosure` decides each sign, :mod:`verify.exact.box_erfc`
+picks the erfcx rewrite per box, :mod:`verify.exact.box_divergence` decides
+divergence):
 
 - both variances divergent on the whole box (their exact conditions, as the engine
-  decides them): ``"infinite"``; only one: the other, finite, one is lower;
+  decides them, exactly against the roots where a condition is a polynomial in one
+  variable): ``"infinite"``; only one: the other, finite, one is lower;
 - otherwise the certified sign of ``Var[first] - Var[second]``: negative, ``first``;
   positive, ``second``;
 - a difference that simplifies to 0 identically labels every box ``"equal"``.
@@ -33,7 +39,9 @@ from dataclasses import dataclass
 
 import sympy
 
-from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function, divergence_over
+from verify.exact.box_divergence import FinitePart, divergence_over, finite_part
+from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function
+from verify.exact.box_erfc import ScaledBoxFunction, scaled_where_useful
 from verify.exact.box_normal import sign_equivalent
 from verify.exact.box_quadrature import (
     BoxVariance,
@@ -97,31 +105,50 @@ def search_regions(
     """
     start = time.perf_counter()
     widths = [high - low for low, high in domain]
-    waiting: list[tuple[float, int, Box]] = [(-1.0, 0, domain)]
+    # (-volume, straddles, order, box): largest first; among boxes of one size, those
+    # not proven to straddle a zero first (at the budget's end they are the ones that
+    # can still be decided; a box with corners of both signs never can).
+    waiting: list[tuple[float, bool, int, Box]] = [(-1.0, False, 0, domain)]
     regions: list[Region] = []
     examined, order, spent = 0, 1, False
     while waiting:
-        negative_volume, _, box = heapq.heappop(waiting)
+        negative_volume, _, _, box = heapq.heappop(waiting)
         out_of_boxes = max_boxes is not None and examined >= max_boxes
         if out_of_boxes or time.perf_counter() - start > time_limit:
             spent = True
             regions.append(Region(box, UNDECIDED))
-            regions.extend(Region(b, UNDECIDED) for _, _, b in waiting)
+            regions.extend(Region(b, UNDECIDED) for *_, b in waiting)
             break
         examined += 1
         label = labeller(box)
         if label is not None:
             regions.append(Region(box, label))
             continue
+        cut = labeller.cut(box) if isinstance(labeller, SmearLabeller) else None
+        if cut is not None:
+            pieces = _cut(box, *cut)
+            fractions = [
+                (p[cut[0]][1] - p[cut[0]][0]) / (box[cut[0]][1] - box[cut[0]][0]) for p in pieces
+            ]
+            for piece, fraction in zip(pieces, fractions, strict=True):
+                heapq.heappush(
+                    waiting, (negative_volume * fraction, _straddles(labeller, piece), order, piece)
+                )
+                order += 1
+            continue
         side = _split_side(labeller, box, widths, min_width)
         if side is None:
             regions.append(Region(box, UNDECIDED))
             continue
         for half in _halves(box, side):
-            heapq.heappush(waiting, (negative_volume / 2, order, half))
+            heapq.heappush(waiting, (negative_volume / 2, _straddles(labeller, half), order, half))
             order += 1
     elapsed = time.perf_counter() - start
     return RegionSearch(domain, tuple(regions), elapsed, examined, spent)
+
+
+def _straddles(labeller: Labeller, box: Box) -> bool:
+    return isinstance(labeller, SmearLabeller) and labeller.function.straddles(box)
 
 
 def _split_side(
@@ -154,11 +181,15 @@ def _split_side(
 
 def _halves(box: Box, side: int) -> tuple[Box, Box]:
     low, high = box[side]
-    middle = (low + high) / 2
+    return _cut(box, side, (low + high) / 2)
+
+
+def _cut(box: Box, side: int, point: float) -> tuple[Box, Box]:
+    low, high = box[side]
     first = list(box)
     second = list(box)
-    first[side] = (low, middle)
-    second[side] = (middle, high)
+    first[side] = (low, point)
+    second[side] = (point, high)
     return tuple(first), tuple(second)
 
 
@@ -205,13 +236,26 @@ class SmearLabeller:
     centred form of its function (:meth:`BoxFunction.smear`): the search splits there."""
 
     label: Labeller
-    function: BoxFunction
+    function: BoxFunction | ScaledBoxFunction
+    # Where the variances start to diverge: the search splits a box there first.
+    part: FinitePart | None = None
 
     def __call__(self, box: Box) -> str | None:
         return self.label(box)
 
     def smear(self, box: Box) -> list[float] | None:
         return self.function.smear(box)
+
+    def cut(self, box: Box) -> tuple[int, float] | None:
+        """A side and a point of it where the box straddles a divergence boundary."""
+        if self.part is None:
+            return None
+        for side, points in sorted(self.part.cuts.items()):
+            low, high = box[side]
+            for point in points:
+                if low < point < high:
+                    return side, point
+        return None
 
 
 @dataclass(frozen=True)
@@ -230,23 +274,40 @@ def closed_form_labeller(
 ) -> Labeller:
     """The labeller of Var[names[0]] against Var[names[1]] (see the module docstring)."""
     difference = sympy.sympify(forms[0].value - forms[1].value)
+    # Where the variances are finite (known exactly for conditions in one variable): the
+    # rewrite below may multiply out factors such as 1 - 2 a sigma^2 that change sign only
+    # at the divergence boundary.
+    part = finite_part((*forms[0].divergence, *forms[1].divergence), variables, domain)
     # The sign is all a label needs: a tighter formula of the same sign decides more.
-    same_sign = sign_equivalent(difference, variables, domain)
-    function = box_function(same_sign, variables)
-    if same_sign == 0 or identically_zero(difference, function, domain):
+    same_sign = sign_equivalent(difference, variables, part.box)
+    plain = box_function(same_sign, variables)
+    if same_sign == 0 or identically_zero(difference, plain, part.box):
         return lambda box: EQUAL
+    # Where every erf argument keeps one sign on a box, erfcx encloses it tighter.
+    function = scaled_where_useful(plain, difference, variables, part.box)
 
     def label(box: Box) -> str | None:
-        divergent = [divergence_over(f.divergence, variables, box) for f in forms]
+        divergent = [divergence_over(f.divergence, variables, box, part) for f in forms]
         if None in divergent:
-            return None
+            # A box one float wide around the boundary: splitting it would only cut it
+            # into a staircase of such boxes.  Reported undecided, as it is.
+            return UNDECIDED if part.in_a_bracket(box) else None
         if divergent == ["divergent", "divergent"]:
             return INFINITE
         if "divergent" in divergent:
             return names[divergent.index("finite")]
+        if not _inside(box, part.box):
+            return None  # not reached: a box proven finite lies in the crop
         return _sign_label(names, function.sign(box))
 
-    return SmearLabeller(label, function)
+    return SmearLabeller(label, function, part)
+
+
+def _inside(box: Box, outer: Box) -> bool:
+    return all(
+        low >= outer_low and high <= outer_high
+        for (low, high), (outer_low, outer_high) in zip(box, outer, strict=True)
+    )
 
 
 def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box) -> bool:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sympy
-from flint import acb, arb
+from flint import acb, arb, ctx
 
 Closure = Callable[[list[acb], bool], acb]
 Slots = dict[sympy.Basic, int]
@@ -54,23 +54,37 @@ def compile_closure(expr: sympy.Basic, slots: Slots) -> Closure:
 
 def _constant(number: sympy.Basic) -> Closure:
     if number is sympy.I:
-        return lambda values, analytic: acb(0, 1)
+        return _per_precision(lambda: acb(0, 1))
     if number is sympy.pi:
-        return lambda values, analytic: acb(arb.pi())
+        return _per_precision(lambda: acb(arb.pi()))
     if number is sympy.E:
-        return lambda values, analytic: acb(arb.const_e())
+        return _per_precision(lambda: acb(arb.const_e()))
     if isinstance(number, sympy.Rational):
         numerator, denominator = int(number.p), int(number.q)
         if denominator == 1:
-            return lambda values, analytic: acb(numerator)
-        return lambda values, analytic: acb(numerator) / denominator
+            return _per_precision(lambda: acb(numerator))
+        return _per_precision(lambda: acb(numerator) / denominator)
     if isinstance(number, sympy.Float):
         sign, mantissa, exponent, _ = number._mpf_
         exact = arb((-int(mantissa) if sign else int(mantissa), int(exponent)))  # exact
-        return lambda values, analytic: acb(exact)
+        return _per_precision(lambda: acb(exact))
     if number.is_infinite or number is sympy.nan:
         return lambda values, analytic: acb(arb.nan())
     raise NotCompilable(f"no ball evaluation of the constant {number}")
+
+
+def _per_precision(make: Callable[[], acb]) -> Closure:
+    """A constant's ball, made once per working precision (balls are immutable): a
+    formula evaluated over many boxes would otherwise divide or round it each time."""
+    made: dict[int, acb] = {}
+
+    def constant(values: list[acb], analytic: bool) -> acb:
+        ball = made.get(ctx.prec)
+        if ball is None:
+            ball = made[ctx.prec] = make()
+        return ball
+
+    return constant
 
 
 def _arguments(expr: sympy.Basic, slots: Slots) -> list[Closure]:
@@ -262,6 +276,43 @@ def _atan(expr: sympy.Basic, slots: Slots) -> Closure:
     return atan
 
 
+def _erfcx(expr: sympy.Basic, slots: Slots) -> Closure:
+    """The scaled complementary error function ``exp(x**2) erfc(x)`` (``erfcx``), or its
+    n-th derivative (``erfcx_derivative(n, x)``).
+
+    On a real ball each is enclosed from its values at the two ends: erfcx is completely
+    monotone on the whole real line (``erfcx(x) = 2/sqrt(pi) int_0^oo exp(-t**2 - 2 x t)
+    dt``, so its n-th derivative has the sign of ``(-1)**n`` and is monotone), and each
+    end's value, by the recurrence ``y_n = 2 x y_(n-1) + 2 (n - 1) y_(n-2)`` at a
+    point, has only rounding error.  ``exp(x**2) erfc(x)`` over a ball would instead
+    multiply two ranges that move in opposite directions (``exp(2 x w)`` too wide at
+    width ``w``).  A complex ball, or the analytic mode, takes the recurrence on the
+    ball itself (holomorphic).
+    """
+    *order_argument, argument_expr = expr.args
+    order = int(order_argument[0]) if order_argument else 0
+    argument = compile_closure(argument_expr, slots)
+
+    def erfcx(values: list[acb], analytic: bool) -> acb:
+        z = argument(values, analytic)
+        if analytic or not z.imag.is_zero() or not z.real.is_finite():
+            return _erfcx_at(z, order)
+        upper, lower = _erfcx_at(acb(z.real.upper()), order), _erfcx_at(acb(z.real.lower()), order)
+        return acb(upper.real.union(lower.real))
+
+    return erfcx
+
+
+def _erfcx_at(z: acb, order: int) -> acb:
+    """erfcx's ``order``-th derivative at ``z`` by the recurrence above."""
+    previous, current = acb(0), (z * z).exp() * z.erfc()
+    if order >= 1:
+        previous, current = current, 2 * z * current - 2 / acb(arb.pi()).sqrt()
+    for n in range(2, order + 1):
+        previous, current = current, 2 * z * current + 2 * (n - 1) * previous
+    return current
+
+
 def _polylog(expr: sympy.Basic, slots: Slots) -> Closure:
     order, argument = _arguments(expr, slots)
 
@@ -290,6 +341,8 @@ _HANDLERS: dict[str, Callable[[sympy.Basic, Slots], Closure]] = {
     "erf": _unary("erf"),
     "erfc": _unary("erfc"),
     "erfi": _unary("erfi"),
+    "erfcx": _erfcx,
+    "erfcx_derivative": _erfcx,
     "Abs": _unary("real_abs", takes_analytic=True),
     "sign": _unary("real_sgn", takes_analytic=True),
     "Heaviside": _heaviside,

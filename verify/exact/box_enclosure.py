@@ -22,16 +22,26 @@ Systems of Equations*, 1990, Section 2.3):
   quadratic in the width, so it decides boxes close to the zero set of ``f``;
 - *monotonicity*: where ``f_i(X)`` has a certified sign, ``f`` is monotone in ``x_i``
   over the box, so its maximum lies on one face and its minimum on the opposite one;
-  each bound is then the centred form over that face alone.
+  each bound is then the centred form over that face alone;
+- the *second-order Taylor form* ``f(c) + grad f(c) . t + t^T H(X) t / 2`` (``t = X - c``,
+  Lagrange remainder; Neumaier, Section 2.4): the gradient is taken at the centre, a
+  point, and only the Hessian over the box, so where the partials' own interval
+  extensions are wide (sums of large terms that nearly cancel, such as
+  ``(4 mu^2 + 18 sigma^2) (erf(u+) - erf(u-))`` beside exponentials) its width shrinks
+  like the cube of the box's.  Tried last, on smooth formulas only (no kink or jump
+  anywhere in the formula: a Hessian across a kink is a Dirac mass), its second
+  derivatives compiled on first use.
+
+Before any of the last three, a box whose corners have certified values of both signs
+(:meth:`BoxFunction.straddles`; point values are memoised, as neighbouring boxes and
+halves share corners) is left undecided at once: no enclosure can decide it.
 
 Every enclosure is intersected (the range lies in each), and the sign is read
 three-valued by :func:`certified_sign`: python-flint's ``ball < 0`` is ``False`` both
 when the ball is positive and when it straddles 0, so ``not (ball < 0)`` is never read
 as ``ball >= 0`` here.
 
-Divergence, as :func:`verify.exact.evaluation.diverges` decides it at a point, is decided
-over a box by :func:`divergence_over`: each condition ``re(b) >= 1/2`` holds on the
-whole box, on none of it, or is undecided.
+Divergence over a box is :mod:`verify.exact.box_divergence`'s.
 
 Compiled functions are memoised per formula and free symbols (:func:`box_function`).
 
@@ -44,24 +54,29 @@ Compiled functions are memoised per formula and free symbols (:func:`box_functio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import sympy
 from flint import acb, arb
 
-from verify.exact.balls import BallFunction, compile_balls, working_precision
+from verify.exact.ball_closures import Slots, compile_closure
+from verify.exact.balls import (
+    BallFunction,
+    compile_balls,
+    shared_subexpressions,
+    working_precision,
+)
 
 Box = tuple[tuple[float, float], ...]
 Sign = Literal[-1, 0, 1] | None
-Divergence = Literal["finite", "divergent"] | None
 
 # Enough bits that rounding never decides a sign the formula does not; the box widths,
 # not the precision, set the radii here.
 BOX_PRECISION = 96
-_HALF = arb(1) / 2
 
 
 def certified_sign(ball: arb) -> Sign:
@@ -98,6 +113,18 @@ class BoxFunction:
     # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
     # may be discontinuous there and only the natural extension is valid.
     jumps: tuple[BallFunction, ...] = ()
+    # f's formula, from which the second-order form compiles its Hessian when first
+    # needed (None: no second-order form).
+    formula: sympy.Expr | None = None
+    variables: tuple[sympy.Symbol, ...] = ()
+    # The partial derivatives as formulas (differentiated once more for the Hessian).
+    first: tuple[sympy.Expr, ...] = ()
+    _hessian: dict[tuple[int, ...], Callable[[Sequence[acb]], list[acb]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _slopes: dict[Box, list[float]] = field(default_factory=dict, compare=False, repr=False)
+    _first_collected: dict[int, sympy.Expr] = field(default_factory=dict, compare=False, repr=False)
+    _points: dict[tuple[float, ...], arb] = field(default_factory=dict, compare=False, repr=False)
 
     def enclose(self, box: Box) -> arb:
         """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
@@ -114,31 +141,119 @@ class BoxFunction:
             decided = certified_sign(natural)
             if decided is not None or not self._smooth(whole):
                 return decided
+            # Corners of opposite signs: no enclosure can decide the box, so none is
+            # tried (most boxes the search examines along a zero curve are such).
+            # Corners are shared by neighbouring boxes and halves: their values are kept.
+            self._slopes.clear()
+            if self.straddles(box):
+                self._slopes[box] = _corner_smear(box, self._corner_values(box))
+                return None
             gradient = [partial(whole).real for partial in self.partials]
-            centred = self._centred(box, gradient)
+            # The search asks for the smear of the box it could not decide: keep it.
+            self._slopes[box] = _slope_smear(box, gradient)
+            centre = self._point_value(tuple((low + high) / 2 for low, high in box))
+            centred = self._centred(box, gradient, centre)
             if not centred.is_finite():
                 return None
             ball = intersection(natural, centred) if natural.is_finite() else centred
             decided = certified_sign(ball)
             if decided is not None:
                 return decided
+            # The second-order form contains f(c) +- sum_i |f_i(c)| r_i, and |f_i(c)| is at
+            # least the smallest |f_i| over the box: where that already reaches 0 the
+            # form cannot decide, and its Hessian is not evaluated.
+            reach = sum(
+                float(slope.abs_lower()) * (high - low) / 2
+                for slope, (low, high) in zip(gradient, box, strict=True)
+            )
+            hopeless = float(centre.abs_upper()) <= reach
+            second = None if hopeless else self.second_order(box, centre)
+            if second is not None and second.is_finite():
+                decided = certified_sign(intersection(ball, second))
+                if decided is not None:
+                    return decided
             return self._monotone_sign(box, gradient)
+
+    def second_order(self, box: Box, at_centre: arb | None = None) -> arb | None:
+        """The second-order Taylor form over ``box`` (a ball containing f at every point
+        of it), or None where f is not known to be twice differentiable.  ``at_centre``:
+        f at the box's centre, when already enclosed."""
+        if not self._twice_differentiable:
+            return None
+        centre = [(low + high) / 2 for low, high in box]
+        at_centre_balls = [acb(c) for c in centre]
+        whole = [interval_ball(low, high) for low, high in box]
+        free = [i for i, (low, high) in enumerate(box) if high > low]
+        steps = {i: arb(box[i][0]).union(arb(box[i][1])) - arb(centre[i]) for i in free}
+        total = self.value(at_centre_balls).real if at_centre is None else at_centre
+        for i in free:
+            total += self.partials[i](at_centre_balls).real * steps[i]
+        hessian = self._hessian_over(tuple(free))(whole)
+        for (i, j), second in zip(_pairs(free), hessian, strict=True):
+            if i == j:
+                # t_i**2 lies in [0, r_i**2]: tighter than the square of the ball t_i.
+                radius = arb(box[i][1] - box[i][0]) / 2
+                total += second.real * arb(0).union(radius * radius) / 2
+            else:
+                total += second.real * steps[i] * steps[j]
+        return total
+
+    def _hessian_over(self, free: tuple[int, ...]) -> Callable[[Sequence[acb]], list[acb]]:
+        """d^2 f / dx_i dx_j for i <= j among ``free``, compiled together (memoised): the
+        entries share their erf and exp factors, each evaluated once."""
+        if free not in self._hessian:
+            assert self.formula is not None
+            entries = [
+                # The partial collected first (an exact rewrite): tighter, as for f itself.
+                sympy.diff(self._collected(i), self.variables[j])
+                for i, j in _pairs(list(free))
+            ]
+            self._hessian[free] = compile_together(entries, self.variables)
+        return self._hessian[free]
+
+    def _collected(self, i: int) -> sympy.Expr:
+        if i not in self._first_collected:
+            self._first_collected[i] = compact(self.first[i])
+        return self._first_collected[i]
+
+    @cached_property
+    def _twice_differentiable(self) -> bool:
+        smooth = self.formula is not None and not self.formula.has(*_NOT_SMOOTH)
+        return smooth and len(self.first) == len(self.variables)
 
     def smear(self, box: Box) -> list[float] | None:
         """``|df/dx_i(X)| * width_i`` per side: how much each side's width widens the
         centred form (Kearfott, *Rigorous Global Search*, 1996, Sec. 5.2, "maximal
         smear"), or None where f may jump in the box or a slope is not finite."""
+        if box in self._slopes:
+            return self._slopes[box] or None
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
             if not self._smooth(whole):
                 return None
-            slopes = [partial(whole).real for partial in self.partials]
-            if not all(slope.is_finite() for slope in slopes):
-                return None
-            return [
-                float(abs(slope).upper()) * (high - low)
-                for slope, (low, high) in zip(slopes, box, strict=True)
-            ]
+            return _slope_smear(box, [partial(whole).real for partial in self.partials]) or None
+
+    def straddles(self, box: Box) -> bool:
+        """Whether f has certified values of both signs at corners of the box (so no
+        enclosure can decide it; memoised point values make this cheap)."""
+        with working_precision(BOX_PRECISION):
+            signs = {certified_sign(value) for value in self._corner_values(box).values()}
+        return -1 in signs and 1 in signs
+
+    def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
+        """f at each corner of the box (point balls)."""
+        if len(self._points) > _MAX_POINTS:
+            self._points.clear()
+        return {
+            corner: self._point_value(corner)
+            for corner in itertools.product(*({low, high} for low, high in box))
+        }
+
+    def _point_value(self, point: tuple[float, ...]) -> arb:
+        """f at a point (memoised: corners and centres recur among neighbouring boxes)."""
+        if point not in self._points:
+            self._points[point] = self.value([acb(x) for x in point]).real
+        return self._points[point]
 
     def _enclose(self, box: Box, gradient: Sequence[arb] | None = None) -> tuple[arb, list[arb]]:
         """The enclosure of f over the box, and of its gradient (which it used)."""
@@ -159,10 +274,11 @@ class BoxFunction:
         """Whether no jump argument can vanish in the box (so f is differentiable there)."""
         return all(certified_sign(jump(whole).real) in (-1, 1) for jump in self.jumps)
 
-    def _centred(self, box: Box, gradient: Sequence[arb]) -> arb:
-        """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X."""
+    def _centred(self, box: Box, gradient: Sequence[arb], at_centre: arb | None = None) -> arb:
+        """f(c) + sum_i f_i(X) (X_i - c_i), with the gradient enclosed over the box X
+        (``at_centre``: f(c), when already enclosed)."""
         centre = [(low + high) / 2 for low, high in box]
-        total = self.value([acb(c) for c in centre]).real
+        total = self.value([acb(c) for c in centre]).real if at_centre is None else at_centre
         for (low, high), c, slope in zip(box, centre, gradient, strict=True):
             if low != high:
                 total += slope * (arb(low).union(arb(high)) - arb(c))
@@ -184,6 +300,74 @@ class BoxFunction:
         if lower.is_finite() and bool(lower > 0):
             return 1
         return None
+
+
+# Functions whose derivatives jump or carry Dirac masses: no second-order form.
+_NOT_SMOOTH = (
+    sympy.Heaviside,
+    sympy.DiracDelta,
+    sympy.Abs,
+    sympy.sign,
+    sympy.Max,
+    sympy.Min,
+    sympy.Piecewise,
+    sympy.Integral,
+)
+
+
+def _pairs(free: list[int]) -> list[tuple[int, int]]:
+    return [(i, j) for position, i in enumerate(free) for j in free[position:]]
+
+
+def compile_together(
+    exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]
+) -> Callable[[Sequence[acb]], list[acb]]:
+    """Several formulas as one ball function returning each one's ball: a subexpression
+    they share (:func:`verify.exact.balls.shared_subexpressions`) is evaluated once."""
+    slots: Slots = {symbol: i for i, symbol in enumerate(symbols)}
+    steps = []
+    for subexpression in shared_subexpressions(sympy.Tuple(*exprs)):
+        steps.append(compile_closure(subexpression, slots))
+        slots[subexpression] = len(symbols) + len(steps) - 1
+    outputs = [compile_closure(expr, slots) for expr in exprs]
+
+    def evaluate(arguments: Sequence[acb]) -> list[acb]:
+        values = list(arguments)
+        for step in steps:
+            values.append(step(values, False))
+        return [output(values, False) for output in outputs]
+
+    return evaluate
+
+
+# Corner values kept for reuse; beyond this many the memo starts afresh.
+_MAX_POINTS = 200_000
+
+
+def _slope_smear(box: Box, slopes: Sequence[arb]) -> list[float]:
+    """``|df/dx_i(X)| * width_i`` per side, or [] where a slope is not finite."""
+    if not all(slope.is_finite() for slope in slopes):
+        return []
+    return [
+        float(abs(slope).upper()) * (high - low)
+        for slope, (low, high) in zip(slopes, box, strict=True)
+    ]
+
+
+def _corner_smear(box: Box, corners: dict[tuple[float, ...], arb]) -> list[float]:
+    """Per side, the mean change of f between corners across it (a box that straddles
+    a zero curve is best cut where f changes most), or [] where a value is not finite."""
+    if not all(value.is_finite() for value in corners.values()):
+        return []
+    smear = []
+    for side, (low, high) in enumerate(box):
+        changes = [
+            abs(float((corners[(*c[:side], high, *c[side + 1 :])] - value).mid()))
+            for c, value in corners.items()
+            if c[side] == low and high > low
+        ]
+        smear.append(sum(changes) / len(changes) if changes else 0.0)
+    return smear
 
 
 def _face(box: Box, slopes: Sequence[Sign], towards: int) -> Box:
@@ -220,37 +404,10 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
         for d in derivatives
     )
     compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
-    return BoxFunction(compile_balls(expr, variables), partials, compiled_jumps)
-
-
-@lru_cache(maxsize=256)
-def _condition_function(condition: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BallFunction:
-    return compile_balls(condition, variables)
-
-
-def divergence_over(
-    conditions: tuple[sympy.Expr, ...], variables: tuple[sympy.Symbol, ...], box: Box
-) -> Divergence:
-    """Whether some condition ``re(b) >= 1/2`` holds: on the whole box, on none of it, or None.
-
-    Exact conditions (no free variable left) are decided in rational arithmetic, as
-    :func:`verify.exact.evaluation.diverges` does at a point.
-    """
-    undecided = False
-    for condition in conditions:
-        if not condition.free_symbols & set(variables):
-            if bool(sympy.re(condition) >= sympy.Rational(1, 2)):
-                return "divergent"
-            continue
-        with working_precision(BOX_PRECISION):
-            whole = [interval_ball(low, high) for low, high in box]
-            ball = _condition_function(condition, variables)(whole).real - _HALF
-        decided = certified_sign(ball)
-        if decided == 1 or decided == 0:
-            return "divergent"
-        if decided is None:
-            undecided = True
-    return None if undecided else "finite"
+    smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
+    return BoxFunction(
+        compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
+    )
 
 
 def compact(expr: sympy.Expr) -> sympy.Expr:

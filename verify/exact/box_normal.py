@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import sympy
 
-from verify.exact.balls import compile_balls, working_precision
+from verify.exact.balls import compile_balls, number_ball, working_precision
 from verify.exact.box_enclosure import certified_sign, interval_ball
 
 Box = tuple[tuple[float, float], ...]
@@ -245,6 +245,34 @@ def _numerator_of_one_sign(
     return expr if sign is None else sign * numerator
 
 
+def _product_sign(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: Box) -> int | None:
+    """The sign of a product from its factors' (a power of a positive base is positive,
+    of a base of known sign to a whole exponent that sign to it), or None.
+
+    A ball of ``1 - sigma`` over ``[0.1, 1 - 2**-53]`` is positive, but one of
+    ``(1 - sigma)**(9/2)`` need not be: its radius, rounded outward, reaches 0.
+    """
+    sign = 1
+    for factor in sympy.Mul.make_args(expr):
+        base, exponent = factor.as_base_exp()
+        if not factor.free_symbols:
+            part = certified_sign(number_ball(factor).real) if factor.is_real else None
+        elif not exponent.is_Rational or not base.free_symbols <= set(variables):
+            return None  # exp(x) as E**x, a symbolic power, a placeholder: the ball path's
+        else:
+            base_sign = domain_sign(base, variables, domain) if base != expr else None
+            whole = exponent.is_Integer
+            part = (
+                None
+                if base_sign is None or (base_sign < 0 and not whole)
+                else (base_sign ** int(exponent) if whole else 1)
+            )
+        if part not in (-1, 1):
+            return None
+        sign *= part
+    return sign
+
+
 def domain_sign(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: Box) -> int | None:
     """-1 or +1 when ball arithmetic proves that sign on the whole domain, else None.
 
@@ -252,6 +280,10 @@ def domain_sign(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], domain: B
     as ``[-4.2, 9]``), so the domain is bisected, widest side first, until every piece
     has the same certified sign or ``_DOMAIN_PIECES`` pieces have been tried.
     """
+    if isinstance(expr, sympy.Mul | sympy.Pow):
+        by_factors = _product_sign(expr, variables, domain)
+        if by_factors is not None:
+            return by_factors
     function = compile_balls(expr, variables)
     # Only the sides expr depends on are worth splitting.
     used = [i for i, v in enumerate(variables) if v in expr.free_symbols] or [0]
