@@ -24,6 +24,7 @@ from verify.analysis.maps import log_variance_ratio_grid
 from verify.analysis.regions import (
     UNDECIDED,
     Region,
+    RegionSearch,
     VarianceForm,
     closed_form_labeller,
     crossings,
@@ -88,6 +89,30 @@ def test_a_box_budget_stops_the_search_at_the_same_regions_every_time() -> None:
     unlimited = search_regions(labeller, domain, 2.0**-20, NO_LIMIT)
     assert unlimited.boxes_examined > 7
     assert not unlimited.budget_spent
+
+
+def test_enough_ends_a_search_once_its_undecided_share_is_small_and_not_before() -> None:
+    # mu vs 1/3 on [-1, 1]: after n bisections toward the zero the undecided share is
+    # 2^-n, so a search that may stop at 1/64 after 3 boxes stops at exactly 1/64 (the
+    # seventh box), one allowed to stop at 1/2 after 3 boxes stops at the third, and the
+    # share is never read before the boxes are examined.
+    forms = (VarianceForm(MU, ()), VarianceForm(sympy.Rational(1, 3), ()))
+    domain = ((-1.0, 1.0), (1.0, 1.0))
+    labeller = closed_form_labeller(("a", "b"), forms, (MU, SIGMA), domain)
+
+    def undecided(search: RegionSearch) -> float:
+        regions = search.regions
+        width = sum(r.box[0][1] - r.box[0][0] for r in regions if r.label == UNDECIDED)
+        return float(width / 2)
+
+    small = search_regions(labeller, domain, 2.0**-20, NO_LIMIT, 1000, enough=(3, 1 / 64))
+    assert undecided(small) == 1 / 64
+    assert small.boxes_examined < 1000
+    early = search_regions(labeller, domain, 2.0**-20, NO_LIMIT, 1000, enough=(3, 1 / 2))
+    assert early.boxes_examined == 3
+    assert undecided(early) > 1 / 64
+    capped = search_regions(labeller, domain, 2.0**-20, NO_LIMIT, 5, enough=(3, 2.0**-40))
+    assert capped.boxes_examined == 5
 
 
 def _cosine_labels(perturbation: float) -> list[Region]:

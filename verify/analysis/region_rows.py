@@ -10,7 +10,9 @@ is one undecided box with the method ``"uncertified"``.  The budget is the pair
 ``(seconds, boxes)`` of :func:`~verify.analysis.regions.search_regions`, the second
 used alone by the reports (machine-independent); ``quadrature_boxes``, when given,
 replaces the box budget of a component enclosed by box quadrature (slower per box by
-orders of magnitude).  Both ``verify regions`` and the reports call it.
+orders of magnitude); ``enough`` (boxes, share) lets a closed-form search end once that
+many boxes are examined and at most that share is undecided (the reports' rule).  Both
+``verify regions`` and the reports call it.
 
 For a cost in explicit coordinates z1..zd it searches over a common shift and scale of
 all of them (``mu_i = mu``, ``sigma_i = sigma``), one search per component
@@ -77,12 +79,13 @@ def region_row(
     min_width: float,
     budget: tuple[float, int | None],
     quadrature_boxes: int | None = None,
+    enough: tuple[int, float] | None = None,
 ) -> RegionsRow:
     """The regions of both components, or of every component of an explicit-coordinate
     case (see the module docstring)."""
     box = _search_box(case, fixed, spans)
     if case.coordinates is not None:
-        return _explicit_row(case, pair, box, min_width, budget)
+        return _explicit_row(case, pair, box, min_width, budget, enough)
     names, values, domain, variables = box
     exact = exact_point(values)
     derivation = derive_case(case)
@@ -99,7 +102,9 @@ def region_row(
         seconds, boxes = budget
         if not closed and quadrature_boxes is not None:
             boxes = quadrature_boxes
-        searches[component] = search_regions(labeller, domain, min_width, seconds, boxes)
+        searches[component] = search_regions(
+            labeller, domain, min_width, seconds, boxes, enough if closed else None
+        )
     return RegionsRow(dict(values), names, searches, methods)
 
 
@@ -109,6 +114,7 @@ def _explicit_row(
     box: SearchBox,
     min_width: float,
     budget: tuple[float, int | None],
+    enough: tuple[int, float] | None,
 ) -> RegionsRow:
     """The regions of every component of an explicit-coordinate case over a common shift
     and scale (see the module docstring)."""
@@ -133,7 +139,7 @@ def _explicit_row(
         shared = tuple(_substituted(f, common) for f in (forms[0], forms[1]))
         labeller = closed_form_labeller(pair, (shared[0], shared[1]), variables, domain)
         methods[component] = CLOSED_FORM
-        searches[component] = search_regions(labeller, domain, min_width, *budget)
+        searches[component] = search_regions(labeller, domain, min_width, *budget, enough)
     return RegionsRow(dict(values), names, searches, methods)
 
 

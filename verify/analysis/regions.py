@@ -97,11 +97,15 @@ def search_regions(
     min_width: float,
     time_limit: float,
     max_boxes: int | None = None,
+    enough: tuple[int, float] | None = None,
 ) -> RegionSearch:
     """Branch and bound over ``domain``; see the module docstring.
 
     ``max_boxes`` is a budget of boxes examined that, unlike ``time_limit``, gives the
     same regions on every machine (reports use it: they must be deterministic).
+    ``enough = (boxes, share)`` ends the search earlier, once ``boxes`` are examined and
+    at most ``share`` of the domain is still undecided (also machine-independent): a
+    search that needs more boxes than most then gets them, up to ``max_boxes``.
     """
     start = time.perf_counter()
     widths = [high - low for low, high in domain]
@@ -111,9 +115,12 @@ def search_regions(
     waiting: list[tuple[float, bool, int, Box]] = [(-1.0, False, 0, domain)]
     regions: list[Region] = []
     examined, order, spent = 0, 1, False
+    undecided = 1.0  # the share of the domain waiting or left undecided at the size limit
     while waiting:
         negative_volume, _, _, box = heapq.heappop(waiting)
         out_of_boxes = max_boxes is not None and examined >= max_boxes
+        if enough is not None and examined >= enough[0] and undecided <= enough[1]:
+            out_of_boxes = True
         if out_of_boxes or time.perf_counter() - start > time_limit:
             spent = True
             regions.append(Region(box, UNDECIDED))
@@ -123,6 +130,8 @@ def search_regions(
         label = labeller(box)
         if label is not None:
             regions.append(Region(box, label))
+            if label != UNDECIDED:
+                undecided += negative_volume
             continue
         cut = labeller.cut(box) if isinstance(labeller, SmearLabeller) else None
         if cut is not None:

@@ -31,6 +31,7 @@ from verify.analysis.regions import EQUAL, INFINITE, UNDECIDED, crossings
 from verify.cases.case import Domain
 from verify.cases.estimators import CLASSIC_ESTIMATORS
 from verify.reporting.gather import CaseReport
+from verify.reporting.region_report import budget_words
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
 STATUS = {PROVEN: "proven", BOUNDS: "proven bounds", GRID: "grid estimate"}
@@ -54,18 +55,17 @@ def verdict_section(report: CaseReport) -> str:
     for parameter, verdict in report.region_verdicts.items():
         lines.append(f"| ${SYMBOL[parameter]}$ | {verdict.label} | {status_cell(verdict)} |")
     domain = report.case.domain
-    budget = next(iter(report.region_verdicts.values())).budget
     lines += [
         "",
         f"Proven over the domain mu in [{domain.mu[0]:g}, {domain.mu[1]:g}], sigma in "
         f"[{domain.sigma[0]:g}, {domain.sigma[1]:g}] for every combination of the case's "
         'parameter values, by ball arithmetic on boxes (README "Proven regions", '
         "`verify regions`): each box is proven to belong to one estimator at every point "
-        f"of it, or left undecided. The search examines at most {budget} boxes per "
-        "parameter combination and component (a budget of boxes, not of time, so the "
-        "report is the same on every machine); the share where the score function is "
-        "lower is then an interval, from the proven area to the proven plus the undecided "
-        "area. Shares are of the domain's area, averaged over the combinations.",
+        f"of it, or left undecided. The search examines {budget_words()} (a budget of "
+        "boxes, not of time, so the report is the same on every machine); the share where "
+        "the score function is lower is then an interval, from the proven area to the "
+        "proven plus the undecided area. Shares are of the domain's area, averaged over "
+        "the combinations.",
         "",
         *_share_table(report),
         "",
@@ -173,15 +173,13 @@ def explicit_region_section(verdicts: Mapping[str, RegionVerdict], domain: Domai
     """The proven verdicts of an explicit-coordinate case over a common shift and scale."""
     if not verdicts:
         return ""
-    budget = next(iter(verdicts.values())).budget
     lines = [
         "## Proven regions over a common shift and scale",
         "",
         "With every coordinate at the same mean and scale (mu_i = mu, sigma_i = sigma), over "
         f"mu in [{domain.mu[0]:g}, {domain.mu[1]:g}], sigma in [{domain.sigma[0]:g}, "
         f"{domain.sigma[1]:g}]: each component's verdict, proven by ball arithmetic on boxes "
-        '(README "Proven regions"), at most '
-        f"{budget} boxes per parameter combination and component; a share where the score "
+        f'(README "Proven regions"), {budget_words()}; a share where the score '
         "function is lower is an interval from the proven to the proven plus the undecided "
         "area.",
         "",

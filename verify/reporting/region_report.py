@@ -5,16 +5,18 @@ of a case, the sign regions of ``Var[score] - Var[pathwise]`` of both components
 the case's ``(mu, sigma)`` domain (:func:`verify.analysis.region_rows.region_row`) and
 returns them with one :class:`~verify.analysis.region_verdicts.RegionVerdict` per
 component.  Reports must be byte-identical on every machine and rerun, so the search
-stops after a number of boxes examined (:data:`REGION_BOXES`, shared evenly by the
-case's searches, at most :data:`REGION_BOXES_PER_SEARCH` each), never after a time:
-the time limit is a safety value far above what the budget takes.  Components enclosed
+stops after a number of boxes examined, never after a time: each search examines
+:data:`REGION_BOXES_PER_SEARCH` boxes (fewer when it is done), and one that still leaves
+more than :data:`REGION_ENOUGH_UNDECIDED` of the domain undecided goes on until it does
+not or :data:`REGION_BOXES_EXTENDED` are examined (:func:`budget_words`).  The time
+limit is a safety value far above what the budget takes.  Components enclosed
 by box quadrature get :data:`QUADRATURE_BOXES` boxes: 0 for now, as box quadrature
 examines about 10 boxes a second on the 2-core machine where the budget was chosen
 (closed forms 300-8,000); their verdicts are then the grid's, and say so.
 
 :func:`explicit_regions` gives a case in explicit coordinates z1..zd the same over a
 common shift and scale of all coordinates (``mu_i = mu``, ``sigma_i = sigma``), one
-verdict per component ``mu1``..``sigmad``, with the budget shared by all 2d components.
+verdict per component ``mu1``..``sigmad``, with the same budget per component.
 
 :func:`range_regions` maps each parameter given as a range (``k = {range = [low,
 high]}``) continuously: the regions along it, with ``mu`` and ``sigma`` at the
@@ -38,27 +40,33 @@ from verify.analysis.region_verdicts import RegionVerdict, row_shares
 from verify.analysis.verdicts import ComponentVerdict
 from verify.cases.case import Case
 from verify.cases.estimators import CLASSIC_ESTIMATORS
-from verify.cases.symbols import GRADIENT_PARAMETERS
 
-# Boxes examined per case, shared evenly by its searches (parameter combinations x 2
-# components), and at most REGION_BOXES_PER_SEARCH each.  Chosen from measurement (see
-# README "Proven regions in the reports"): with the same-sign rewrite of the differences
-# (verify.exact.box_normal) closed forms examine 2,000-8,000 boxes/s here; over the 38
-# non-explicit cases (gather_regions per case, CPU time) 6,000 / 2,000 took
-# 57 s of CPU and left gaussian_bump sigma 51% undecided, 24,000 / 6,000 took 114 s and
-# left it 6%.  These values sit between: about 85 s of CPU, some 40 s of wall on 2 cores.
-REGION_BOXES = 16000
+# Boxes examined per search (a parameter combination and a component), chosen from
+# measurement (README "Proven regions in the reports"): with the second-order form,
+# erfcx and the divergence boundaries (verify.exact.box_enclosure, box_erfc,
+# box_divergence), 4,000 boxes leave every bundled closed-form component at most 1%
+# undecided but gaussian_bump's sigma at k = 10 (1.3%), which the extension to 16,000
+# decides further; all the non-explicit cases' regions took about 88 s of CPU here.
 REGION_BOXES_PER_SEARCH = 4000
+REGION_BOXES_EXTENDED = 16000
+REGION_ENOUGH_UNDECIDED = 0.01
 # Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
 QUADRATURE_BOXES = 0
 # Seconds: only a safety net; a report's regions end by the box budget.
 SAFETY_TIME_LIMIT = 3600.0
 
 
-def boxes_per_search(searches: int) -> int:
-    """Each search's share of :data:`REGION_BOXES` (at least one box, at most
-    :data:`REGION_BOXES_PER_SEARCH`)."""
-    return max(1, min(REGION_BOXES // max(1, searches), REGION_BOXES_PER_SEARCH))
+REPORT_BUDGET = (SAFETY_TIME_LIMIT, REGION_BOXES_EXTENDED)
+REPORT_ENOUGH = (REGION_BOXES_PER_SEARCH, REGION_ENOUGH_UNDECIDED)
+
+
+def budget_words() -> str:
+    """The reports' box budget, said in words."""
+    return (
+        f"{REGION_BOXES_PER_SEARCH:,} boxes per parameter combination and component, "
+        f"continued up to {REGION_BOXES_EXTENDED:,} while more than "
+        f"{100 * REGION_ENOUGH_UNDECIDED:g}% of the domain is undecided"
+    )
 
 
 def gather_regions(
@@ -69,7 +77,6 @@ def gather_regions(
 ) -> tuple[list[RegionsRow], dict[str, RegionVerdict]]:
     """The regions of every combination, and the verdicts (``grid``: the fallback)."""
     spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
-    budget = boxes_per_search(len(combinations) * len(GRADIENT_PARAMETERS))
     rows = [
         region_row(
             case,
@@ -77,12 +84,13 @@ def gather_regions(
             {**case.reference, **combination},
             spans,
             MIN_WIDTH_AREA,
-            (SAFETY_TIME_LIMIT, budget),
+            REPORT_BUDGET,
             quadrature_boxes=QUADRATURE_BOXES,
+            enough=REPORT_ENOUGH,
         )
         for combination in combinations
     ]
-    return rows, _verdicts(rows, labels, grid, budget, discontinuous=False)
+    return rows, _verdicts(rows, labels, grid, REGION_BOXES_PER_SEARCH, discontinuous=False)
 
 
 def explicit_regions(
@@ -96,8 +104,6 @@ def explicit_regions(
     component (no grid: the verdict is proven or says it is not)."""
     assert case.coordinates is not None
     spans = {"mu": case.domain.mu, "sigma": case.domain.sigma}
-    searches = len(combinations) * 2 * case.coordinates.count
-    budget = boxes_per_search(searches)
     rows = [
         region_row(
             case,
@@ -105,11 +111,12 @@ def explicit_regions(
             dict(combination),
             spans,
             MIN_WIDTH_AREA,
-            (SAFETY_TIME_LIMIT, budget),
+            REPORT_BUDGET,
+            enough=REPORT_ENOUGH,
         )
         for combination in combinations
     ]
-    return rows, _verdicts(rows, labels, {}, budget, discontinuous)
+    return rows, _verdicts(rows, labels, {}, REGION_BOXES_PER_SEARCH, discontinuous)
 
 
 def _verdicts(
