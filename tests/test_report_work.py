@@ -112,7 +112,7 @@ def test_the_report_has_the_work_section(tmp_path: Path) -> None:
     text = written.markdown
     assert "## Per unit of work at the reference point" in text
     assert "**most efficient** (least variance x cost): pathwise / measure_valued_coupled" in text
-    assert r"\frac{2 \left(5 M - 4\right)}{M \left(M - 1\right)}" in text
+    assert r"\frac{2 \left(5 - \frac{4}{M}\right)}{M - 1}" in text
     assert "| score | 1 | 15.0 | 74.0 | gradient is 0 | 1850 | gradient is 0 | 1850 |" in text
     assert "![efficiency, k=1](shifted/efficiency-map-1.png)" in text
     image = tmp_path / "shifted" / "efficiency-map-1.png"
