@@ -1,5 +1,5 @@
-"""One noise stream per point for the estimators that share it: the same moments as
-separate streams on the group's seed, drawn once."""
+"""One noise stream per case for the estimators that share it, whatever their point: the
+same moments as separate streams on the group's seed, drawn once."""
 
 from __future__ import annotations
 
@@ -37,13 +37,24 @@ def test_observers_see_only_their_own_draws() -> None:
     assert seen == [4096, 904]
 
 
-def test_shared_pairs_of_a_point_form_one_group_and_independent_ones_their_own() -> None:
+def test_shared_pairs_form_one_group_across_points_and_independent_ones_one_per_estimator() -> None:
     mv = Pair(SQUARE.mu, UNIFORM.mu, shared=False)
     draws = [Draw((0, 0), SQUARE, 100), Draw((0, 1), CUBE, 100), Draw((0, 4), mv, 100)]
-    draws.append(Draw((1, 0), SQUARE, 100))  # another point: another stream
+    draws += [Draw((1, 0), SQUARE, 100), Draw((1, 4), mv, 100), Draw((1, 5), mv, 100)]
+    draws.append(Draw((0, 2), UNIFORM, 100))  # other noise: another stream
     groups = [group_of(d) for d in draws]
-    assert groups[0] == groups[1]
-    assert len({groups[0], groups[2], groups[3]}) == 3
+    assert groups[0] == groups[1] == groups[3]  # another point: the same stream
+    assert groups[2] == groups[4]  # the same measure-valued estimator at another point
+    assert len({groups[0], groups[2], groups[5], groups[6]}) == 4
+
+
+def test_streams_at_different_points_share_the_first_ones_noise() -> None:
+    draws = [Draw((0, 0), SQUARE, 50_000), Draw((2, 0), SQUARE, 30_000)]
+    first, second = sample_streams("case", draws, 11)
+    assert first == sample_pair(SQUARE, stream_seed(11, "case", 0, 0), 50_000)
+    alone = sample_pair(SQUARE, stream_seed(11, "case", 0, 0), 30_000)
+    assert second == alone  # the first 30,000 draws of point 0's stream
+    assert second != sample_pair(SQUARE, stream_seed(11, "case", 2, 0), 30_000)
 
 
 def test_a_group_is_drawn_on_its_first_streams_seed() -> None:

@@ -4,8 +4,9 @@ The contract:
 
 - :func:`stream_seed` names one independent, reproducible stream per (seed, case,
   point, index): ``SeedSequence(entropy=seed, spawn_key=(crc32(case name), point,
-  index))``, where the index is the estimator's, or for estimators sharing their noise
-  at a point the first one's (:func:`sample_pairs` draws such a stream once for all).
+  index))``, where the point and index are the estimator's, or for estimators sharing
+  their noise the first one's (:func:`sample_pairs` draws such a stream once for all;
+  :mod:`verify.montecarlo.shared_noise` says which share it).
   CRC-32 rather than Python's ``hash()``, which is salted per process, so the same
   command prints the same numbers in every run.  A stream has one lane per
   primitive draw its sampler needs (see :mod:`verify.montecarlo.noise`); lane ``i`` is the
