@@ -16,10 +16,11 @@ The contract:
 - **Chunks.**  Each lane draws one primitive value per sample, chunk by chunk into a
   reused buffer, up to the most samples any tuple reading it needs (a lane nobody needs
   any more is not drawn); the chunk size does not change the values.  A Rayleigh or
-  Maxwell draw is computed once per chunk from copies of its lanes (the lanes stay as
-  drawn for the other tuples) and handed to every tuple reading the same lanes as the
-  same array; a normal or uniform kind is its lane itself.  The arrays are new views
-  every chunk (an identity match is the same chunk) and must not be modified.
+  Maxwell draw is computed once per chunk (from copies of its lanes where another kind
+  reads them too, which then see them as drawn) and handed to every tuple reading the
+  same lanes as the same array; a normal or uniform kind is its lane itself.  The
+  arrays are new views every chunk (an identity match is the same chunk) and must not
+  be modified.
 """
 
 from __future__ import annotations
@@ -69,9 +70,15 @@ def pooled_chunks(
     ``chunk_size`` values."""
     layouts = [lanes_of(noise) for noise in noises]
     needed: dict[Lane, int] = {}
-    for layout, count in zip(layouts, samples, strict=True):
-        for lane in (lane for lanes in layout for lane in lanes):
-            needed[lane] = max(needed.get(lane, 0), count)
+    readers: dict[Lane, set[tuple[Noise, tuple[Lane, ...]]]] = {}
+    for noise, layout, count in zip(noises, layouts, samples, strict=True):
+        for kind, lanes in zip(noise, layout, strict=True):
+            for lane in lanes:
+                needed[lane] = max(needed.get(lane, 0), count)
+                readers.setdefault(lane, set()).add((kind, lanes))
+    # A transform may overwrite lanes that nothing else reads (no copy).
+    alone = {key for keys in readers.values() for key in keys}
+    alone -= {key for keys in readers.values() if len(keys) > 1 for key in keys}
     total = max(samples, default=0)
     generators = {
         lane: np.random.Generator(np.random.PCG64(lane_seed(seed, lane))) for lane in needed
@@ -94,15 +101,17 @@ def pooled_chunks(
             arrays = []
             for kind, lanes in zip(noise, layout, strict=True):
                 if (kind, lanes) not in made:
-                    made[(kind, lanes)] = _kind_array(kind, [filled[lane] for lane in lanes])
+                    drawn_lanes = [filled[lane] for lane in lanes]
+                    made[(kind, lanes)] = _kind_array(kind, drawn_lanes, (kind, lanes) in alone)
                 arrays.append(made[(kind, lanes)])
             chunk.append(arrays)
         yield size, chunk
         drawn += size
 
 
-def _kind_array(kind: Noise, lanes: list[FloatArray]) -> FloatArray:
-    """A kind's values from its lanes, which stay as drawn (a transform works on copies)."""
+def _kind_array(kind: Noise, lanes: list[FloatArray], overwrite: bool) -> FloatArray:
+    """A kind's values from its lanes, which stay as drawn unless ``overwrite`` (a
+    transform of lanes that other kinds read works on copies)."""
     if len(lanes) == 1 and kind == LANES[kind][0]:  # "normal" or "uniform": the lane itself
         return lanes[0]
-    return draw(kind, [lane.copy() for lane in lanes])
+    return draw(kind, lanes if overwrite else [lane.copy() for lane in lanes])
