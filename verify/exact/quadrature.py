@@ -67,10 +67,12 @@ _DENSITY = sympy.exp(-(EPS**2) / 2) / sympy.sqrt(2 * sympy.pi)
 def certified_expectation(integrand: sympy.Expr, point: Mapping[sympy.Symbol, sympy.Expr]) -> arb:
     """E[integrand(eps)] under N(0, 1) at ``point``, as a ball (radius inf: uncertified).
 
-    Cached: compound quantities (baselines, measure-valued moments) share parts, and a
-    mean recurs in variances, covariances and biases.
+    Cached on the integrand at the point: compound quantities (baselines, measure-valued
+    moments) share parts, a mean recurs in variances, covariances and biases, and the
+    same integral recurs at points that differ only in names it does not contain (a
+    one-coordinate moment of a sum or product over d coordinates, at every d).
     """
-    return _cached(integrand, tuple(sorted(point.items(), key=str)))
+    return _cached(_specialise(integrand, tuple(sorted(point.items(), key=str))))
 
 
 def quadrature_expectation(
@@ -92,9 +94,15 @@ def ball_to_mpf(ball: arb) -> mpmath.mpf:
 
 
 @lru_cache(maxsize=4096)
-def _cached(integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> arb:
+def _specialise(
+    integrand: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+) -> sympy.Expr:
     # xreplace, not subs: the point is numbers, and subs was most of the time here.
-    specialised = sympy.sympify(integrand).xreplace(dict(point))
+    return sympy.sympify(integrand).xreplace(dict(point))
+
+
+@lru_cache(maxsize=4096)
+def _cached(specialised: sympy.Expr) -> arb:
     growth = growth_bound(specialised, EPS)
     if growth is None:
         return _uncertified(specialised)

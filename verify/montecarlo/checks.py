@@ -19,8 +19,8 @@ The contract:
   stream's Hermite moments are computed then, and its eps observed while sampling).
   The stream's seed is :func:`verify.montecarlo.engine.stream_seed` of (seed, case name,
   point index, estimator index), so results do not depend on which other cases run,
-  or in what order; the product and baseline estimators of a point share one noise
-  stream, drawn once on the first one's seed (:mod:`verify.montecarlo.shared_noise`).
+  or in what order; the streams of a case share one pool of noise lanes, drawn once on
+  the first one's seed (:mod:`verify.montecarlo.shared_noise`).
 - **Family.**  ``family_size`` is the number of checks in the whole run (the sum of
   :func:`count_checks` over its cases), over which the family-wise false-alarm rate is
   split; by default, this case's own count.

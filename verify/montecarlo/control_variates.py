@@ -350,13 +350,18 @@ def _rule_skewness(
     coefficients: tuple[float, ...],
 ) -> float:
     weight, square, controls = rule
-    beta = np.zeros(MAX_ORDER)
-    beta[[k - 1 for k in orders]] = coefficients
+    # Only the orders used, and weighted sums as dot products: no BLAS call (OpenBLAS may
+    # start threads, which contend with the other case processes) and no libm pow;
+    # called for every candidate at every N the sample plan tries (10^5 nodes for M eps).
     with np.errstate(all="ignore"):
-        residual = square - beta @ controls
-        centre = float(np.sum(weight * residual))
-        second = float(np.sum(weight * (residual - centre) ** 2))
-        third = float(np.sum(weight * (residual - centre) ** 3))
+        used = np.einsum("k,kn->n", np.array(coefficients), controls[[k - 1 for k in orders]])
+        residual = np.subtract(square, used, out=used)
+        centre = float(np.einsum("n,n->", weight, residual))
+        deviation = np.subtract(residual, centre, out=residual)
+        weighted = weight * deviation
+        second = float(np.einsum("n,n->", weighted, deviation))
+        weighted *= deviation
+        third = float(np.einsum("n,n->", weighted, deviation))
     if not (second > 0 and math.isfinite(third)):
         return math.inf
     return float(third / second**1.5)

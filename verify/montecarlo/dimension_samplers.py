@@ -43,6 +43,10 @@ from verify.montecarlo.samplers import measure_valued_component, sample_uses, we
 
 NORMAL: Noise = "normal"
 RestFunction = Callable[[Sequence[FloatArray]], FloatArray]
+# Lane sets whose S or P a rest function keeps (one chunk each): the score family's
+# survives the two measure-valued estimators' own, to be read again by score_loo's first
+# draw (its other draws are read once).
+KEPT_RESTS = 3
 
 
 def dimension_of(derivation: DimensionDerivation, point: ExactPoint) -> int:
@@ -54,24 +58,27 @@ def rest_function(derivation: DimensionDerivation, point: ExactPoint) -> RestFun
     """S or P of coordinates 2..d from their standard normal lanes (one per coordinate).
 
     One new array holds the running sum (product); each lane's f(mu + sigma eps) is
-    added (multiplied) in place, so no (d - 1) x chunk array is ever built.  The last
-    chunk's value is kept: the estimators of one group see the same lanes in turn
-    (:func:`verify.montecarlo.engine.sample_pairs`), so S or P is computed once per
-    chunk for all of them.  The engine makes new array views for every chunk, so an
-    identity match is the same chunk.
+    added (multiplied) in place, so no (d - 1) x chunk array is ever built.  The values
+    of the last :data:`KEPT_RESTS` lane sets are kept: the estimators of one point read
+    the same lanes in turn (:func:`verify.montecarlo.engine.sample_pairs`: the score
+    family and score_loo's first draw, with the measure-valued estimators' own lanes
+    between them), so S or P is computed once per chunk and lane set for all of them.
+    The engine makes new array views for every chunk, so an identity match is the same
+    chunk.
     """
     f = numpy_function(derivation.sample_function("r").subs(point), EPS)
     accumulate = np.add if derivation.combine == "sum" else np.multiply
-    last: list[tuple[list[weakref.ref[FloatArray]], FloatArray]] = []
+    kept: list[tuple[list[weakref.ref[FloatArray]], FloatArray]] = []
 
     def rest(normals: Sequence[FloatArray]) -> FloatArray:
-        if last and _same_arrays(last[0][0], normals):
-            return last[0][1]
+        for seen, value in kept:
+            if _same_arrays(seen, normals):
+                return value
         with np.errstate(all="ignore"):
             total = np.array(f(normals[0]), dtype=np.float64)
             for eps in normals[1:]:
                 accumulate(total, f(eps), out=total)
-        last[:] = [([weakref.ref(eps) for eps in normals], total)]
+        kept[:] = [([weakref.ref(eps) for eps in normals], total), *kept[: KEPT_RESTS - 1]]
         return total
 
     return rest
@@ -84,7 +91,7 @@ def _same_arrays(seen: list[weakref.ref[FloatArray]], normals: Sequence[FloatArr
 
 
 @lru_cache(maxsize=64)
-def _shared_rest(
+def shared_rest(
     derivation: DimensionDerivation, point: tuple[tuple[object, object], ...]
 ) -> RestFunction:
     """One :func:`rest_function` per derivation and point, shared by its estimators."""
@@ -104,7 +111,7 @@ def lifted_pair(
     """
     others = dimension_of(derivation, point) - 1
     if rest is None:
-        rest = _shared_rest(derivation, tuple(point.items()))
+        rest = shared_rest(derivation, tuple(point.items()))
     if estimator in MEASURE_VALUED_ESTIMATORS:
         return _measure_valued(derivation, estimator, point, others, rest)
     return _product_family(derivation, estimator, point, others, rest)

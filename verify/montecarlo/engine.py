@@ -4,12 +4,15 @@ The contract:
 
 - :func:`stream_seed` names one independent, reproducible stream per (seed, case,
   point, index): ``SeedSequence(entropy=seed, spawn_key=(crc32(case name), point,
-  index))``, where the index is the estimator's, or for estimators sharing their noise
-  at a point the first one's (:func:`sample_pairs` draws such a stream once for all).
+  index))``, where the point and index are the estimator's, or for estimators sharing
+  their noise the first one's (:func:`sample_pairs` draws such a stream once for all;
+  :mod:`verify.montecarlo.shared_noise` says which share it).
   CRC-32 rather than Python's ``hash()``, which is salted per process, so the same
   command prints the same numbers in every run.  A stream has one lane per
-  primitive draw its sampler needs (see :mod:`verify.montecarlo.noise`); lane ``i`` is the
-  Generator of ``SeedSequence(seed, spawn_key=(*key, i))``.
+  primitive draw its sampler needs (see :mod:`verify.montecarlo.noise`); its j-th normal
+  (uniform) lane is the Generator of ``SeedSequence(seed, spawn_key=(*key, 0, j))``
+  (``(*key, 1, j)``), so streams of different noise kinds can share lanes
+  (:mod:`verify.montecarlo.noise_pool`).
 - A :class:`Component` is one estimator component as a function of its noise arrays
   (one array per kind in ``noise``; it must not modify them); a :class:`Pair` is both
   gradient components, evaluated on the same noise (``shared``, the product and
@@ -44,7 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verify.montecarlo.noise import FloatArray, Noise, draw, fill, primitives
+from verify.montecarlo.noise import FloatArray, Noise
+from verify.montecarlo.noise_pool import pooled_chunks
 
 SampleFunction = Callable[[FloatArray], FloatArray]
 Observer = Callable[[FloatArray, FloatArray], None]
@@ -237,28 +241,11 @@ def _dot(first: FloatArray, second: FloatArray) -> float:
 def noise_chunks(
     noise: tuple[Noise, ...], seed: np.random.SeedSequence, samples: int, chunk_size: int
 ) -> Iterator[list[FloatArray]]:
-    """Chunks of noise (one array per kind), each lane from its own Generator."""
-    lanes = primitives(noise)
-    generators = [
-        np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i)))
-        )
-        for i in range(len(lanes))
-    ]
-    buffers = [np.empty(min(chunk_size, samples), dtype=np.float64) for _ in lanes]
-    remaining = samples
-    while remaining > 0:
-        size = min(chunk_size, remaining)
-        filled = [buffer[:size] for buffer in buffers]
-        for generator, primitive, out in zip(generators, lanes, filled, strict=True):
-            fill(generator, primitive, out)
-        arrays, start = [], 0
-        for kind in noise:
-            width = len(primitives((kind,)))
-            arrays.append(draw(kind, filled[start : start + width]))
-            start += width
+    """Chunks of noise (one array per kind), each lane from its own Generator
+    (:func:`verify.montecarlo.noise_pool.pooled_chunks` of this one tuple)."""
+    for _, (arrays,) in pooled_chunks([noise], [samples], seed, chunk_size):
+        assert arrays is not None  # drawn while samples remain
         yield arrays
-        remaining -= size
 
 
 def sample_moments(
@@ -310,27 +297,30 @@ def sample_pairs(
     chunk_size: int = CHUNK_SIZE,
     noise_observers: Sequence[NoiseObserver | None] | None = None,
 ) -> list[PairMoments]:
-    """Several pairs on one noise stream (all of the first pair's noise kinds): pair ``i``
-    gets the moments of its first ``samples[i]`` draws.  ``noise_observers[i]``, when
-    given, sees the noise of those draws, chunk by chunk, before any pair is evaluated
-    (the control variates of :mod:`verify.montecarlo.control_variates`).
+    """Several pairs on one pool of noise lanes (:mod:`verify.montecarlo.noise_pool`; the
+    pairs may take different noise kinds): pair ``i`` gets the moments of its first
+    ``samples[i]`` draws.  ``noise_observers[i]``, when given, sees the noise of those
+    draws, chunk by chunk, before any pair is evaluated (the control variates of
+    :mod:`verify.montecarlo.control_variates`).
 
-    The stream is drawn once, up to the largest count, and a pair is evaluated only on
-    the chunks it still needs; each pair sees the chunks a stream of its own count would
-    give it (the same cuts, its last chunk truncated), so its moments are exactly
-    :func:`sample_pair`'s on the same seed.
+    Each lane is drawn once, up to the most draws a pair reading it needs, and a pair is
+    evaluated only on the chunks it still needs; each pair sees the chunks a stream of its
+    own count would give it (the same cuts, its last chunk truncated), so its moments are
+    exactly :func:`sample_pair`'s on the same seed and chunk size.
     """
     totals = [EMPTY_PAIR] * len(samples)
     drawn = 0
-    for arrays in noise_chunks(pairs[0].noise, seed, max(samples), chunk_size):
-        size = arrays[0].size
+    noises = [pair.noise for pair in pairs]
+    for size, chunk in pooled_chunks(noises, samples, seed, chunk_size):
         for index, noise_observer in enumerate(noise_observers or ()):
-            if noise_observer is not None and samples[index] > drawn:
-                noise_observer(arrays, min(size, samples[index] - drawn))
+            noise = chunk[index]
+            if noise_observer is not None and noise is not None:
+                noise_observer(noise, min(size, samples[index] - drawn))
         for index, (pair, wanted) in enumerate(zip(pairs, samples, strict=True)):
-            take = min(size, wanted - drawn)
-            if take <= 0:
+            arrays = chunk[index]
+            if arrays is None:
                 continue
+            take = min(size, wanted - drawn)
             values = pair_values(pair, arrays)
             mu, sigma = values if take == size else (values[0][:take], values[1][:take])
             observe = observers[index]

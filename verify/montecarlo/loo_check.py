@@ -44,7 +44,7 @@ from verify.exact.results import evaluate_point
 from verify.montecarlo.check_moments import ExactMoments
 from verify.montecarlo.control_variates import MAX_ORDER, HermiteMoments
 from verify.montecarlo.covariance_moments import ExactCovariance
-from verify.montecarlo.dimension_samplers import NORMAL, dimension_of, rest_function
+from verify.montecarlo.dimension_samplers import NORMAL, dimension_of, shared_rest
 from verify.montecarlo.engine import CHUNK_SIZE, Pair
 from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.loo_moments import loo_hermite_moments, loo_mixed_moments, r_eps_quantity
@@ -66,7 +66,7 @@ def loo_pair(derivation: Derivation, point: ExactPoint, samples: int) -> Pair:
     width, rest, add = 1, None, False
     if isinstance(derivation, DimensionDerivation):
         width, add = dimension_of(derivation, point), derivation.combine == "sum"
-        rest = rest_function(derivation, point) if width > 1 else None
+        rest = shared_rest(derivation, tuple(point.items())) if width > 1 else None
 
     def draw_cost(lanes: Sequence[FloatArray]) -> FloatArray:
         value = np.array(cost(lanes[0]), dtype=np.float64)

@@ -29,7 +29,9 @@ operations give inf or nan samples, which the engine counts; they never raise.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import sympy
@@ -45,6 +47,8 @@ from verify.montecarlo.noise import FloatArray
 
 # Bound at call time to the exact baselines rounded to float64 (0 for product estimators).
 OFFSETS = {"mu": sympy.Dummy("b_mu"), "sigma": sympy.Dummy("b_sigma")}
+# f(eps) in a product or baseline kernel, its values computed once per chunk and point.
+_SAMPLE = sympy.Dummy("f")
 # The noise variables of the measure-valued kernels.
 _FIRST, _SECOND = sympy.Dummy("x1"), sympy.Dummy("x2")
 
@@ -82,34 +86,60 @@ def component(
 def estimator_pair(derivation: Derivation, estimator: str, point: ExactPoint) -> Pair:
     """Both components, for the joint stream of the mean, variance and covariance checks.
 
-    For a product or baseline estimator, ``joint`` is one compiled kernel: ``f(eps)``
-    (r or r', and whatever else the two components share) is evaluated once per draw.
+    For a product or baseline estimator, ``joint`` computes ``f(eps)`` (r or r') once per
+    draw for both components, and once per chunk for every estimator at the point with
+    the same ``f`` (:func:`shared_sample`: the score function and its baselines).
     """
     if estimator in MEASURE_VALUED_ESTIMATORS:
         mu, sigma = (component(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS)
         return Pair(mu, sigma, shared=False)
+    sample = shared_sample(derivation, sample_uses(estimator), tuple(point.items()))
     expressions, offsets = zip(
-        *(_centred(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS), strict=True
+        *(_centred(derivation, estimator, p, point, _SAMPLE) for p in GRADIENT_PARAMETERS),
+        strict=True,
     )
-    fused = fused_function(expressions, (EPS,), {k: v for o in offsets for k, v in o.items()})
+    constants = {k: v for o in offsets for k, v in o.items()}
+    fused = fused_function(expressions, (EPS, _SAMPLE), constants)
 
     def both(eps: FloatArray) -> tuple[FloatArray, FloatArray]:
-        mu, sigma = fused(eps)
+        mu, sigma = fused(eps, sample(eps))
         return mu, sigma
 
-    return Pair(
-        Component(("normal",), lambda eps: both(eps)[0]),
-        Component(("normal",), lambda eps: both(eps)[1]),
-        shared=True,
-        joint=both,
-    )
+    return Pair.joint_of(("normal",), both)
+
+
+@lru_cache(maxsize=64)
+def shared_sample(
+    derivation: Derivation, uses: str, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+) -> SampleFunction:
+    """``f(eps)`` at the point (``uses``: r or r'), kept for the last chunk it saw: the
+    estimators of one point read the same eps array in turn
+    (:func:`verify.montecarlo.engine.sample_pairs`), and an identity match is the same
+    chunk (the engine makes new array views every chunk)."""
+    f = numpy_function(derivation.sample_function(uses).subs(dict(point)), EPS)
+    kept: list[tuple[weakref.ref[FloatArray], FloatArray]] = []
+
+    def sample(eps: FloatArray) -> FloatArray:
+        if kept and kept[0][0]() is eps:
+            return kept[0][1]
+        value = np.asarray(f(eps), dtype=np.float64)
+        kept[:] = [(weakref.ref(eps), value)]
+        return value
+
+    return sample
 
 
 def _centred(
-    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
+    derivation: Derivation,
+    estimator: str,
+    parameter: str,
+    point: ExactPoint,
+    sample: sympy.Expr | None = None,
 ) -> tuple[sympy.Expr, dict[sympy.Symbol, float]]:
-    """``(f - b) w`` in eps at the point, with ``b`` a symbol bound to its float64 value."""
-    sample = derivation.sample_function(sample_uses(estimator)).subs(point)
+    """``(f - b) w`` in eps at the point, with ``b`` a symbol bound to its float64 value
+    (and ``f`` the symbol ``sample`` when given, its values computed elsewhere)."""
+    if sample is None:
+        sample = derivation.sample_function(sample_uses(estimator)).subs(point)
     weight = sympy.sympify(sample_weight(estimator, parameter)).subs(point)
     if estimator not in BASELINE_ESTIMATORS:
         return sample * weight, {}
