@@ -23,7 +23,7 @@ high]}``) continuously: the regions along it, with ``mu`` and ``sigma`` at the
 reference point and the other parameters at the first combination, each sign change
 enclosed in an undecided interval of at most 2^-26 of the range
 (:data:`~verify.analysis.region_rows.MIN_WIDTH_LINE`), with at most
-:data:`REGION_BOXES_PER_SEARCH` boxes per component.
+:data:`REGION_BOXES_EXTENDED` boxes per component (a line needs few).
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ from verify.cases.estimators import CLASSIC_ESTIMATORS
 # Boxes examined per search (a parameter combination and a component), chosen from
 # measurement (README "Proven regions in the reports"): with the second-order form,
 # erfcx and the divergence boundaries (verify.exact.box_enclosure, box_erfc,
-# box_divergence), 4,000 boxes leave every bundled closed-form component at most 1%
-# undecided but gaussian_bump's sigma at k = 10 (1.3%), which the extension to 16,000
-# decides further; all the non-explicit cases' regions took about 88 s of CPU here.
-REGION_BOXES_PER_SEARCH = 4000
+# box_divergence), every bundled closed-form component reaches 1% undecided within
+# 16,000 boxes.  A search stops at 1% once it has examined 1,000: over all 42 cases that
+# examined 162,000 boxes in 100 s of CPU, against 371,000 in 129 s for a flat 4,000 per
+# search (narrower shares, 0.1-0.6% undecided); most of the time is each search's
+# symbolic set-up (the same-sign rewrite and the Hessian), not its boxes.
+REGION_BOXES_PER_SEARCH = 1000
 REGION_BOXES_EXTENDED = 16000
 REGION_ENOUGH_UNDECIDED = 0.01
 # Boxes per component enclosed by box quadrature (about 10 boxes/s: not affordable yet).
@@ -153,7 +155,7 @@ def range_regions(case: Case, combinations: Sequence[Mapping[str, float]]) -> di
             {**first, **case.reference},
             {name: span},
             MIN_WIDTH_LINE,
-            (SAFETY_TIME_LIMIT, REGION_BOXES_PER_SEARCH),
+            (SAFETY_TIME_LIMIT, REGION_BOXES_EXTENDED),
             quadrature_boxes=QUADRATURE_BOXES,
         )
         for name, span in case.ranges.items()
