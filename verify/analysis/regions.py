@@ -115,12 +115,12 @@ def search_regions(
     waiting: list[tuple[float, bool, int, Box]] = [(-1.0, False, 0, domain)]
     regions: list[Region] = []
     examined, order, spent = 0, 1, False
-    undecided = 1.0  # the share of the domain waiting or left undecided at the size limit
+    undecided = 1.0  # the share of the domain not (yet) proven to carry a label
     while waiting:
         negative_volume, _, _, box = heapq.heappop(waiting)
-        out_of_boxes = max_boxes is not None and examined >= max_boxes
-        if enough is not None and examined >= enough[0] and undecided <= enough[1]:
-            out_of_boxes = True
+        out_of_boxes = (max_boxes is not None and examined >= max_boxes) or (
+            enough is not None and examined >= enough[0] and undecided <= enough[1]
+        )
         if out_of_boxes or time.perf_counter() - start > time_limit:
             spent = True
             regions.append(Region(box, UNDECIDED))

@@ -206,8 +206,7 @@ def regions(
 def _discontinuous(case: Case) -> bool:
     """Whether ``r`` jumps (the pathwise estimator is then biased)."""
     if case.coordinates is not None:
-        derivation = derive_explicit(case.r, case.coordinates.count)
-        return any(derivation.coordinate(i).is_discontinuous for i in case.coordinates.indices)
+        return derive_explicit(case.r, case.coordinates.count).is_discontinuous
     return derive_case(case).is_discontinuous
 
 

@@ -73,6 +73,11 @@ class ExplicitDerivation:
         }
 
     @cached_property
+    def is_discontinuous(self) -> bool:
+        """Whether r jumps in some coordinate (the pathwise estimator is then biased)."""
+        return any(self.coordinate(i).is_discontinuous for i in range(1, self.count + 1))
+
+    @cached_property
     def objective(self) -> Expectation:
         """J = E[r(z)]."""
         return self.expect(self.r.xreplace(self.reparameterized))

@@ -129,8 +129,7 @@ def evaluate_explicit(
         for i in range(1, count + 1)
     )
     between = {e: _between(derivation, e, point) for e in estimators}
-    discontinuous = any(derivation.coordinate(i).is_discontinuous for i in range(1, count + 1))
-    return ExplicitResult(count, per_coordinate, between, discontinuous)
+    return ExplicitResult(count, per_coordinate, between, derivation.is_discontinuous)
 
 
 def _between(
