@@ -98,8 +98,8 @@ def process_case(
     start = time.perf_counter()
     combinations = parameter_grid(case)
     record: CaseRecord = {"case": case.name}
-    if case.coordinates is not None:  # r in z1..zd: its own page, no maps
-        record |= _explicit_record(case, reports, settings, combinations)
+    if case.coordinates is not None:  # r in z1..zd: its own page, region maps only
+        record |= _explicit_record(case, reports, settings, combinations, images)
     elif reports is not None:
         report, _ = write_case_report(case, reports, settings, combinations, images)
         record["points"] = reference_points(case, combinations, report.reference_results)
@@ -126,10 +126,11 @@ def _explicit_record(
     reports: Path | None,
     settings: ReportSettings,
     combinations: list[dict[str, float]],
+    images: bool,
 ) -> CaseRecord:
     """The record of an explicit-dimension case: lower estimator per component."""
     if reports is not None:
-        report = write_explicit_case_report(case, reports, settings, combinations)
+        report = write_explicit_case_report(case, reports, settings, combinations, images)
         return {
             "points": explicit_points(report.points, report.results),
             "index": explicit_index_record(report, fingerprint(case, settings)),

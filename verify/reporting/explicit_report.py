@@ -9,8 +9,9 @@ variance SGD feels), the score and pathwise covariance matrices (d <= 3), for a 
 the phi form the numbers in the phi names at its reference phi
 (:mod:`verify.reporting.markdown_phi`), and the verification, and the verdict per component
 proven over a common shift and scale of all coordinates (mu_i = mu, sigma_i = sigma;
-:func:`verify.reporting.region_report.explicit_regions`).  There is no (mu, sigma) grid
-map: the point has 2d coordinates.
+:func:`verify.reporting.region_report.explicit_regions`), with a region map per parameter
+combination over that shift and scale (one panel per component).  There is no grid map:
+the point has 2d coordinates.
 :func:`explicit_index_record` is what the index needs (JSON-able).
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import mpmath
 
+from verify.analysis.region_rows import RegionsRow
 from verify.analysis.region_verdicts import RegionVerdict
 from verify.analysis.verdicts import lowest_finite
 from verify.cases.case import Case
@@ -32,7 +34,7 @@ from verify.exact.explicit_results import ExplicitResult, evaluate_explicit
 from verify.exact.numbers import Number
 from verify.montecarlo.checks import check_case
 from verify.reporting.cells import lower_cell
-from verify.reporting.gather import ReportSettings, combination_label
+from verify.reporting.gather import ReportSettings, combination_label, region_map_file_name
 from verify.reporting.markdown_phi import phi_section_of
 from verify.reporting.markdown_regions import explicit_region_section
 from verify.reporting.markdown_verification import verification_section
@@ -56,6 +58,7 @@ class ExplicitReport:
     phi_rows: list[PhiRow] = field(default_factory=list)  # phi-form cases only
     # Proven over a common shift and scale of all coordinates, per component.
     region_verdicts: dict[str, RegionVerdict] = field(default_factory=dict)
+    regions: list[RegionsRow] = field(default_factory=list)  # one row per combination
 
 
 def gather_explicit(
@@ -72,7 +75,7 @@ def gather_explicit(
     phi_rows = gather_phi(case, derivation, combinations)
     labels = [combination_label(c) for c in combinations]
     discontinuous = any(r.discontinuous for r in results)
-    _, verdicts = explicit_regions(case, combinations, labels, discontinuous)
+    rows, verdicts = explicit_regions(case, combinations, labels, discontinuous)
     return ExplicitReport(
         case,
         combinations,
@@ -83,6 +86,7 @@ def gather_explicit(
         settings,
         phi_rows,
         verdicts,
+        rows,
     )
 
 
@@ -110,11 +114,29 @@ def render_explicit_markdown(report: ExplicitReport, fingerprint: str) -> str:
     ):
         lines += ["", _point_section(combination, point, result)]
     regions = explicit_region_section(report.region_verdicts, case.domain)
+    if regions:
+        regions += "\n" + "\n".join(_region_map_links(report))
     lines += ["", regions] if regions else []
     phi = phi_section_of(case, report.phi_rows)
     lines += ["", phi] if phi else []
     lines += ["", verification_section(report)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _region_map_links(report: ExplicitReport) -> list[str]:
+    """One region map per parameter combination (drawn by verify.reporting.publish)."""
+    lines = [
+        "",
+        "Each map: the boxes of the search, each filled with the estimator proven lower at "
+        "every point of it (blue: pathwise, red: score, white: equal, black: both "
+        "infinite), undecided boxes hatched yellow; a panel per component, the mu_i above "
+        "and the sigma_i below.",
+    ]
+    for index, combination in enumerate(report.combinations):
+        file_name = region_map_file_name(index)
+        label = combination_label(combination)
+        lines += ["", f"![proven, {label}]({report.case.name}/{file_name})"]
+    return lines
 
 
 def _definitions() -> str:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 COLOUR_LIMIT = 6.0
 # Dots per inch of every PNG (a figure is 5.2 x 4.2 inches a panel).
 DPI = 80
+ROW_HEIGHT = 4.2  # inches: a one-row figure; each further row adds 3.4
 
 
 def colour_limit(ratios: Mapping[str, np.ndarray]) -> float:
@@ -172,17 +173,24 @@ def render_region_map(
     panels: Mapping[str, Sequence[Region]],
     domain: tuple[tuple[float, float], tuple[float, float]],
     title: str,
+    rows: int = 1,
 ) -> bytes:
     """PNG bytes: one panel per component, each box of the (mu, sigma) regions coloured by
-    its proven label (see the module docstring); ``domain`` is ((mu lo, hi), (sigma lo, hi))."""
-    figure, axes = _canvas("region", len(panels), _region_frame)
+    its proven label (see the module docstring); ``domain`` is ((mu lo, hi), (sigma lo, hi)).
+
+    ``rows`` > 1 lays the panels out row by row (an explicit-coordinate case: the mu_i in
+    the first row, the sigma_i in the second).
+    """
+    figure, axes = _canvas("region", len(panels), _region_frame, rows)
     for axis, (parameter, regions) in zip(axes, panels.items(), strict=True):
         # The boxes painted into one image of the axis's size in pixels: a patch per box
         # (16,000 per case) took 0.5 s a map, hatching most of it.
         shape = (round(axis.bbox.height), round(axis.bbox.width))
         _show(axis, region_raster(regions, domain, shape), (*domain[0], *domain[1]))
         _title(axis, parameter)
-    figure.suptitle(f"{title}\nproven lower (ball arithmetic); undecided boxes hatched")
+    # At matplotlib's default height (0.98) of a one-row figure, in inches.
+    height = 1 - 0.02 * ROW_HEIGHT / figure.get_figheight()
+    figure.suptitle(f"{title}\nproven lower (ball arithmetic); undecided boxes hatched", y=height)
     return _png(figure)
 
 
@@ -190,7 +198,17 @@ def _region_frame(figure: Figure, panels: list[Axes]) -> list[Axes]:
     """The fixed parts of a region map: margins, axis labels and the legend of labels."""
     from matplotlib.patches import Patch
 
-    figure.subplots_adjust(left=0.06, right=0.98, bottom=0.2, top=0.82, wspace=0.22)
+    # The single row's margins kept in inches, so a taller figure has the same room for
+    # the title above and the legend below.
+    inches = ROW_HEIGHT / figure.get_figheight()
+    figure.subplots_adjust(
+        left=0.06,
+        right=0.98,
+        bottom=0.2 * inches,
+        top=1 - 0.18 * inches,
+        wspace=0.22,
+        hspace=0.4,
+    )
     _label_axes(panels)
     handles = [
         Patch(
@@ -253,11 +271,11 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 # One figure per kind of map and number of panels, drawn again for each map: building
 # a figure's axes and ticks was half of a map's time.  Not for concurrent use (the
 # reports of a process are drawn one after another).
-_CANVASES: dict[tuple[str, int], tuple[Figure, list[Axes]]] = {}
+_CANVASES: dict[tuple[str, int, int], tuple[Figure, list[Axes]]] = {}
 
 
 def _canvas(
-    kind: str, panels: int, frame: Callable[[Figure, list[Axes]], list[Axes]]
+    kind: str, panels: int, frame: Callable[[Figure, list[Axes]], list[Axes]], rows: int = 1
 ) -> tuple[Figure, list[Axes]]:
     """The figure of ``kind`` with ``panels`` panels, without what the last map drew.
 
@@ -265,9 +283,9 @@ def _canvas(
     the map draws on.  Each map sets every title, image, line and axis limit it shows, so
     its bytes do not depend on the maps drawn before it.
     """
-    key = (kind, panels)
+    key = (kind, panels, rows)
     if key not in _CANVASES:
-        figure, axes = _figure(panels)
+        figure, axes = _figure(panels, rows)
         _CANVASES[key] = figure, frame(figure, axes)
     figure, axes = _CANVASES[key]
     for axis in axes:
@@ -276,13 +294,18 @@ def _canvas(
     return figure, axes
 
 
-def _figure(panels: int) -> tuple[Figure, list[Axes]]:
-    """A figure of ``panels`` side by side at the output's dpi, so its pixels are the PNG's."""
+def _figure(panels: int, rows: int = 1) -> tuple[Figure, list[Axes]]:
+    """A figure of ``panels`` in ``rows`` rows (filled row by row) at the output's dpi, so
+    its pixels are the PNG's."""
     # Imported here: matplotlib costs 0.3 s to import, and only report writing draws.
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(5.2 * panels, 4.2), dpi=DPI)
-    return figure, list(figure.subplots(1, panels, squeeze=False)[0])
+    columns = -(-panels // rows)
+    figure = Figure(figsize=(5.2 * columns, ROW_HEIGHT + 3.4 * (rows - 1)), dpi=DPI)
+    axes = list(figure.subplots(rows, columns, squeeze=False).flat)
+    for unused in axes[panels:]:
+        unused.remove()
+    return figure, axes[:panels]
 
 
 def _png(figure: Figure) -> bytes:

@@ -95,10 +95,22 @@ def _write_images(
 
 
 def write_explicit_case_report(
-    case: Case, directory: Path, settings: ReportSettings, combinations: list[dict[str, float]]
+    case: Case,
+    directory: Path,
+    settings: ReportSettings,
+    combinations: list[dict[str, float]],
+    images: bool = True,
 ) -> ExplicitReport:
-    """Gather, render and atomically write the page of an explicit-dimension case (no maps)."""
+    """Gather, render and atomically write the page of an explicit-dimension case, with its
+    region maps over a common shift and scale of the coordinates (``images`` False: without)."""
     report = gather_explicit(case, settings, combinations)
+    if images:
+        for index, (combination, row) in enumerate(zip(combinations, report.regions, strict=True)):
+            title = f"{case.title}: {combination_label(combination)} (mu_i = mu, sigma_i = sigma)"
+            panels = {p: search.regions for p, search in row.searches.items()}
+            domain = (case.domain.mu, case.domain.sigma)
+            image = render_region_map(panels, domain, title, rows=2)
+            write_atomic(directory / case.name / region_map_file_name(index), image)
     markdown = render_explicit_markdown(report, fingerprint(case, settings))
     write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
     return report
