@@ -110,7 +110,7 @@ def test_the_index_says_grid_estimate_for_an_uncertified_component(
     assert "(grid estimate: no certified enclosure" in written.markdown
     assert "| uncertified | 1 |" in written.markdown
     page = render_index([written.record["index"]], {})
-    assert "| grid estimate / grid estimate |" in page
+    assert "| grid estimate (100% undecided) / grid estimate (100% undecided) |" in page
     # Placed by the grid, not proven: marked.
     assert "**Pathwise wins everywhere** (1): [quadratic](quadratic.md)*." in page
 

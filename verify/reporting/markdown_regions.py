@@ -41,6 +41,10 @@ def status_cell(verdict: RegionVerdict) -> str:
     """How far a component's answer is certified, for a table cell."""
     if verdict.status == BOUNDS:
         return f"proven bounds ({percent(verdict.undecided, up=True)} undecided)"
+    if verdict.status == GRID:
+        # Nothing of the domain is proven: the undecided share is all of it, said as such
+        # beside the proven components' shares.
+        return f"{STATUS[GRID]} (100% undecided)"
     return STATUS[verdict.status]
 
 
