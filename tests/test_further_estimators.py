@@ -10,6 +10,7 @@ Gaussian expectations.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import mpmath
@@ -88,16 +89,28 @@ def quad(f: RealFunction, points: list[mpmath.mpf], smooth: bool = False) -> mpm
     raise ZeroDivisionError("both rules' error estimates divided by zero")
 
 
+@functools.cache
+def density(x: mpmath.mpf, precision: int, normalised: bool = True) -> mpmath.mpf:
+    """exp(-x**2 / 2), divided by sqrt(2 pi) when ``normalised`` (npdf), at a quadrature
+    node: computed once per node and working ``precision`` (part of the key), as every
+    integral of an example, and every example, runs over the same nodes (npdf was ~45%
+    of the oracle's time).  The integrands multiply in the order they always did, so
+    the integrals are exactly those recomputed."""
+    return mpmath.npdf(x) if normalised else mpmath.exp(-(x**2) / 2)
+
+
 def normal_expectation(h: RealFunction) -> mpmath.mpf:
-    return quad(lambda e: h(e) * mpmath.npdf(e), nodes(-mpmath.inf, mpmath.inf))
+    return quad(lambda e: h(e) * density(e, mpmath.mp.prec), nodes(-mpmath.inf, mpmath.inf))
 
 
 def rayleigh_expectation(h: RealFunction) -> mpmath.mpf:
-    return quad(lambda x: h(x) * x * mpmath.exp(-(x**2) / 2), nodes(mpmath.mpf(0), mpmath.inf))
+    return quad(
+        lambda x: h(x) * x * density(x, mpmath.mp.prec, False), nodes(mpmath.mpf(0), mpmath.inf)
+    )
 
 
 def maxwell_expectation(h: RealFunction) -> mpmath.mpf:
-    return quad(lambda m: h(m) * m**2 * mpmath.npdf(m), nodes(-mpmath.inf, mpmath.inf))
+    return quad(lambda m: h(m) * m**2 * density(m, mpmath.mp.prec), nodes(-mpmath.inf, mpmath.inf))
 
 
 def close(exact: mpmath.mpf, oracle: mpmath.mpf, scale: mpmath.mpf | None = None) -> bool:
@@ -151,7 +164,7 @@ def oracle_measure_valued(
         # the two tails hold less than 4.6e-36 / sigma**2 <= 2e-35, below the floor of
         # close() (1e-10 * 1e-20); the finite segments between kinks are analytic.
         edge = mpmath.mpf(14)
-        weighted = lambda m: inner(m) * m**2 * mpmath.npdf(m)  # noqa: E731
+        weighted = lambda m: inner(m) * m**2 * density(m, mpmath.mp.prec)  # noqa: E731
         second = quad(weighted, nodes(-edge, edge), smooth=True) / sigma**2
     else:
         a1, a2 = maxwell_expectation(f), maxwell_expectation(lambda x: f(x) ** 2)
