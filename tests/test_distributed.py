@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,9 +28,17 @@ from verify.cli import main  # noqa: E402
 from verify.cli.executor import MISSING_EXTRA, run_cases  # noqa: E402
 from verify.cli.isolation import Outcome  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-# Two of the quickest bundled cases (a few seconds each at 10,000 samples).
-CASES = ("constant", "linear")
+# Two small cases (one parameter value each, one claim between them: every stage of a
+# case, its maps and a claim's counterexample search run on the worker), about half the
+# bundled constant and linear cases' time at 10,000 samples, the fewest allowed.
+CASE_TEXTS = {
+    "constant": 'title = "Constant cost c"\nr = "c"\n\n[parameters]\nc = 1.0\n\n'
+    "[domain]\nmu = [-2.0, 2.0]\nsigma = [0.1, 2.0]\n\n"
+    '[[claims]]\nquantity = "score.variance.mu"\nequals = "c**2/sigma**2"\n',
+    "linear": 'title = "Linear cost a*z"\nr = "a*z"\n\n[parameters]\na = 1.0\n\n'
+    "[domain]\nmu = [-2.0, 2.0]\nsigma = [0.1, 2.0]\n",
+}
+CASES = tuple(CASE_TEXTS)
 FAST = ["--samples", "10000"]
 
 # The workers import this module's functions by value: under pytest's importlib mode
@@ -52,7 +59,10 @@ def scheduler() -> Iterator[str]:
 def case_paths(tmp_path: Path) -> list[str]:
     directory = tmp_path / "cases"
     directory.mkdir()
-    return [str(shutil.copy(REPO / "cases" / f"{name}.toml", directory)) for name in CASES]
+    paths = [directory / f"{name}.toml" for name in CASES]
+    for path, text in zip(paths, CASE_TEXTS.values(), strict=True):
+        path.write_text(text, encoding="utf-8")
+    return [str(path) for path in paths]
 
 
 def timeless(output: str) -> dict[str, Any]:
@@ -173,15 +183,16 @@ def test_an_unreachable_scheduler_is_bad_input(
     assert capsys.readouterr().err.startswith(f"--scheduler: cannot reach {address}: ")
 
 
-def test_the_local_pool_does_not_import_dask() -> None:
+def test_the_local_pool_does_not_import_dask(case_paths: list[str]) -> None:
     code = (
         "import sys\n"
         "from verify.cli import main\n"
         "main(['check', '--samples', '10000', sys.argv[1]])\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))\n"
     )
-    case = str(REPO / "cases" / "constant.toml")
-    done = subprocess.run([sys.executable, "-c", code, case], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, case_paths[0]], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
 

@@ -17,8 +17,10 @@ against an independent oracle and each shown catching a wrong input.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+from collections.abc import Callable
 
 import mpmath
 import pytest
@@ -27,7 +29,7 @@ from flint import acb, arb
 
 from verify.analysis.regions import INFINITE, Region, RegionSearch, shares, variance_form
 from verify.api.case import Case
-from verify.api.regions import regions
+from verify.api.regions import RegionsResult, regions
 from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
 from verify.exact.balls import compile_balls, working_precision
 from verify.exact.box_divergence import divergence_over, finite_part
@@ -40,6 +42,8 @@ X = sympy.Symbol("x", real=True)
 A = parameter_symbol("a")
 LATTICE = (0.0, 0.13, 0.5, 0.77, 1.0)
 NO_LIMIT = 3600.0
+# The conftest fixture: sign_oracle(expr, digits)(point) is the sign, proven by balls.
+SignOracle = Callable[[sympy.Expr, int], Callable[[dict[sympy.Symbol, sympy.Rational]], int]]
 INTERVALS = ((-21.0, -20.5), (-1.0, 1.0), (0.0, 0.1), (5.3, 6.2), (20.0, 20.1), (25.0, 30.0))
 MPMATH = [{"erfcx": lambda x: mpmath.exp(x**2) * mpmath.erfc(x)}, "mpmath"]
 
@@ -138,11 +142,12 @@ def _wrong_labels(
     regions_found: tuple[Region, ...],
     values: list[sympy.Expr],
     conditions: tuple[sympy.Expr, ...],
+    sign_oracle: SignOracle,
     digits: int = 50,
 ) -> list[Region]:
-    """The regions whose label a lattice point contradicts (exact divergence, mpmath sign
-    at ``digits`` digits)."""
-    difference = sympy.lambdify((MU, SIGMA), values[0] - values[1], modules="mpmath")
+    """The regions whose label a lattice point contradicts (exact divergence; the sign
+    proven by balls, else mpmath at ``digits`` digits: the conftest fixture)."""
+    sign = sign_oracle(values[0] - values[1], digits)
     wrong = []
     for region in regions_found:
         if region.label not in (INFINITE, "score", "pathwise"):
@@ -154,25 +159,23 @@ def _wrong_labels(
             if region.label == INFINITE:
                 bad = not divergent
             else:
-                with mpmath.workdps(digits):
-                    value = mpmath.re(difference(mpmath.mpf(mu), mpmath.mpf(sigma)))
-                bad = divergent or (value < 0) != (region.label == "score")
+                bad = divergent or (sign(point) < 0) != (region.label == "score")
             if bad:
                 wrong.append(region)
                 break
     return wrong
 
 
-def test_heavy_tail_boundary_labels_hold_at_every_lattice_point() -> None:
+def test_heavy_tail_boundary_labels_hold_at_every_lattice_point(sign_oracle: SignOracle) -> None:
     search, values, conditions = _heavy_tail_search()
     assert shares(search, ("pathwise", "score"))["undecided"] <= 0.01
     near = [r for r in search.regions if r.label == INFINITE and r.box[1][0] == 1.0]
     assert near, "no infinite box starts at the boundary sigma = 1 itself"
-    assert not _wrong_labels(search.regions, values, conditions)
+    assert not _wrong_labels(search.regions, values, conditions, sign_oracle)
     # The check can fail: a finite box just below the boundary relabelled infinite.
     below = next(r for r in search.regions if r.label == "pathwise" and r.box[1][1] > 0.99)
     tampered = (Region(below.box, INFINITE),)
-    assert _wrong_labels(tampered, values, conditions) == [tampered[0]]
+    assert _wrong_labels(tampered, values, conditions, sign_oracle) == [tampered[0]]
 
 
 def test_an_irrational_boundary_is_bracketed_by_two_floats() -> None:
@@ -190,6 +193,14 @@ def test_an_irrational_boundary_is_bracketed_by_two_floats() -> None:
     assert part.in_a_bracket((domain[0], (low, high)))
 
 
+@functools.cache
+def _erf_tail_regions(cost: str, c: float) -> RegionsResult:
+    """Both components' regions of ``cost`` at c, searched once for the tests below: the
+    search is a pure function of the case and the box budget (no time limit enters)."""
+    case = Case(cost, parameters={"c": [c]}, domain={"mu": [-2, 2], "sigma": [0.1, 2]})
+    return regions(case, max_boxes=4000, time_limit=NO_LIMIT)
+
+
 @pytest.mark.parametrize(
     ("cost", "parameters", "component"),
     [
@@ -203,25 +214,24 @@ def test_erf_tails_are_decided_to_1_percent_within_4000_boxes(
     cost: str, parameters: dict[str, list[float]], component: str
 ) -> None:
     # Where (mu - c)/sigma is very negative, 1 + erf cancels: 5-23% stayed undecided.
-    case = Case(cost, parameters=parameters, domain={"mu": [-2, 2], "sigma": [0.1, 2]})
-    result = regions(case, max_boxes=4000, time_limit=NO_LIMIT)
+    result = _erf_tail_regions(cost, parameters["c"][0])
     assert result.share(component)["undecided"] <= 0.01
 
 
-def test_relu_mu_labels_hold_where_1_plus_erf_cancels() -> None:
-    # Proven by the erfcx rewrite; checked on the original formula at 600 digits, as at
-    # mu = -1.45, sigma = 0.127 the difference is 1e-81 after terms of size 1 cancel.
+def test_relu_mu_labels_hold_where_1_plus_erf_cancels(sign_oracle: SignOracle) -> None:
+    # Proven by the erfcx rewrite; checked on the original formula by balls, else at 600
+    # digits, as at mu = -1.45, sigma = 0.127 the difference is 1e-81 after terms of
+    # size 1 cancel.
     derivation = derive(sympy.Max(Z - parameter_symbol("c"), 0))
     one = {parameter_symbol("c"): sympy.Integer(1)}
     forms = [variance_form(derivation, e, "mu") for e in ("score", "pathwise")]
     assert forms[0] is not None
     assert forms[1] is not None
     values = [sympy.sympify(f.value).xreplace(one) for f in forms]
-    case = Case("Max(z - c, 0)", parameters={"c": [1.0]}, domain={"mu": [-2, 2], "sigma": [0.1, 2]})
-    search = regions(case, max_boxes=4000, time_limit=NO_LIMIT).rows[0].searches["mu"]
+    search = _erf_tail_regions("Max(z - c, 0)", 1.0).rows[0].searches["mu"]
     low = [r for r in search.regions if r.box[1][1] < 0.3][::16]  # where erf cancels
     assert len(low) > 10
-    assert not _wrong_labels(tuple(low), values, (), digits=600)
+    assert not _wrong_labels(tuple(low), values, (), sign_oracle, digits=600)
     # The check can fail: a box relabelled for the score function is caught.
     tampered = (Region(low[0].box, "score"),)
-    assert _wrong_labels(tampered, values, (), digits=600) == [tampered[0]]
+    assert _wrong_labels(tampered, values, (), sign_oracle, digits=600) == [tampered[0]]

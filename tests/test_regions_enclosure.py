@@ -42,6 +42,8 @@ C = parameter_symbol("c")
 CLIP = Z - sympy.Max(Z - C, 0) + sympy.Max(-Z - C, 0)
 LATTICE = (0.0, 0.13, 0.5, 0.77, 1.0)  # fractions of each side, corners included
 NO_LIMIT = 3600.0
+# The conftest fixture: sign_oracle(expr, digits)(point) is the sign, proven by balls.
+SignOracle = Callable[[sympy.Expr, int], Callable[[dict[sympy.Symbol, sympy.Rational]], int]]
 
 
 def _difference(cost: sympy.Expr, component: str, fixed: dict[sympy.Symbol, int]) -> sympy.Expr:
@@ -181,29 +183,31 @@ def test_clip_sigma_is_decided_to_1_percent_within_4000_boxes() -> None:
     assert result.share("sigma")["undecided"] <= 0.01
 
 
-def _disagreements(original: sympy.Expr, rewritten: sympy.Expr, box: Box) -> int:
-    # At mu = -3, sigma = 0.1 the relu difference is 1e-340, left after terms of size 1
-    # cancel: 1000 digits keep every sign here exact.
-    first, second = _oracle(original, 1000), _oracle(rewritten, 1000)
-    return sum(mpmath.sign(first(point)) != mpmath.sign(second(point)) for point in _points(box))
+def _disagreements(
+    original: sympy.Expr, rewritten: sympy.Expr, box: Box, sign_oracle: SignOracle
+) -> int:
+    # At mu = -3, sigma = 0.1 the relu difference is 1e-348, left after terms of size 1
+    # cancel: the oracle proves each sign by balls, and falls back to 1000 digits.
+    first, second = sign_oracle(original, 1000), sign_oracle(rewritten, 1000)
+    return sum(first(point) != second(point) for point in _points(box))
 
 
 @pytest.mark.parametrize("name", sorted(DIFFERENCES))
-def test_the_rewrite_keeps_the_sign_everywhere(name: str) -> None:
+def test_the_rewrite_keeps_the_sign_everywhere(name: str, sign_oracle: SignOracle) -> None:
     difference = DIFFERENCES[name]()
     rewritten = sign_equivalent(difference, (MU, SIGMA), DOMAIN)
     assert rewritten != difference, "nothing was rewritten: the test would prove nothing"
     for box in (*BOXES, DOMAIN):
-        assert _disagreements(difference, rewritten, box) == 0
+        assert _disagreements(difference, rewritten, box, sign_oracle) == 0
 
 
-def test_a_rewrite_that_drops_a_negative_denominator_is_caught() -> None:
+def test_a_rewrite_that_drops_a_negative_denominator_is_caught(sign_oracle: SignOracle) -> None:
     # (mu - 1/3) exp(-mu**2) / (sigma - 5): sigma < 5 on the domain, so the sign flips.
     original = (MU - sympy.Rational(1, 3)) * sympy.exp(-(MU**2)) / (SIGMA - 5)
     rewritten = sign_equivalent(original, (MU, SIGMA), DOMAIN)
-    assert _disagreements(original, rewritten, DOMAIN) == 0
+    assert _disagreements(original, rewritten, DOMAIN, sign_oracle) == 0
     careless = MU - sympy.Rational(1, 3)  # the numerator alone, sign not flipped
-    assert _disagreements(original, careless, DOMAIN) > 0
+    assert _disagreements(original, careless, DOMAIN, sign_oracle) > 0
 
 
 def test_gaussian_bump_mu_is_decided_to_1_percent_within_a_box_budget() -> None:
@@ -226,16 +230,18 @@ def test_bisection_across_the_zero_line_beats_the_widest_side() -> None:
     assert shares(by_smear, ("a", "b"))[UNDECIDED] <= shares(by_width, ("a", "b"))[UNDECIDED] / 4
 
 
-def test_a_common_factor_of_negative_sign_is_divided_out_with_its_sign() -> None:
+def test_a_common_factor_of_negative_sign_is_divided_out_with_its_sign(
+    sign_oracle: SignOracle,
+) -> None:
     # (sigma - 5)**3 < 0 on the domain and shared by both terms: dividing it out must
     # flip the sign; dividing it out without the flip is caught.
     factor = (SIGMA - 5) ** 3
     original = factor * (MU - sympy.Rational(1, 3)) + factor * MU**2 / 4
     rewritten = sign_equivalent(original, (MU, SIGMA), DOMAIN)
     assert not rewritten.has(SIGMA), "the common factor was not divided out"
-    assert _disagreements(original, rewritten, DOMAIN) == 0
+    assert _disagreements(original, rewritten, DOMAIN, sign_oracle) == 0
     careless = MU - sympy.Rational(1, 3) + MU**2 / 4
-    assert _disagreements(original, careless, DOMAIN) > 0
+    assert _disagreements(original, careless, DOMAIN, sign_oracle) > 0
 
 
 def test_a_box_straddles_only_where_the_formula_has_both_signs_at_its_corners() -> None:
