@@ -20,19 +20,30 @@ so it diverges where some ``3*b`` reaches 1/2; under quadrature, from the growth
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import mpmath
 import numpy as np
+from flint import arb
 
 from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
+from verify.exact.balls import working_precision
 from verify.exact.compound import Compound, Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.dimension import DimensionDerivation
-from verify.exact.evaluation import ExactPoint, central_moments, diverges, evaluate_expectation
+from verify.exact.evaluation import (
+    ExactPoint,
+    central_moments,
+    central_of,
+    diverges,
+    evaluate_expectation,
+    raw_moments,
+)
 from verify.exact.gaussian import Method
-from verify.exact.numbers import WORKING_DIGITS, Number
+from verify.exact.numbers import RADIUS_PRECISION, WORKING_DIGITS, Number
+from verify.exact.quadrature import quadrature_target
 from verify.montecarlo.control_variates import HermiteMoments
 from verify.montecarlo.engine import Component, SampleFunction
 from verify.montecarlo.noise import FloatArray, Noise, rule, tensor_rule
@@ -49,6 +60,14 @@ _TAILS: dict[str, tuple[tuple[float, float], ...]] = {
 }
 MAX_RULE_NODES = 10**6  # a product rule beyond this is too large to build per check
 _TYPICAL = {"normal": 0.5, "maxwell": 1.5, "rayleigh": 1.0, "uniform": 0.5}
+# The quadrature target of the moments that only size and guard a check (never reported):
+# radius 2^-40 relative or 2^-60 absolute, at 64 bits first (verify.exact.quadrature).
+SIZING_TARGET = (40, 60, (64, 128))
+# A sizing moment is used when its error is below 2^-bits of its scale (the
+# standardised moment's error, at most ~1e-10, is far below anything a check resolves),
+# else it is computed again at the reported values' target.
+SIZING_GUARD_BITS = 32
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -87,8 +106,19 @@ def exact_moments(
     point: ExactPoint,
     sampler: Component | SampleFunction,
 ) -> ExactMoments:
-    """Exact mean, variance, third and fourth central moments, and the sixth for sizing."""
-    mean, variance, third, fourth = central_moments(derivation, estimator, parameter, point)
+    """Exact mean, variance, third and fourth central moments, and the sixth for sizing.
+
+    The mean and variance are checked, and reported with the check: they are computed
+    at the reported values' target.  The third and fourth moments only size the check
+    and its thresholds: at :data:`SIZING_TARGET`, where that pins them (:func:`for_sizing`).
+    """
+    first = raw_moments(derivation, estimator, parameter, point, range(1, 3))
+
+    def higher() -> list[Number]:
+        return raw_moments(derivation, estimator, parameter, point, range(3, 5))
+
+    raw = [*first, *for_sizing(higher, lambda found: central_pinned([*first, *found]))]
+    mean, variance, third, fourth = central_moments(raw)
     second = derivation.raw_moment(estimator, parameter, 2)
     component = as_component(sampler)
     if _lifted(derivation, estimator, component) and not sixth_diverges(second, point, component):
@@ -98,6 +128,36 @@ def exact_moments(
     return ExactMoments(
         mean.value, variance.value, third.value, fourth.value, sixth, variance.method
     )
+
+
+def for_sizing(evaluate: Callable[[], _T], pinned: Callable[[_T], bool]) -> _T:
+    """``evaluate()`` at :data:`SIZING_TARGET`, or again at the reported values' target
+    where ``pinned`` says the looser balls leave what they size too uncertain.
+
+    Every ball is still certified; only the midpoints move, by less than the radius."""
+    with quadrature_target(*SIZING_TARGET):
+        found = evaluate()
+    return found if pinned(found) else evaluate()
+
+
+def central_pinned(raw: Sequence[Number]) -> bool:
+    """Whether the balls of E[g**k], k = 1..4, pin the third central moment to
+    :data:`SIZING_GUARD_BITS` of ``sigma**3`` and the fourth to that of ``mu4 - sigma**4`` (which
+    is 0 only for a two-point distribution): the skewness and the kurtosis' distance from
+    1, which decide the check's tests and thresholds.  Closed forms always pin them."""
+    if all(number.method == "closed-form" for number in raw):
+        return True
+    if not all(number.ball is not None and mpmath.isfinite(number.value) for number in raw):
+        return False
+    with working_precision(RADIUS_PRECISION):
+        variance, third, fourth = central_of(*(number.ball for number in raw))
+        excess = fourth - variance**2
+        guard = arb(2) ** -SIZING_GUARD_BITS
+        if not (variance > 0 and excess > 0):
+            return False
+        return bool(
+            third.rad() <= guard * variance.mid() ** 1.5 and fourth.rad() <= guard * excess.mid()
+        )
 
 
 def _lifted(derivation: Derivation, estimator: str, component: Component) -> bool:
