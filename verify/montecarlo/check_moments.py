@@ -38,7 +38,6 @@ from verify.exact.evaluation import (
     central_moments,
     central_of,
     diverges,
-    evaluate_expectation,
     raw_moments,
 )
 from verify.exact.gaussian import Method
@@ -184,19 +183,39 @@ def exact_sixth(
     variance: Number,
 ) -> float:
     """``mu6 / sigma^6`` from the exact raw moments E[g^k], k <= 6, at 50 digits: for a
-    component over many noise variables (d coordinates), where no product rule fits."""
+    component over many noise variables (d coordinates), where no product rule fits.
+    E[g^k] for k >= 3 only size: at :data:`SIZING_TARGET` where that pins ``mu6``."""
     if not (mpmath.isfinite(variance.value) and variance.value > 0):
         return math.inf
-    raws = [
-        evaluate_expectation(derivation.raw_moment(estimator, parameter, k), point).value
-        for k in range(1, 7)
-    ]
+    first = raw_moments(derivation, estimator, parameter, point, range(1, 3))
+    higher = for_sizing(
+        lambda: raw_moments(derivation, estimator, parameter, point, range(3, 7)),
+        lambda found: sixth_pinned([*first, *found], mean.value),
+    )
     with mpmath.workdps(WORKING_DIGITS):
-        centre = mean.value
-        moments = [mpmath.mpf(1), *raws]
-        sixth = mpmath.fsum(math.comb(6, k) * (-centre) ** (6 - k) * moments[k] for k in range(7))
+        sixth = _sixth_about([mpmath.mpf(1), *(n.value for n in (*first, *higher))], mean.value)
         value = float(sixth / variance.value**3)
     return value if math.isfinite(value) and value > 0 else math.inf
+
+
+def _sixth_about(moments: Sequence[mpmath.mpf], centre: mpmath.mpf) -> mpmath.mpf:
+    """``sum_k C(6, k) (-centre)**(6-k) moments[k]`` for k = 0..6."""
+    with mpmath.workdps(WORKING_DIGITS):
+        return mpmath.fsum(math.comb(6, k) * (-centre) ** (6 - k) * moments[k] for k in range(7))
+
+
+def sixth_pinned(raw: Sequence[Number], centre: mpmath.mpf) -> bool:
+    """Whether the radii of E[g**k], k = 1..6, pin ``mu6`` to 2^-:data:`SIZING_GUARD_BITS` of
+    itself (the error is at most :func:`_sixth_about` of the radii at ``-|centre|``)."""
+    if all(number.method == "closed-form" for number in raw):
+        return True
+    if not all(number.radius is not None and mpmath.isfinite(number.value) for number in raw):
+        return False
+    with mpmath.workdps(WORKING_DIGITS):
+        sixth = _sixth_about([mpmath.mpf(1), *(number.value for number in raw)], centre)
+        radii = [mpmath.mpf(number.radius) for number in raw]
+        error = _sixth_about([mpmath.mpf(0), *radii], -abs(centre))
+        return bool(sixth > 0 and error <= mpmath.ldexp(sixth, -SIZING_GUARD_BITS))
 
 
 def has_closed_form(quantity: Quantity) -> bool:
