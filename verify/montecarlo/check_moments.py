@@ -19,6 +19,7 @@ so it diverges where some ``3*b`` reaches 1/2; under quadrature, from the growth
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -86,9 +87,10 @@ class ExactMoments:
     method: Method
     hermite: HermiteMoments | None = None  # control variates, where used (:mod:`.control_variates`)
 
-    @property
+    @functools.cached_property
     def is_degenerate(self) -> bool:
-        """Whether g is constant (zero variance, up to 50-digit cancellation)."""
+        """Whether g is constant (zero variance, up to 50-digit cancellation); asked at every
+        step of the sizing, so kept (the fields are frozen)."""
         second = self.variance + self.mean**2
         return bool(abs(self.variance) <= _ZERO_VARIANCE * abs(second))
 
@@ -262,17 +264,26 @@ def rule_expectation(noise: tuple[Noise, ...], integrand: Callable[..., FloatArr
 
 
 def tail_grows(component: Component) -> bool:
-    """Whether g^6 times the noise density still grows far out in some noise variable."""
-    for axis, kind in enumerate(component.noise):
-        for inner, outer in _TAILS[kind]:
-            far = np.array([inner, outer])
-            noise = [np.full(2, _TYPICAL[other]) for other in component.noise]
-            noise[axis] = far
-            with np.errstate(all="ignore"):
-                values = component.function(*noise)
-                log_weighted = 6 * np.log(np.abs(values)) + _log_density(kind, far)
-            if not np.all(np.isfinite(values)) or log_weighted[1] > log_weighted[0]:
-                return True
+    """Whether g^6 times the noise density still grows far out in some noise variable.
+
+    Every probe (a pair of far values of one variable, the others typical) in one call of
+    the component's function: g is evaluated sample by sample, so a batch is the same."""
+    probes = [
+        (axis, kind, pair) for axis, kind in enumerate(component.noise) for pair in _TAILS[kind]
+    ]
+    if not probes:
+        return False
+    lanes = [np.full(2 * len(probes), _TYPICAL[kind]) for kind in component.noise]
+    for index, (axis, _, pair) in enumerate(probes):
+        lanes[axis][2 * index : 2 * index + 2] = pair
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(component.function(*lanes), (2 * len(probes),))
+    for index, (_, kind, pair) in enumerate(probes):
+        both = values[2 * index : 2 * index + 2]
+        with np.errstate(all="ignore"):
+            log_weighted = 6 * np.log(np.abs(both)) + _log_density(kind, np.array(pair))
+        if not np.all(np.isfinite(both)) or log_weighted[1] > log_weighted[0]:
+            return True
     return False
 
 
