@@ -16,11 +16,27 @@ import pytest
 import sympy
 from flint import arb
 
-from verify.cases.symbols import EPS
+from verify.cases.symbols import EPS, Z
 from verify.exact.balls import working_precision
+from verify.exact.derivation import derive
+from verify.exact.evaluation import exact_point, raw_moments
 from verify.exact.numbers import Number
 from verify.exact.quadrature import TIGHT, certified_expectation, clear_cache, quadrature_target
-from verify.montecarlo.check_moments import SIZING_TARGET, central_pinned, for_sizing
+from verify.montecarlo import check_moments
+from verify.montecarlo.check_moments import (
+    SIZING_GUARD_BITS,
+    SIZING_TARGET,
+    ExactMoments,
+    central_pinned,
+    for_sizing,
+    sixth_pinned,
+)
+from verify.montecarlo.checks import exact_stream
+from verify.montecarlo.covariance_moments import Terms, _mu22_pinned
+from verify.montecarlo.loo_check import _pinned as loo_pinned
+from verify.montecarlo.loo_check import loo_exact
+from verify.montecarlo.loo_moments import loo_mixed_moments
+from verify.montecarlo.samplers import estimator_pair
 
 INNER = sympy.Symbol("e_inner", real=True)
 HALF = sympy.Rational(1, 2)
@@ -123,3 +139,92 @@ def test_for_sizing_computes_again_at_the_tight_target_when_not_pinned() -> None
     clear_cache()
     refused = for_sizing(lambda: certified_expectation(integrand, {}), lambda ball: False)
     assert refused.rad() <= arb(2) ** -TIGHT.relative
+
+
+# A quadrature cost: softplus(2z), at a point where its moments have no closed form.
+SOFTPLUS = sympy.log(1 + sympy.exp(2 * Z))
+POINT = {"mu": 0.5, "sigma": 1.0}
+
+
+def _widened(number: Number, relative: float) -> Number:
+    """The same midpoint with a radius ``relative`` times the value (a looser ball)."""
+    assert number.ball is not None
+    return Number(
+        number.value, number.method, arb(number.ball.mid(), relative * abs(float(number.value)))
+    )
+
+
+@pytest.mark.parametrize("estimator", ["score", "pathwise", "measure_valued"])
+def test_loose_sizing_moments_agree_with_tight_ones_within_the_guard(
+    estimator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    derivation, point = derive(SOFTPLUS), exact_point(POINT)
+    pair = estimator_pair(derivation, estimator, point)
+    clear_cache()
+    loose_stream = exact_stream(derivation, estimator, point, pair)
+    # Everything at the reported values' target, as before the sizing target existed.
+    monkeypatch.setattr(
+        check_moments, "SIZING_TARGET", (TIGHT.relative, TIGHT.absolute, TIGHT.ladder)
+    )
+    clear_cache()
+    tight_stream = exact_stream(derivation, estimator, point, pair)
+    guard = mpmath.ldexp(1, -SIZING_GUARD_BITS)
+    for loose_m, tight_m in (
+        (loose_stream.mu, tight_stream.mu),
+        (loose_stream.sigma, tight_stream.sigma),
+    ):
+        assert loose_m.method == "quadrature"
+        assert (loose_m.mean, loose_m.variance) == (tight_m.mean, tight_m.variance)  # reported
+        assert loose_m.third != tight_m.third  # a different, looser computation ...
+        assert abs(loose_m.third - tight_m.third) <= guard * tight_m.variance**1.5  # ... pinned
+        excess = tight_m.fourth - tight_m.variance**2
+        assert abs(loose_m.fourth - tight_m.fourth) <= guard * excess
+    spread = tight_stream.mu22 - tight_stream.covariance**2
+    assert abs(loose_stream.mu22 - tight_stream.mu22) <= guard * spread
+
+
+def test_the_raw_moment_guard_refuses_the_looser_balls_of_a_real_cost() -> None:
+    derivation, point = derive(SOFTPLUS), exact_point(POINT)
+    clear_cache()
+    raw = raw_moments(derivation, "score", "sigma", point, range(1, 5))
+    assert central_pinned(raw)
+    assert not central_pinned([*raw[:2], *(_widened(n, 1e-7) for n in raw[2:])])
+    mean = raw[0].value
+    with quadrature_target(*SIZING_TARGET):
+        six = raw_moments(derivation, "score", "sigma", point, range(1, 7))
+    assert sixth_pinned(six, mean)
+    assert not sixth_pinned([*six[:5], _widened(six[5], 1e-6)], mean)
+
+
+def test_the_mu22_guard_refuses_wide_parts() -> None:
+    # X = eps, Y = eps^2 - 1: E[X^2 Y] = 2, E[X Y^2] = 0, E[X^2 Y^2] = 10 = mu22, c = 0.
+    mu = ExactMoments(
+        mpmath.mpf(0), mpmath.mpf(1), mpmath.mpf(0), mpmath.mpf(3), 15.0, "quadrature"
+    )
+    sigma = ExactMoments(
+        mpmath.mpf(0), mpmath.mpf(2), mpmath.mpf(8), mpmath.mpf(60), 1.0, "quadrature"
+    )
+    one = mpmath.mpf(1)
+
+    def terms(radius: float) -> Terms:
+        return {
+            order: [(one, Number(mpmath.mpf(v), "quadrature", arb(v, radius)))]
+            for order, v in (((2, 1), 2), ((1, 2), 0), ((2, 2), 10))
+        }
+
+    assert _mu22_pinned(terms(1e-20), mpmath.mpf(0), mu, sigma)
+    assert not _mu22_pinned(terms(1e-6), mpmath.mpf(0), mu, sigma)
+
+
+def test_the_score_loo_guard_refuses_wide_mixed_moments() -> None:
+    derivation, point, samples = derive(SOFTPLUS), exact_point(POINT), 4
+    clear_cache()
+    with quadrature_target(*SIZING_TARGET):
+        found, method = loo_mixed_moments(derivation, point, samples)
+    assert method == "quadrature"
+    exact = loo_exact(derivation, point, samples)
+    means = [exact.mu.mean, exact.sigma.mean]
+    variances = [exact.mu.variance, exact.sigma.variance]
+    assert loo_pinned(found, means, variances)
+    widened = {order: _widened(number, 1e-8) for order, number in found.items()}
+    assert not loo_pinned(widened, means, variances)
