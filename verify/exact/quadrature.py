@@ -93,7 +93,7 @@ class Target:
 
 TIGHT = Target(100, 120, PRECISION_LADDER)
 _TARGET: ContextVar[Target] = ContextVar("quadrature_target", default=TIGHT)
-CACHE_SIZE = 4096
+CACHE_SIZE = 8192  # tight and loose results together (it was 4096 tight ones)
 
 
 @contextmanager
