@@ -15,6 +15,12 @@ times those of ``E[g^2]`` (for every estimator here: ``g^6`` is a sum of product
 sixth powers of ``r`` at Gaussian or Gaussian-tailed arguments, ``g^2`` of squares),
 so it diverges where some ``3*b`` reaches 1/2; under quadrature, from the growth of
 ``g^6`` times the noise density far out in each noise variable's tails.
+
+The mean and variance are the reported numbers.  The raw moments beyond them only size
+the check, so their quadrature aims at :data:`SIZING_TARGET` (:func:`for_sizing`, also used
+by :mod:`.covariance_moments` and :mod:`.loo_check`): still certified balls, used where their
+radii pin what they size (:func:`central_pinned`, :func:`sixth_pinned`), else computed
+again at the reported values' target.
 """
 
 from __future__ import annotations
