@@ -28,7 +28,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -230,21 +230,33 @@ def evaluate_gradient(derivation: Derivation, parameter: str, point: ExactPoint)
     return Number.of(closed_form_ball(formula.value, point), formula.method)
 
 
-def central_moments(
-    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint
-) -> tuple[Number, ...]:
-    """(mean, variance, third, fourth central moment), as the Monte Carlo checks need."""
-    raw = [
+def raw_moments(
+    derivation: Derivation, estimator: str, parameter: str, point: ExactPoint, orders: range
+) -> list[Number]:
+    """E[g**k] for k in ``orders``, each evaluated by :func:`evaluate_expectation`."""
+    return [
         evaluate_expectation(derivation.raw_moment(estimator, parameter, order), point)
-        for order in (1, 2, 3, 4)
+        for order in orders
     ]
+
+
+def central_moments(raw: Sequence[Number]) -> tuple[Number, ...]:
+    """(mean, variance, third, fourth central moment) from E[g**k], k = 1..4 (as the
+    Monte Carlo checks need them)."""
     method = combined_method(*(number.method for number in raw))
     with mpmath.workdps(WORKING_DIGITS):
-        m1, m2, m3, m4 = (number.value for number in raw)
-        variance = m2 - m1**2
-        third = m3 - 3 * m1 * m2 + 2 * m1**3
-        fourth = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
-    return tuple(Number(value, method) for value in (m1, variance, third, fourth))
+        m1 = raw[0].value
+        central = central_of(*(number.value for number in raw))
+    return tuple(Number(value, method) for value in (m1, *central))
+
+
+def central_of(m1: Any, m2: Any, m3: Any, m4: Any) -> tuple[Any, Any, Any]:
+    """(variance, third, fourth central moment) from the raw moments, in any arithmetic
+    (mpmath numbers, or ``arb`` balls to bound the error of the same formula)."""
+    variance = m2 - m1**2
+    third = m3 - 3 * m1 * m2 + 2 * m1**3
+    fourth = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
+    return variance, third, fourth
 
 
 def combined_method(*methods: Method) -> Method:

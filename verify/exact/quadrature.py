@@ -17,6 +17,11 @@ it gives is reported with method ``"quadrature"`` and that ball's radius.
   ``|f(x)| <= A exp(B|x| + C x**2)`` (:mod:`verify.exact.growth`) integrates against the
   density in closed form; ``L`` is the first of :data:`REACHES` whose tail bound is
   below the target, and the tail bound is added to the radius.
+- **The target** is a radius of 2^-100 relative or 2^-120 absolute, at 128 bits
+  (:data:`TIGHT`), for every reported value.  Code that only needs a few digits (the
+  Monte Carlo checks sizing their samples) may ask for a looser one with
+  :func:`quadrature_target`: the result is still a certified ball, only wider; a value
+  already known at the tight target is returned instead.
 - **Where no growth bound can be proved** (for example ``exp(exp(z))``, or ``tan``)
   nothing is certified: divergence is then detected from the tails (the integrand times the
   density still growing at |eps| = 60) and returned as an infinity, or else
@@ -33,7 +38,11 @@ True
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 
 import mpmath
@@ -51,13 +60,53 @@ from verify.exact.running_integral import running_integral
 WORKING_DIGITS = 40
 # Bits of the ball arithmetic; a second, higher rung is tried if the first is too wide.
 PRECISION_LADDER = (128, 256)
-# Target radius, relative to the value, and absolute (for values near 0).
-RELATIVE_TARGET = arb(2) ** -100
-ABSOLUTE_TARGET = arb(2) ** -120
 # Far reaches serve loose growth bounds: a sigmoid's derivative to the fourth power at
 # slope 8 is bounded by 4096 exp(32 + 32|x|) (the denominator's growth is not credited),
 # whose tail falls below the target only beyond |x| = 68.
 REACHES = (8, 10, 12, 14, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A radius of at most ``2**-relative`` times the value, or ``2**-absolute``, reached
+    with working precisions from ``ladder`` (bits) in turn."""
+
+    relative: int
+    absolute: int
+    ladder: tuple[int, ...]
+
+    def good_enough(self, ball: arb) -> bool:
+        """Whether ``ball`` is finite and within the target."""
+        if not ball.is_finite():
+            return False
+        radius = ball.rad()
+        return bool(
+            radius <= arb(2) ** -self.relative * abs(ball.mid())
+            or radius <= arb(2) ** -self.absolute
+        )
+
+    @property
+    def tolerance(self) -> arb:
+        """The absolute tolerance of each part (pieces, tails): well inside the target."""
+        return arb(2) ** -(self.absolute + 8)
+
+
+TIGHT = Target(100, 120, PRECISION_LADDER)
+_TARGET: ContextVar[Target] = ContextVar("quadrature_target", default=TIGHT)
+CACHE_SIZE = 8192  # tight and loose results together (it was 4096 tight ones)
+
+
+@contextmanager
+def quadrature_target(relative: int, absolute: int, ladder: tuple[int, ...]) -> Iterator[None]:
+    """Within the block, :func:`certified_expectation` aims at radius ``2**-relative``
+    relative or ``2**-absolute`` absolute, at the precisions of ``ladder``: for numbers that
+    only size or guard something (never reported), so that fewer nodes serve."""
+    token = _TARGET.set(Target(relative, absolute, ladder))
+    try:
+        yield
+    finally:
+        _TARGET.reset(token)
+
 
 _KINKS = (sympy.Abs, sympy.sign, sympy.Heaviside, sympy.Max, sympy.Min)
 _TAIL_NEAR, _TAIL_FAR = 30, 60
@@ -70,9 +119,35 @@ def certified_expectation(integrand: sympy.Expr, point: Mapping[sympy.Symbol, sy
     Cached on the integrand at the point: compound quantities (baselines, measure-valued
     moments) share parts, a mean recurs in variances, covariances and biases, and the
     same integral recurs at points that differ only in names it does not contain (a
-    one-coordinate moment of a sum or product over d coordinates, at every d).
+    one-coordinate moment of a sum or product over d coordinates, at every d).  The
+    radius aims at the current target (:func:`quadrature_target`; :data:`TIGHT` unless
+    asked), and a ball already computed at :data:`TIGHT` serves every target.
     """
-    return _cached(_specialise(integrand, tuple(sorted(point.items(), key=str))))
+    # Sorted by name: the printer behind str() was a tenth of the cost of a cache hit.
+    specialised = _specialise(integrand, tuple(sorted(point.items(), key=_name)))
+    target = _TARGET.get()
+    for key in dict.fromkeys(((specialised, TIGHT), (specialised, target))):
+        if key in _RESULTS:
+            _RESULTS.move_to_end(key)
+            return _RESULTS[key]
+    ball = _expectation(specialised, target)
+    _RESULTS[(specialised, target)] = ball
+    if len(_RESULTS) > CACHE_SIZE:
+        _RESULTS.popitem(last=False)
+    return ball
+
+
+def _name(item: tuple[sympy.Symbol, sympy.Expr]) -> str:
+    return str(item[0].name)
+
+
+# The most recently used results, by (specialised integrand, target).
+_RESULTS: OrderedDict[tuple[sympy.Expr, Target], arb] = OrderedDict()
+
+
+def clear_cache() -> None:
+    """Forget every computed expectation (benchmarks time them from scratch)."""
+    _RESULTS.clear()
 
 
 def quadrature_expectation(
@@ -101,29 +176,28 @@ def _specialise(
     return sympy.sympify(integrand).xreplace(dict(point))
 
 
-@lru_cache(maxsize=4096)
-def _cached(specialised: sympy.Expr) -> arb:
+def _expectation(specialised: sympy.Expr, target: Target) -> arb:
     growth = growth_bound(specialised, EPS)
     if growth is None:
         return _uncertified(specialised)
-    found = _reach(growth)
+    found = _reach(growth, target)
     if found is None:
         return arb("nan")  # the bound proves no convergence (C >= 1/2, or too loose)
     reach, tail = found
     try:
-        integrate = _integrator(specialised, reach)
+        integrate = _integrator(specialised, reach, target.tolerance)
     except NotCompilable:
         return _uncertified(specialised)  # a function with a bound but no ball evaluation
     ball = arb("nan")
-    for bits in PRECISION_LADDER:
+    for bits in target.ladder:
         with working_precision(bits):
             ball = integrate(bits) + arb(0, tail)
-            if _good_enough(ball):
+            if target.good_enough(ball):
                 return +ball
     return ball
 
 
-def _integrator(specialised: sympy.Expr, reach: int) -> Callable[[int], arb]:
+def _integrator(specialised: sympy.Expr, reach: int, tolerance: arb) -> Callable[[int], arb]:
     """The integral over |eps| <= reach at a precision: acb.integral piece by piece, or for
     ``w(eps) int_0^eps g(e) de`` the running integral.  Each piece gets the integrand with
     its kinks resolved (:mod:`verify.exact.branches`), analytic across the piece's ends."""
@@ -132,7 +206,7 @@ def _integrator(specialised: sympy.Expr, reach: int) -> Callable[[int], arb]:
         ends = _ends(specialised, reach, with_zero=False)
         weighted = specialised * _DENSITY
         functions = [_resolved(weighted, low, high) for low, high in itertools.pairwise(ends)]
-        return lambda bits: _integrate(ends, functions, bits)
+        return lambda bits: _integrate(ends, functions, bits, tolerance)
     outer, integral = running
     inner = integral.function.subs(integral.limits[0][0], EPS)
     ends = _ends(outer * inner, reach, with_zero=True)
@@ -149,7 +223,7 @@ def _integrator(specialised: sympy.Expr, reach: int) -> Callable[[int], arb]:
                 itertools.pairwise(balls), pairs, strict=True
             )
         ]
-        return running_integral(pieces, ABSOLUTE_TARGET * arb(2) ** -8)
+        return running_integral(pieces, tolerance)
 
     return integrate
 
@@ -175,12 +249,11 @@ def running_parts(integrand: sympy.Expr) -> tuple[sympy.Expr, sympy.Integral] | 
     return None if outer.has(sympy.Integral) else (outer, integral)
 
 
-def _reach(growth: Growth) -> tuple[int, arb] | None:
-    """The first reach whose tail bound is below the target, with that bound."""
-    target = ABSOLUTE_TARGET * arb(2) ** -8
+def _reach(growth: Growth, target: Target) -> tuple[int, arb] | None:
+    """The first reach whose tail bound is below the target's tolerance, with that bound."""
     for reach in REACHES:
         tail = tail_bound(growth, arb(reach))
-        if tail < target:
+        if tail < target.tolerance:
             return reach, tail
     return None
 
@@ -193,8 +266,9 @@ def _ends(specialised: sympy.Expr, reach: int, with_zero: bool) -> list[sympy.Ex
     return [sympy.Integer(-reach), *inside, sympy.Integer(reach)]
 
 
-def _integrate(ends: list[sympy.Expr], functions: list[BallFunction], bits: int) -> arb:
-    target = ABSOLUTE_TARGET * arb(2) ** -8
+def _integrate(
+    ends: list[sympy.Expr], functions: list[BallFunction], bits: int, tolerance: arb
+) -> arb:
     balls = [number_ball(end).real for end in ends]
     total = acb(0)
     for (low, high), function in zip(itertools.pairwise(balls), functions, strict=True):
@@ -203,19 +277,13 @@ def _integrate(ends: list[sympy.Expr], functions: list[BallFunction], bits: int)
             low,
             high,
             rel_tol=arb(2) ** -(bits - 8),
-            abs_tol=target,
+            abs_tol=tolerance,
         )
     return total.real
 
 
 def _as_integrand(function: BallFunction) -> Callable[[acb, bool], acb]:
     return lambda x, analytic: function([x], analytic)
-
-
-def _good_enough(ball: arb) -> bool:
-    if not ball.is_finite():
-        return False
-    return bool(ball.rad() <= RELATIVE_TARGET * abs(ball.mid()) or ball.rad() <= ABSOLUTE_TARGET)
 
 
 def _uncertified(specialised: sympy.Expr) -> arb:

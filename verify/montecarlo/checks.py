@@ -249,11 +249,19 @@ def _plan(stream: Stream, samples: int | None, t: float) -> _Planned | None:
         low = min(MIN_PLANNED, cap)
     else:
         low, cap = stream.limits
-    if stream.controls is not None and falls_short((exact.mu, exact.sigma), t, samples, low, cap):
-        exact = with_hermite(exact, stream.controls())
-        stream = replace(stream, exact=exact)
     components = (exact.mu, exact.sigma)
     n = stream_samples(components, t, low, cap) if samples is None else samples
+    # Planned: short when the plain plan needs more than the fewest (falls_short's rule,
+    # without sizing the stream twice).
+    short = stream.controls is not None and (
+        n > low if samples is None else falls_short(components, t, samples, low, cap)
+    )
+    if short:
+        assert stream.controls is not None
+        exact = with_hermite(exact, stream.controls())
+        stream = replace(stream, exact=exact)
+        components = (exact.mu, exact.sigma)
+        n = stream_samples(components, t, low, cap) if samples is None else samples
     names, statistics = _robust_statistics(exact, n, t)
     wanted = [covariance_skip(exact, n, t) is None]
     wanted += [reason is None for m in components for reason in planned_skips(m, n, t).values()]

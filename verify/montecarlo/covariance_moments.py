@@ -41,8 +41,13 @@ from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint, combined_method, evaluate_expectation
 from verify.exact.explicit import CoordinateDerivation
 from verify.exact.gaussian import Method
-from verify.exact.numbers import WORKING_DIGITS
-from verify.montecarlo.check_moments import ExactMoments, rule_expectation
+from verify.exact.numbers import WORKING_DIGITS, Number
+from verify.montecarlo.check_moments import (
+    SIZING_GUARD_BITS,
+    ExactMoments,
+    for_sizing,
+    rule_expectation,
+)
 from verify.montecarlo.engine import Pair
 from verify.montecarlo.noise import FloatArray
 
@@ -83,32 +88,85 @@ def exact_covariance(
             skewness = float(mu.third * sigma.third / mpmath.sqrt(mu22) ** 3)
         return ExactCovariance(zero, mu22, skewness, mu, sigma, method)
     cross = evaluate_expectation(derivation.cross_moment(estimator), point)
-    if estimator in MEASURE_VALUED_ESTIMATORS:
-        raw, methods = _lifted_cross_moments(derivation, estimator, point)
-    else:
-        raw, methods = _raw_cross_moments(derivation, estimator, point)
+    offsets, methods = _offsets(derivation, estimator, point)
+
+    def terms() -> Terms:
+        if estimator in MEASURE_VALUED_ESTIMATORS:
+            return _lifted_cross_terms(derivation, estimator, point)
+        return _raw_cross_terms(derivation, estimator, point, offsets)
+
+    # mu22 only sizes the covariance check and its threshold: computed loosely where
+    # that pins it (verify.montecarlo.check_moments.for_sizing).
+    found = for_sizing(terms, lambda found: _mu22_pinned(found, cross.value, mu, sigma))
+    methods += [number.method for parts in found.values() for _, number in parts]
     with mpmath.workdps(WORKING_DIGITS):
         covariance = cross.value - mu.mean * sigma.mean
-        raw[(1, 1)] = cross.value
-        mu22 = _central_mu22(raw, mu, sigma)
+        mu22 = _central_mu22(_combined(found, cross.value), mu, sigma)
     skewness = _skewness_of_product(pair, mu, sigma)
     return ExactCovariance(
         covariance, mu22, skewness, mu, sigma, combined_method(method, cross.method, *methods)
     )
 
 
-def _lifted_cross_moments(
-    derivation: Derivation, estimator: str, point: ExactPoint
-) -> tuple[dict[tuple[int, int], mpmath.mpf], list[Method]]:
+# E[g_mu**p g_sigma**q] for (p, q) in (2, 1), (1, 2), (2, 2), as sums of weighted parts.
+Terms = dict[tuple[int, int], list[tuple[mpmath.mpf, Number]]]
+_ORDERS = ((2, 1), (1, 2), (2, 2))
+
+
+def _lifted_cross_terms(derivation: Derivation, estimator: str, point: ExactPoint) -> Terms:
     """E[g_mu**p g_sigma**q] of a measure-valued estimator whose components share noise
     (a product in d coordinates, :mod:`verify.exact.dimension`; any explicit cost in
     d > 1 coordinates, :mod:`verify.exact.explicit`)."""
     assert isinstance(derivation, DimensionDerivation | CoordinateDerivation)
-    numbers = {
-        (p, q): evaluate_expectation(derivation.measure_valued_mixed_moment(estimator, p, q), point)
-        for p, q in ((2, 1), (1, 2), (2, 2))
+    one = mpmath.mpf(1)
+    return {
+        (p, q): [
+            (
+                one,
+                evaluate_expectation(
+                    derivation.measure_valued_mixed_moment(estimator, p, q), point
+                ),
+            )
+        ]
+        for p, q in _ORDERS
     }
-    return {k: n.value for k, n in numbers.items()}, [n.method for n in numbers.values()]
+
+
+def _combined(found: Terms, cross: mpmath.mpf) -> dict[tuple[int, int], mpmath.mpf]:
+    """The raw moments E[g_mu**p g_sigma**q] the terms add up to, and (1, 1): ``cross``."""
+    with mpmath.workdps(WORKING_DIGITS):
+        raw = {
+            key: mpmath.fsum(w * number.value for w, number in parts)
+            for key, parts in found.items()
+        }
+    raw[(1, 1)] = cross
+    return raw
+
+
+def _mu22_pinned(found: Terms, cross: mpmath.mpf, mu: ExactMoments, sigma: ExactMoments) -> bool:
+    """Whether the parts' radii pin ``mu22`` to 2^-:data:`~.check_moments.SIZING_GUARD_BITS`
+    of ``mu22 - c**2``, the variance of W that sizes the covariance check (to first order
+    in the radii)."""
+    numbers = [number for parts in found.values() for _, number in parts]
+    if all(number.method == "closed-form" for number in numbers):
+        return True
+    if not all(n.radius is not None and mpmath.isfinite(n.value) for n in numbers):
+        return False
+    with mpmath.workdps(WORKING_DIGITS):
+        spread = (
+            _central_mu22(_combined(found, cross), mu, sigma) - (cross - mu.mean * sigma.mean) ** 2
+        )
+        error = mpmath.fsum(
+            math.comb(2, p)
+            * math.comb(2, q)
+            * abs(mu.mean) ** (2 - p)
+            * abs(sigma.mean) ** (2 - q)
+            * abs(w)
+            * number.radius
+            for (p, q), parts in found.items()
+            for w, number in parts
+        )
+        return bool(spread > 0 and error <= mpmath.ldexp(spread, -SIZING_GUARD_BITS))
 
 
 def _finite(*moments: ExactMoments) -> bool:
@@ -134,40 +192,40 @@ def _central_mu22(
     )
 
 
-def _raw_cross_moments(
+def _offsets(
     derivation: Derivation, estimator: str, point: ExactPoint
-) -> tuple[dict[tuple[int, int], mpmath.mpf], list[Method]]:
-    """E[g_mu**p g_sigma**q] for (p, q) in (2, 1), (1, 2), (2, 2), and the parts' methods.
+) -> tuple[list[mpmath.mpf], list[Method]]:
+    """The exact baselines (b_mu, b_sigma) of a baseline estimator, else (0, 0)."""
+    if estimator not in BASELINE_ESTIMATORS:
+        return [mpmath.mpf(0), mpmath.mpf(0)], []
+    values = [
+        evaluate_expectation(baseline_value(estimator, derivation, p), point)
+        for p in GRADIENT_PARAMETERS
+    ]
+    return [value.value for value in values], [value.method for value in values]
+
+
+def _raw_cross_terms(
+    derivation: Derivation, estimator: str, point: ExactPoint, offsets: list[mpmath.mpf]
+) -> Terms:
+    """E[g_mu**p g_sigma**q] for (p, q) in (2, 1), (1, 2), (2, 2), as weighted parts.
 
     With ``g = (f - b) w`` (``b = 0`` for a product estimator), ``E[g_mu**p g_sigma**q]``
     is ``sum_ij C(p,i) C(q,j) (-b_mu)**(p-i) (-b_sigma)**(q-j) E[f**(i+j) w_mu**p w_sigma**q]``.
     """
-    baseline = estimator in BASELINE_ESTIMATORS
-    uses = "r" if baseline else ESTIMATORS[estimator].uses
-    offsets = [mpmath.mpf(0), mpmath.mpf(0)]
-    methods: list[Method] = []
-    if baseline:
-        values = [
-            evaluate_expectation(baseline_value(estimator, derivation, p), point)
-            for p in GRADIENT_PARAMETERS
-        ]
-        offsets = [value.value for value in values]
-        methods += [value.method for value in values]
-    raw = {}
-    for p, q in ((2, 1), (1, 2), (2, 2)):
-        terms = []
+    uses = "r" if estimator in BASELINE_ESTIMATORS else ESTIMATORS[estimator].uses
+    terms: Terms = {}
+    for p, q in _ORDERS:
+        terms[(p, q)] = []
         for i, j in itertools.product(range(p + 1), range(q + 1)):
             if (offsets[0] == 0 and i < p) or (offsets[1] == 0 and j < q):
                 continue  # a zero power of a zero baseline
             part = evaluate_expectation(_part(derivation, estimator, uses, i + j, p, q), point)
-            methods.append(part.method)
             with mpmath.workdps(WORKING_DIGITS):
                 coefficient = math.comb(p, i) * math.comb(q, j)
                 offset = (-offsets[0]) ** (p - i) * (-offsets[1]) ** (q - j)
-                terms.append(coefficient * offset * part.value)
-        with mpmath.workdps(WORKING_DIGITS):
-            raw[(p, q)] = mpmath.fsum(terms)
-    return raw, methods
+                terms[(p, q)].append((coefficient * offset, part))
+    return terms
 
 
 @lru_cache(maxsize=512)

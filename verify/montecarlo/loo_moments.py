@@ -20,7 +20,11 @@ function of X (independent samples multiply their generating functions), truncat
 to the degrees needed: at most K in r, P in s and Q in t (each grading adds under
 multiplication, so truncation commutes with the product).  A moment of X is
 ``E[r**k s**i t**j]``, a polynomial in eps times r**k: the single-sample expectations.
-No index pattern is enumerated, and M is any integer >= 2.
+No index pattern is enumerated, and M is any integer >= 2.  The arithmetic is ``arb``
+ball arithmetic at :data:`~verify.exact.numbers.RADIUS_PRECISION` bits on the engine's
+balls, so every moment carries a bound on its error (with which
+:mod:`verify.montecarlo.loo_check` decides whether loosely computed single-sample
+expectations size its checks well enough).
 
 ``tests/test_loo_moments.py`` checks the variance and covariance against the closed
 forms of :mod:`verify.exact.leave_one_out` and the fourth moment against brute-force
@@ -35,14 +39,16 @@ from functools import lru_cache
 
 import mpmath
 import sympy
+from flint import arb
 
 from verify.cases.symbols import EPS
+from verify.exact.balls import number_ball, working_precision
 from verify.exact.baselines import score_weight
 from verify.exact.compound import Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, combined_method, evaluate_expectation
 from verify.exact.gaussian import Method
-from verify.exact.numbers import WORKING_DIGITS
+from verify.exact.numbers import RADIUS_PRECISION, WORKING_DIGITS, Number
 
 Exponents = tuple[int, int, int, int, int]  # powers of (r s, r t, r, s, t)
 # (K, P, Q) truncations: the pure moments of each component up to 6, and p, q <= 2.
@@ -57,57 +63,59 @@ def wanted_orders() -> list[tuple[int, int]]:
 
 
 class SingleSample:
-    """``E[r**k s**i t**j]`` at one point from the engine's ``E[r**k eps**m]``, memoised."""
+    """``E[r**k s**i t**j]`` at one point from the engine's ``E[r**k eps**m]``, memoised,
+    as balls (an uncertified expectation is its value with an infinite radius)."""
 
     def __init__(self, source: Derivation, point: ExactPoint) -> None:
         self.source, self.point = source, point
         self.methods: list[Method] = []
-        self._eps: dict[tuple[int, int], mpmath.mpf] = {}
-        self._polynomials: dict[tuple[int, int, int], list[tuple[int, mpmath.mpf]]] = {}
+        self._eps: dict[tuple[int, int], arb] = {}
+        self._polynomials: dict[tuple[int, int, int], list[tuple[int, arb]]] = {}
         weights = [sympy.sympify(score_weight(p)).subs(point) for p in ("mu", "sigma")]
         self._weights = weights
 
-    def moment(self, k: int, i: int, j: int, hermite: int = 0) -> mpmath.mpf:
+    def moment(self, k: int, i: int, j: int, hermite: int = 0) -> arb:
         """``E[r**k s**i t**j He_hermite(eps)]``."""
-        with mpmath.workdps(WORKING_DIGITS):
-            return mpmath.fsum(
-                coefficient * self._r_eps(k, m)
-                for m, coefficient in self._polynomial(i, j, hermite)
-            )
+        return sum(
+            (coefficient * self._r_eps(k, m) for m, coefficient in self._polynomial(i, j, hermite)),
+            arb(0),
+        )
 
-    def _polynomial(self, i: int, j: int, hermite: int) -> list[tuple[int, mpmath.mpf]]:
+    def _polynomial(self, i: int, j: int, hermite: int) -> list[tuple[int, arb]]:
         """``s**i t**j He_hermite(eps)`` as (power of eps, coefficient) pairs, memoised."""
         if (i, j, hermite) not in self._polynomials:
             expanded = sympy.expand(
                 self._weights[0] ** i * self._weights[1] ** j * sympy.hermite_prob(hermite, EPS)
             )
             terms = sympy.Poly(expanded, EPS).terms()
-            self._polynomials[(i, j, hermite)] = [(m, _exact_mpf(c)) for (m,), c in terms]
+            self._polynomials[(i, j, hermite)] = [(m, number_ball(c).real) for (m,), c in terms]
         return self._polynomials[(i, j, hermite)]
 
-    def _r_eps(self, k: int, m: int) -> mpmath.mpf:
+    def _r_eps(self, k: int, m: int) -> arb:
         if (k, m) not in self._eps:
             if k == 0:  # E[eps**m]: (m - 1)!! for even m
-                value = mpmath.mpf(0 if m % 2 else math.prod(range(m - 1, 0, -2)))
+                value = arb(0 if m % 2 else math.prod(range(m - 1, 0, -2)))
             else:
                 number = evaluate_expectation(r_eps_quantity(self.source, k, m), self.point)
                 self.methods.append(number.method)
-                value = number.value
+                value = _as_ball(number)
             self._eps[(k, m)] = value
         return self._eps[(k, m)]
+
+
+def _as_ball(number: Number) -> arb:
+    """The number's ball; an uncertified value with an infinite radius, a non-finite one nan."""
+    if not mpmath.isfinite(number.value):
+        return arb("nan")
+    if number.ball is not None:
+        return number.ball
+    return arb(mpmath.nstr(number.value, WORKING_DIGITS), "inf")
 
 
 @lru_cache(maxsize=1024)
 def r_eps_quantity(source: Derivation, k: int, m: int) -> Quantity:
     """E[r**k eps**m] as the engine's quantity, built once per cost (not per point)."""
     return source.product_expectation("r", k, EPS**m)
-
-
-def _exact_mpf(value: sympy.Expr) -> mpmath.mpf:
-    """A rational (or any real) SymPy number at the working precision, not via float."""
-    if isinstance(value, sympy.Rational):
-        return mpmath.mpf(int(value.p)) / int(value.q)
-    return mpmath.mpf(sympy.Float(value, WORKING_DIGITS)._mpf_)
 
 
 @lru_cache(maxsize=8)
@@ -129,7 +137,8 @@ def _inside(alpha: Exponents, bounds: tuple[int, int, int]) -> bool:
     return a1 + a2 + a3 <= bounds[0] and a1 + a4 <= bounds[1] and a2 + a5 <= bounds[2]
 
 
-Series = dict[Exponents, mpmath.mpf]
+Series = dict[Exponents, arb]
+_ZERO = arb(0)
 
 
 def _multiply(first: Series, second: Series, bounds: tuple[int, int, int]) -> Series:
@@ -144,13 +153,13 @@ def _multiply(first: Series, second: Series, bounds: tuple[int, int, int]) -> Se
                 alpha[4] + beta[4],
             )
             if _inside(gamma, bounds):
-                product[gamma] = product.get(gamma, mpmath.mpf(0)) + x * y
+                product[gamma] = product.get(gamma, _ZERO) + x * y
     return product
 
 
 def _power(series: Series, exponent: int, bounds: tuple[int, int, int]) -> Series:
     """``series**exponent`` truncated, by repeated squaring."""
-    result: Series = {(0, 0, 0, 0, 0): mpmath.mpf(1)}
+    result: Series = {(0, 0, 0, 0, 0): arb(1)}
     base = series
     while exponent:
         if exponent & 1:
@@ -167,39 +176,39 @@ def _factorial(alpha: Iterable[int]) -> int:
 
 def _sum_moments(single: SingleSample, samples: int, bounds: tuple[int, int, int]) -> Series:
     """``E[(sum_i X_i)**alpha]`` for every alpha within ``bounds``."""
-    with mpmath.workdps(WORKING_DIGITS):
-        generating: Series = {}
-        for alpha in _monomials(bounds):
-            generating[alpha] = single.moment(*_degrees(alpha)) / _factorial(alpha)
-        powered = _power(generating, samples, bounds)
-        return {alpha: value * _factorial(alpha) for alpha, value in powered.items()}
+    generating: Series = {}
+    for alpha in _monomials(bounds):
+        generating[alpha] = single.moment(*_degrees(alpha)) / _factorial(alpha)
+    powered = _power(generating, samples, bounds)
+    return {alpha: value * _factorial(alpha) for alpha, value in powered.items()}
 
 
 def loo_mixed_moments(
     source: Derivation, point: ExactPoint, samples: int
-) -> tuple[dict[tuple[int, int], mpmath.mpf], Method]:
+) -> tuple[dict[tuple[int, int], Number], Method]:
     """``E[g_mu**p g_sigma**q]`` for :func:`wanted_orders`, and the parts' combined method."""
     single = SingleSample(source, point)
     sums: Series = {}
-    for bounds in TRUNCATIONS:
-        sums |= _sum_moments(single, samples, bounds)
-    moments = {(p, q): _estimate_moment(sums, p, q, samples) for p, q in wanted_orders()}
-    return moments, combined_method(*single.methods) if single.methods else "closed-form"
+    with working_precision(RADIUS_PRECISION):
+        for bounds in TRUNCATIONS:
+            sums |= _sum_moments(single, samples, bounds)
+        balls = {(p, q): _estimate_moment(sums, p, q, samples) for p, q in wanted_orders()}
+    method = combined_method(*single.methods) if single.methods else "closed-form"
+    return {order: Number.of(ball, method) for order, ball in balls.items()}, method
 
 
-def _estimate_moment(sums: Series, p: int, q: int, m: int) -> mpmath.mpf:
+def _estimate_moment(sums: Series, p: int, q: int, m: int) -> arb:
     """``E[g_mu**p g_sigma**q (...)]`` from the moments ``sums`` of (A, A', B, C, C')
     (with whatever factor they carry), by the binomial theorem (module docstring)."""
-    with mpmath.workdps(WORKING_DIGITS):
-        terms = [
-            math.comb(p, a)
-            * math.comb(q, b)
-            * (mpmath.mpf(-1) / m) ** (a + b)
-            * sums[(p - a, q - b, a + b, a, b)]
-            for a in range(p + 1)
-            for b in range(q + 1)
-        ]
-        return mpmath.fsum(terms) / mpmath.mpf(m - 1) ** (p + q)
+    terms = [
+        math.comb(p, a)
+        * math.comb(q, b)
+        * (arb(-1) / m) ** (a + b)
+        * sums[(p - a, q - b, a + b, a, b)]
+        for a in range(p + 1)
+        for b in range(q + 1)
+    ]
+    return sum(terms, _ZERO) / arb(m - 1) ** (p + q)
 
 
 HERMITE_BOUNDS = (2, 2, 2)  # g_mu**p, g_sigma**q with p, q <= 2
@@ -217,7 +226,7 @@ def loo_hermite_moments(
     of the sums times ``H_k`` are ``alpha!`` times its coefficients.
     """
     single = SingleSample(source, point)
-    with mpmath.workdps(WORKING_DIGITS):
+    with working_precision(RADIUS_PRECISION):
         monomials = _monomials(HERMITE_BOUNDS)
         base = {alpha: single.moment(*_degrees(alpha)) / _factorial(alpha) for alpha in monomials}
         rest = _power(base, samples - 1, HERMITE_BOUNDS)
@@ -231,11 +240,16 @@ def loo_hermite_moments(
             sums = {a: samples * v * _factorial(a) for a, v in product.items()}
             for index, (squares, firsts) in enumerate(results):
                 orders_of = [(2, 0), (1, 0)] if index == 0 else [(0, 2), (0, 1)]
-                squares.append(_estimate_moment(sums, *orders_of[0], samples))
-                firsts.append(_estimate_moment(sums, *orders_of[1], samples))
+                squares.append(_midpoint(_estimate_moment(sums, *orders_of[0], samples)))
+                firsts.append(_midpoint(_estimate_moment(sums, *orders_of[1], samples)))
     if any(method != "closed-form" for method in single.methods):
         return None
     return results
+
+
+def _midpoint(ball: arb) -> mpmath.mpf:
+    """A ball's midpoint at the working digits."""
+    return Number.of(ball, "closed-form").value
 
 
 def _degrees(alpha: Exponents) -> tuple[int, int, int]:
