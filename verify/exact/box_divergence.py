@@ -78,7 +78,7 @@ def _condition_over(
     box: Box,
     part: FinitePart | None,
 ) -> Divergence:
-    if not condition.free_symbols & set(variables):
+    if not _depends_on(condition, variables):
         return _exact_divergence(condition)
     with working_precision(BOX_PRECISION):
         function = _condition_function(condition, variables)
@@ -101,6 +101,13 @@ def _condition_over(
     if decided is None:
         return None
     return "finite" if decided < 0 else "divergent"
+
+
+@lru_cache(maxsize=1024)
+def _depends_on(condition: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> bool:
+    """Whether a condition has a free variable (asked for every box: SymPy recomputes
+    ``free_symbols`` on each call)."""
+    return bool(condition.free_symbols & set(variables))
 
 
 @lru_cache(maxsize=1024)

@@ -119,6 +119,9 @@ class BoxFunction:
     variables: tuple[sympy.Symbol, ...] = ()
     # The partial derivatives as formulas (differentiated once more for the Hessian).
     first: tuple[sympy.Expr, ...] = ()
+    # The partials compiled together (their shared erf and exp factors evaluated once;
+    # each ball is the one its own BallFunction gives), or None: one by one.
+    gradient: Callable[[Sequence[acb]], list[acb]] | None = None
     _hessian: dict[tuple[int, ...], Callable[[Sequence[acb]], list[acb]]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -148,7 +151,7 @@ class BoxFunction:
             if self.straddles(box):
                 self._slopes[box] = _corner_smear(box, self._corner_values(box))
                 return None
-            gradient = [partial(whole).real for partial in self.partials]
+            gradient = self._slopes_at(whole)
             # The search asks for the smear of the box it could not decide: keep it.
             self._slopes[box] = _slope_smear(box, gradient)
             centre = self._point_value(tuple((low + high) / 2 for low, high in box))
@@ -186,8 +189,9 @@ class BoxFunction:
         free = [i for i, (low, high) in enumerate(box) if high > low]
         steps = {i: arb(box[i][0]).union(arb(box[i][1])) - arb(centre[i]) for i in free}
         total = self.value(at_centre_balls).real if at_centre is None else at_centre
+        slopes = self._slopes_at(at_centre_balls)
         for i in free:
-            total += self.partials[i](at_centre_balls).real * steps[i]
+            total += slopes[i] * steps[i]
         hessian = self._hessian_over(tuple(free))(whole)
         for (i, j), second in zip(_pairs(free), hessian, strict=True):
             if i == j:
@@ -231,7 +235,7 @@ class BoxFunction:
             whole = [interval_ball(low, high) for low, high in box]
             if not self._smooth(whole):
                 return None
-            return _slope_smear(box, [partial(whole).real for partial in self.partials]) or None
+            return _slope_smear(box, self._slopes_at(whole)) or None
 
     def straddles(self, box: Box) -> bool:
         """Whether f has certified values of both signs at corners of the box (so no
@@ -262,13 +266,19 @@ class BoxFunction:
         if not self._smooth(whole):
             return natural, []
         if gradient is None:
-            gradient = [partial(whole).real for partial in self.partials]
+            gradient = self._slopes_at(whole)
         centred = self._centred(box, gradient)
         if not centred.is_finite():
             return natural, list(gradient)
         if not natural.is_finite():
             return centred, list(gradient)
         return intersection(natural, centred), list(gradient)
+
+    def _slopes_at(self, balls: Sequence[acb]) -> list[arb]:
+        """Each partial derivative's ball over ``balls``."""
+        if self.gradient is not None:
+            return [slope.real for slope in self.gradient(balls)]
+        return [partial(balls).real for partial in self.partials]
 
     def _smooth(self, whole: Sequence[acb]) -> bool:
         """Whether no jump argument can vanish in the box (so f is differentiable there)."""
@@ -399,14 +409,16 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
     # A Heaviside step of f differentiates to a Dirac delta: zero wherever its argument
     # keeps one sign, which the box function checks before it uses the partials.
     jumps = {d.args[0] for derivative in derivatives for d in derivative.atoms(sympy.DiracDelta)}
-    partials = tuple(
-        compile_balls(d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0), variables)
-        for d in derivatives
-    )
+    without_deltas = [
+        d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0) for d in derivatives
+    ]
+    partials = tuple(compile_balls(d, variables) for d in without_deltas)
     compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
     smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
+    # compile_balls does not share subexpressions across an integral (its variable).
+    together = None if expr.has(sympy.Integral) else compile_together(without_deltas, variables)
     return BoxFunction(
-        compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
+        compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth, together
     )
 
 

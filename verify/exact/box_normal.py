@@ -189,8 +189,13 @@ def _product(factors: list[Terms | None]) -> Terms | None:
     return result
 
 
+@lru_cache(maxsize=4096)
 def _canonical(exponent: sympy.Expr) -> sympy.Expr:
-    """One spelling per rational function (so equal exponents are equal keys)."""
+    """One spelling per rational function (so equal exponents are equal keys).
+
+    Memoised: a difference of variances has a few distinct exponents over hundreds of
+    terms (and the components, rows and erf rewrites of a case share them), and SymPy's
+    factorisation over the Gaussian rationals (cos(k z): ``I k mu``) is slow."""
     return sympy.factor(sympy.cancel(sympy.together(exponent)))
 
 
