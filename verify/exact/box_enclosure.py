@@ -63,13 +63,8 @@ from typing import Literal
 import sympy
 from flint import acb, arb
 
-from verify.exact.ball_closures import Slots, compile_closure
-from verify.exact.balls import (
-    BallFunction,
-    compile_balls,
-    shared_subexpressions,
-    working_precision,
-)
+from verify.exact.balls import BallFunction, compile_balls, working_precision
+from verify.exact.box_compile import straight_line, straight_line_value
 
 Box = tuple[tuple[float, float], ...]
 Sign = Literal[-1, 0, 1] | None
@@ -108,7 +103,8 @@ def interval_ball(low: float, high: float) -> acb:
 class BoxFunction:
     """A closed form and its partial derivatives, compiled to balls (see the module docstring)."""
 
-    value: BallFunction
+    # f (a BallFunction, or its straight-line compilation: the same balls, faster).
+    value: Callable[[Sequence[acb]], acb]
     partials: tuple[BallFunction, ...]
     # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
     # may be discontinuous there and only the natural extension is valid.
@@ -212,7 +208,7 @@ class BoxFunction:
                 sympy.diff(self._collected(i), self.variables[j])
                 for i, j in _pairs(list(free))
             ]
-            self._hessian[free] = compile_together(entries, self.variables)
+            self._hessian[free] = straight_line(entries, self.variables)
         return self._hessian[free]
 
     def _collected(self, i: int) -> sympy.Expr:
@@ -329,27 +325,6 @@ def _pairs(free: list[int]) -> list[tuple[int, int]]:
     return [(i, j) for position, i in enumerate(free) for j in free[position:]]
 
 
-def compile_together(
-    exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]
-) -> Callable[[Sequence[acb]], list[acb]]:
-    """Several formulas as one ball function returning each one's ball: a subexpression
-    they share (:func:`verify.exact.balls.shared_subexpressions`) is evaluated once."""
-    slots: Slots = {symbol: i for i, symbol in enumerate(symbols)}
-    steps = []
-    for subexpression in shared_subexpressions(sympy.Tuple(*exprs)):
-        steps.append(compile_closure(subexpression, slots))
-        slots[subexpression] = len(symbols) + len(steps) - 1
-    outputs = [compile_closure(expr, slots) for expr in exprs]
-
-    def evaluate(arguments: Sequence[acb]) -> list[acb]:
-        values = list(arguments)
-        for step in steps:
-            values.append(step(values, False))
-        return [output(values, False) for output in outputs]
-
-    return evaluate
-
-
 # Corner values kept for reuse; beyond this many the memo starts afresh.
 _MAX_POINTS = 200_000
 
@@ -416,9 +391,20 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
     compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
     smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
     # compile_balls does not share subexpressions across an integral (its variable).
-    together = None if expr.has(sympy.Integral) else compile_together(without_deltas, variables)
+    # Straight-line code gives the closures' very balls, faster; it shares
+    # subexpressions, which an integral's variable forbids (see compile_balls).
+    if expr.has(sympy.Integral):
+        return BoxFunction(
+            compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
+        )
     return BoxFunction(
-        compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth, together
+        straight_line_value(expr, variables),
+        partials,
+        compiled_jumps,
+        expr,
+        variables,
+        smooth,
+        straight_line(without_deltas, variables),
     )
 
 
