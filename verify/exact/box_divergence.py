@@ -72,6 +72,18 @@ def divergence_over(
     return None if undecided else "finite"
 
 
+def varying_conditions(
+    conditions: tuple[sympy.Expr, ...], variables: tuple[sympy.Symbol, ...]
+) -> tuple[sympy.Expr, ...] | None:
+    """The conditions that depend on the variables, each once (``divergence_over`` of
+    them is its answer for all of ``conditions``: "divergent" when one holds, else None
+    when one is undecided, else "finite"), or None when a condition without variables
+    already holds (every box diverges).  Made once per search, not per box."""
+    varying = tuple(dict.fromkeys(c for c in conditions if _depends_on(c, variables)))
+    exact = [_exact_divergence(c) for c in conditions if not _depends_on(c, variables)]
+    return None if "divergent" in exact else varying
+
+
 def _condition_over(
     condition: sympy.Expr,
     variables: tuple[sympy.Symbol, ...],

@@ -61,7 +61,7 @@ from functools import cached_property, lru_cache
 from typing import Literal
 
 import sympy
-from flint import acb, arb
+from flint import acb, arb, ctx
 
 from verify.exact.balls import BallFunction, compile_balls, working_precision
 from verify.exact.box_compile import straight_line, straight_line_value
@@ -96,6 +96,13 @@ def certified_sign(ball: arb) -> Sign:
 
 def interval_ball(low: float, high: float) -> acb:
     """A real ball that contains every point of [low, high] (exactly: floats are binary)."""
+    return _interval_ball(low, high, ctx.prec)
+
+
+@lru_cache(maxsize=65536)
+def _interval_ball(low: float, high: float, precision: int) -> acb:
+    # Memoised per precision (the union is rounded at it; balls are immutable): a box's
+    # sides recur in its halves, its neighbours and every enclosure tried on it.
     return acb(arb(low).union(arb(high)))
 
 

@@ -206,10 +206,17 @@ def _grouped(terms: Terms) -> dict[sympy.Expr, sympy.Expr]:
         sums.setdefault(_canonical(exponent), []).append(coefficient)
     groups = {}
     for exponent, parts in sums.items():
-        coefficient = sympy.factor(sympy.together(sympy.Add(*parts)))
+        coefficient = _factored(sympy.Add(*parts))
         if coefficient != 0:
             groups[exponent] = coefficient
     return groups
+
+
+@lru_cache(maxsize=4096)
+def _factored(coefficient: sympy.Expr) -> sympy.Expr:
+    """The coefficient over one denominator, factored (memoised: the erf rewrites and the
+    reference point's rows repeat many of a case's sums)."""
+    return sympy.factor(sympy.together(coefficient))
 
 
 def _reference_exponent(
