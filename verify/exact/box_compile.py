@@ -13,9 +13,9 @@ costs about as much as the ball operation it wraps.
 
 Sums, products, whole and half powers, ``exp``/``log`` and the other one-argument
 functions become one line each; every other node (``erfcx``, kinks, ``Piecewise``,
-integrals...) and every constant calls the closure
-:func:`verify.exact.ball_closures.compile_closure` makes of it, so its semantics are
-written once.
+integrals...) calls the closure :func:`verify.exact.ball_closures.compile_closure`
+makes of it, so its semantics are written once, and every constant is that closure's
+ball, fetched once per call.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import sympy
-from flint import acb
+from flint import acb, ctx
 
 from verify.exact.ball_closures import Closure, Slots, compile_closure
 from verify.exact.balls import shared_subexpressions
@@ -58,7 +58,9 @@ class _Writer:
         self.slots: Slots = {symbol: i for i, symbol in enumerate(symbols)}
         self.lines: list[str] = []
         self.closures: dict[str, Closure] = {}
+        # Constants: ``k[i]``, made once per precision by their closures.
         self.constants: dict[sympy.Basic, str] = {}
+        self.constant_closures: list[Closure] = []
 
     def operand(self, expr: sympy.Basic) -> str:
         """A name holding ``expr``'s ball, writing the lines that compute it."""
@@ -66,7 +68,8 @@ class _Writer:
             return f"v[{self.slots[expr]}]"
         if expr.is_Number or expr.is_NumberSymbol or expr is sympy.I:
             if expr not in self.constants:
-                self.constants[expr] = self._assign(f"{self._closure(expr)}(v, False)")
+                self.constants[expr] = f"k[{len(self.constant_closures)}]"
+                self.constant_closures.append(compile_closure(expr, {}))
             return self.constants[expr]
         name = type(expr).__name__
         if isinstance(expr, sympy.Add | sympy.Mul):
@@ -122,10 +125,26 @@ def _generated(
         writer.lines.append(f"    v.append({writer.operand(subexpression)})")
         writer.slots[subexpression] = len(writer.slots)
     outputs = [writer.operand(sympy.sympify(expr)) for expr in exprs]
-    header = ["def evaluate(arguments):", "    v = list(arguments)"]
+    header = ["def evaluate(arguments):", "    v = list(arguments)", "    k = constants()"]
     footer = f"    return [{', '.join(outputs)}]{pick}"
     source = "\n".join([*header, *writer.lines, footer])
-    namespace: dict[str, object] = dict(writer.closures)
+    namespace: dict[str, object] = {
+        **writer.closures,
+        "constants": _per_precision(writer.constant_closures),
+    }
     exec(compile(source, "<straight_line>", "exec"), namespace)  # noqa: S102  # our own lines
     evaluate: BallsFunction = namespace["evaluate"]  # type: ignore[assignment]
     return evaluate
+
+
+def _per_precision(closures: list[Closure]) -> Callable[[], list[acb]]:
+    """The constants' balls, made once per working precision (each closure's own ball)."""
+    made: dict[int, list[acb]] = {}
+
+    def constants() -> list[acb]:
+        balls = made.get(ctx.prec)
+        if balls is None:
+            balls = made[ctx.prec] = [closure([], False) for closure in closures]
+        return balls
+
+    return constants

@@ -131,6 +131,9 @@ class BoxFunction:
     _slopes: dict[Box, list[float]] = field(default_factory=dict, compare=False, repr=False)
     _first_collected: dict[int, sympy.Expr] = field(default_factory=dict, compare=False, repr=False)
     _points: dict[tuple[float, ...], arb] = field(default_factory=dict, compare=False, repr=False)
+    # The certified sign at each corner met (the search asks whether every box it makes
+    # straddles a zero).
+    _signs: dict[tuple[float, ...], Sign] = field(default_factory=dict, compare=False, repr=False)
 
     def enclose(self, box: Box) -> arb:
         """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
@@ -243,8 +246,14 @@ class BoxFunction:
     def straddles(self, box: Box) -> bool:
         """Whether f has certified values of both signs at corners of the box (so no
         enclosure can decide it; memoised point values make this cheap)."""
-        with working_precision(BOX_PRECISION):
-            signs = {certified_sign(value) for value in self._corner_values(box).values()}
+        if len(self._signs) > _MAX_POINTS:
+            self._signs.clear()
+        signs = set()
+        for corner in itertools.product(*((low, high) for low, high in box)):
+            if corner not in self._signs:
+                with working_precision(BOX_PRECISION):
+                    self._signs[corner] = certified_sign(self._point_value(corner))
+            signs.add(self._signs[corner])
         return -1 in signs and 1 in signs
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
