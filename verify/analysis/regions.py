@@ -36,6 +36,7 @@ import heapq
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 
@@ -349,8 +350,12 @@ def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box)
     return bool(sympy.simplify(difference) == 0)
 
 
+@lru_cache(maxsize=1024)
 def variance_form(derivation: Derivation, estimator: str, component: str) -> VarianceForm | None:
-    """Var[g] in closed form with its divergence conditions, or None (no closed form)."""
+    """Var[g] in closed form with its divergence conditions, or None (no closed form).
+
+    Memoised (derivations are cached, one per cost, and hashed by identity): every
+    parameter combination of a case and each check of it ask again."""
     value = derivation.variance_formula(estimator, component)
     if value is None:
         return None

@@ -246,15 +246,19 @@ class BoxFunction:
     def straddles(self, box: Box) -> bool:
         """Whether f has certified values of both signs at corners of the box (so no
         enclosure can decide it; memoised point values make this cheap)."""
-        if len(self._signs) > _MAX_POINTS:
-            self._signs.clear()
-        signs = set()
-        for corner in itertools.product(*((low, high) for low, high in box)):
-            if corner not in self._signs:
+        known = self._signs
+        if len(known) > _MAX_POINTS:
+            known.clear()
+        negative = positive = False
+        # The corners (a side of width 0 repeats one: harmless for the signs met).
+        for corner in itertools.product(*box):
+            sign = known.get(corner, _UNKNOWN)
+            if sign is _UNKNOWN:
                 with working_precision(BOX_PRECISION):
-                    self._signs[corner] = certified_sign(self._point_value(corner))
-            signs.add(self._signs[corner])
-        return -1 in signs and 1 in signs
+                    sign = known[corner] = certified_sign(self._point_value(corner))
+            negative = negative or sign == -1
+            positive = positive or sign == 1
+        return negative and positive
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
         """f at each corner of the box (point balls)."""
@@ -341,6 +345,8 @@ def _pairs(free: list[int]) -> list[tuple[int, int]]:
     return [(i, j) for position, i in enumerate(free) for j in free[position:]]
 
 
+# A corner whose sign is not yet known (None is a known answer: undecided).
+_UNKNOWN = object()
 # Corner values kept for reuse; beyond this many the memo starts afresh.
 _MAX_POINTS = 200_000
 
