@@ -32,7 +32,8 @@ from verify.api.case import Case
 from verify.api.regions import regions
 from verify.cases.symbols import MU, SIGMA, Z, parameter_symbol
 from verify.exact.balls import compile_balls
-from verify.exact.box_enclosure import Box, BoxFunction, box_function, compile_together
+from verify.exact.box_compile import straight_line
+from verify.exact.box_enclosure import Box, BoxFunction, box_function
 from verify.exact.box_normal import sign_equivalent
 from verify.exact.derivation import derive
 from verify.exact.dimension import derive_case
@@ -165,7 +166,7 @@ def test_a_wrong_hessian_is_caught() -> None:
     # Every second derivative replaced by a tenth of itself: no longer an enclosure.
     wrong = BoxFunction(true.value, true.partials, (), true.formula, (MU, SIGMA), true.first)
     seconds = [sympy.diff(difference, *pair) for pair in ((MU, MU), (MU, SIGMA), (SIGMA, SIGMA))]
-    wrong._hessian[(0, 1)] = compile_together([s / 10 for s in seconds], (MU, SIGMA))
+    wrong._hessian[(0, 1)] = straight_line([s / 10 for s in seconds], (MU, SIGMA))
     oracle = _oracle(difference)
     caught = []
     for box in (*BOXES, ((-2.0, -1.0), (1.0, 2.0))):

@@ -36,10 +36,16 @@ import heapq
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 
-from verify.exact.box_divergence import FinitePart, divergence_over, finite_part
+from verify.exact.box_divergence import (
+    FinitePart,
+    divergence_over,
+    finite_part,
+    varying_conditions,
+)
 from verify.exact.box_enclosure import Box, BoxFunction, Sign, box_function
 from verify.exact.box_erfc import ScaledBoxFunction, scaled_where_useful
 from verify.exact.box_normal import sign_equivalent
@@ -295,8 +301,18 @@ def closed_form_labeller(
     # Where every erf argument keeps one sign on a box, erfcx encloses it tighter.
     function = scaled_where_useful(plain, difference, variables, part.box)
 
+    # Each variance's conditions, reduced once (most are exact: 0 for a cost of bounded
+    # growth), and decided once per box when both variances have the same.
+    reduced = [varying_conditions(f.divergence, variables) for f in forms]
+
+    def over(conditions: tuple[sympy.Expr, ...] | None, box: Box) -> str | None:
+        return (
+            "divergent" if conditions is None else divergence_over(conditions, variables, box, part)
+        )
+
     def label(box: Box) -> str | None:
-        divergent = [divergence_over(f.divergence, variables, box, part) for f in forms]
+        first = over(reduced[0], box)
+        divergent = [first, first if reduced[1] == reduced[0] else over(reduced[1], box)]
         if None in divergent:
             # A box one float wide around the boundary: splitting it would only cut it
             # into a staircase of such boxes.  Reported undecided, as it is.
@@ -334,8 +350,12 @@ def identically_zero(difference: sympy.Expr, function: BoxFunction, domain: Box)
     return bool(sympy.simplify(difference) == 0)
 
 
+@lru_cache(maxsize=1024)
 def variance_form(derivation: Derivation, estimator: str, component: str) -> VarianceForm | None:
-    """Var[g] in closed form with its divergence conditions, or None (no closed form)."""
+    """Var[g] in closed form with its divergence conditions, or None (no closed form).
+
+    Memoised (derivations are cached, one per cost, and hashed by identity): every
+    parameter combination of a case and each check of it ask again."""
     value = derivation.variance_formula(estimator, component)
     if value is None:
         return None

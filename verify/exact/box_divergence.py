@@ -72,13 +72,25 @@ def divergence_over(
     return None if undecided else "finite"
 
 
+def varying_conditions(
+    conditions: tuple[sympy.Expr, ...], variables: tuple[sympy.Symbol, ...]
+) -> tuple[sympy.Expr, ...] | None:
+    """The conditions that depend on the variables, each once (``divergence_over`` of
+    them is its answer for all of ``conditions``: "divergent" when one holds, else None
+    when one is undecided, else "finite"), or None when a condition without variables
+    already holds (every box diverges).  Made once per search, not per box."""
+    varying = tuple(dict.fromkeys(c for c in conditions if _depends_on(c, variables)))
+    exact = [_exact_divergence(c) for c in conditions if not _depends_on(c, variables)]
+    return None if "divergent" in exact else varying
+
+
 def _condition_over(
     condition: sympy.Expr,
     variables: tuple[sympy.Symbol, ...],
     box: Box,
     part: FinitePart | None,
 ) -> Divergence:
-    if not condition.free_symbols & set(variables):
+    if not _depends_on(condition, variables):
         return _exact_divergence(condition)
     with working_precision(BOX_PRECISION):
         function = _condition_function(condition, variables)
@@ -101,6 +113,13 @@ def _condition_over(
     if decided is None:
         return None
     return "finite" if decided < 0 else "divergent"
+
+
+@lru_cache(maxsize=1024)
+def _depends_on(condition: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> bool:
+    """Whether a condition has a free variable (asked for every box: SymPy recomputes
+    ``free_symbols`` on each call)."""
+    return bool(condition.free_symbols & set(variables))
 
 
 @lru_cache(maxsize=1024)

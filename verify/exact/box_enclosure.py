@@ -43,7 +43,9 @@ as ``ball >= 0`` here.
 
 Divergence over a box is :mod:`verify.exact.box_divergence`'s.
 
-Compiled functions are memoised per formula and free symbols (:func:`box_function`).
+Compiled functions are memoised per formula and free symbols (:func:`box_function`);
+f, its partials (together) and its Hessian are evaluated by straight-line code
+(:mod:`verify.exact.box_compile`), which gives the closures' very balls, faster.
 
 >>> from verify.cases.symbols import MU, SIGMA
 >>> f = box_function(MU**2 - SIGMA, (MU, SIGMA))
@@ -61,15 +63,10 @@ from functools import cached_property, lru_cache
 from typing import Literal
 
 import sympy
-from flint import acb, arb
+from flint import acb, arb, ctx
 
-from verify.exact.ball_closures import Slots, compile_closure
-from verify.exact.balls import (
-    BallFunction,
-    compile_balls,
-    shared_subexpressions,
-    working_precision,
-)
+from verify.exact.balls import BallFunction, compile_balls, working_precision
+from verify.exact.box_compile import straight_line, straight_line_value
 
 Box = tuple[tuple[float, float], ...]
 Sign = Literal[-1, 0, 1] | None
@@ -101,6 +98,13 @@ def certified_sign(ball: arb) -> Sign:
 
 def interval_ball(low: float, high: float) -> acb:
     """A real ball that contains every point of [low, high] (exactly: floats are binary)."""
+    return _interval_ball(low, high, ctx.prec)
+
+
+@lru_cache(maxsize=65536)
+def _interval_ball(low: float, high: float, precision: int) -> acb:
+    # Memoised per precision (the union is rounded at it; balls are immutable): a box's
+    # sides recur in its halves, its neighbours and every enclosure tried on it.
     return acb(arb(low).union(arb(high)))
 
 
@@ -108,7 +112,8 @@ def interval_ball(low: float, high: float) -> acb:
 class BoxFunction:
     """A closed form and its partial derivatives, compiled to balls (see the module docstring)."""
 
-    value: BallFunction
+    # f (a BallFunction, or its straight-line compilation: the same balls, faster).
+    value: Callable[[Sequence[acb]], acb]
     partials: tuple[BallFunction, ...]
     # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
     # may be discontinuous there and only the natural extension is valid.
@@ -119,12 +124,18 @@ class BoxFunction:
     variables: tuple[sympy.Symbol, ...] = ()
     # The partial derivatives as formulas (differentiated once more for the Hessian).
     first: tuple[sympy.Expr, ...] = ()
+    # The partials compiled together (their shared erf and exp factors evaluated once;
+    # each ball is the one its own BallFunction gives), or None: one by one.
+    gradient: Callable[[Sequence[acb]], list[acb]] | None = None
     _hessian: dict[tuple[int, ...], Callable[[Sequence[acb]], list[acb]]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _slopes: dict[Box, list[float]] = field(default_factory=dict, compare=False, repr=False)
     _first_collected: dict[int, sympy.Expr] = field(default_factory=dict, compare=False, repr=False)
     _points: dict[tuple[float, ...], arb] = field(default_factory=dict, compare=False, repr=False)
+    # The certified sign at each corner met (the search asks whether every box it makes
+    # straddles a zero).
+    _signs: dict[tuple[float, ...], Sign] = field(default_factory=dict, compare=False, repr=False)
 
     def enclose(self, box: Box) -> arb:
         """A ball containing f at every point of ``box`` (the tightest of the forms above)."""
@@ -148,7 +159,7 @@ class BoxFunction:
             if self.straddles(box):
                 self._slopes[box] = _corner_smear(box, self._corner_values(box))
                 return None
-            gradient = [partial(whole).real for partial in self.partials]
+            gradient = self._slopes_at(whole)
             # The search asks for the smear of the box it could not decide: keep it.
             self._slopes[box] = _slope_smear(box, gradient)
             centre = self._point_value(tuple((low + high) / 2 for low, high in box))
@@ -186,8 +197,9 @@ class BoxFunction:
         free = [i for i, (low, high) in enumerate(box) if high > low]
         steps = {i: arb(box[i][0]).union(arb(box[i][1])) - arb(centre[i]) for i in free}
         total = self.value(at_centre_balls).real if at_centre is None else at_centre
+        slopes = self._slopes_at(at_centre_balls)
         for i in free:
-            total += self.partials[i](at_centre_balls).real * steps[i]
+            total += slopes[i] * steps[i]
         hessian = self._hessian_over(tuple(free))(whole)
         for (i, j), second in zip(_pairs(free), hessian, strict=True):
             if i == j:
@@ -208,7 +220,7 @@ class BoxFunction:
                 sympy.diff(self._collected(i), self.variables[j])
                 for i, j in _pairs(list(free))
             ]
-            self._hessian[free] = compile_together(entries, self.variables)
+            self._hessian[free] = straight_line(entries, self.variables)
         return self._hessian[free]
 
     def _collected(self, i: int) -> sympy.Expr:
@@ -231,14 +243,24 @@ class BoxFunction:
             whole = [interval_ball(low, high) for low, high in box]
             if not self._smooth(whole):
                 return None
-            return _slope_smear(box, [partial(whole).real for partial in self.partials]) or None
+            return _slope_smear(box, self._slopes_at(whole)) or None
 
     def straddles(self, box: Box) -> bool:
         """Whether f has certified values of both signs at corners of the box (so no
         enclosure can decide it; memoised point values make this cheap)."""
-        with working_precision(BOX_PRECISION):
-            signs = {certified_sign(value) for value in self._corner_values(box).values()}
-        return -1 in signs and 1 in signs
+        known = self._signs
+        if len(known) > _MAX_POINTS:
+            known.clear()
+        negative = positive = False
+        # The corners (a side of width 0 repeats one: harmless for the signs met).
+        for corner in itertools.product(*box):
+            sign = known.get(corner, _UNKNOWN)
+            if sign is _UNKNOWN:
+                with working_precision(BOX_PRECISION):
+                    sign = known[corner] = certified_sign(self._point_value(corner))
+            negative = negative or sign == -1
+            positive = positive or sign == 1
+        return negative and positive
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
         """f at each corner of the box (point balls)."""
@@ -262,13 +284,19 @@ class BoxFunction:
         if not self._smooth(whole):
             return natural, []
         if gradient is None:
-            gradient = [partial(whole).real for partial in self.partials]
+            gradient = self._slopes_at(whole)
         centred = self._centred(box, gradient)
         if not centred.is_finite():
             return natural, list(gradient)
         if not natural.is_finite():
             return centred, list(gradient)
         return intersection(natural, centred), list(gradient)
+
+    def _slopes_at(self, balls: Sequence[acb]) -> list[arb]:
+        """Each partial derivative's ball over ``balls``."""
+        if self.gradient is not None:
+            return [slope.real for slope in self.gradient(balls)]
+        return [partial(balls).real for partial in self.partials]
 
     def _smooth(self, whole: Sequence[acb]) -> bool:
         """Whether no jump argument can vanish in the box (so f is differentiable there)."""
@@ -319,27 +347,8 @@ def _pairs(free: list[int]) -> list[tuple[int, int]]:
     return [(i, j) for position, i in enumerate(free) for j in free[position:]]
 
 
-def compile_together(
-    exprs: Sequence[sympy.Expr], symbols: Sequence[sympy.Symbol]
-) -> Callable[[Sequence[acb]], list[acb]]:
-    """Several formulas as one ball function returning each one's ball: a subexpression
-    they share (:func:`verify.exact.balls.shared_subexpressions`) is evaluated once."""
-    slots: Slots = {symbol: i for i, symbol in enumerate(symbols)}
-    steps = []
-    for subexpression in shared_subexpressions(sympy.Tuple(*exprs)):
-        steps.append(compile_closure(subexpression, slots))
-        slots[subexpression] = len(symbols) + len(steps) - 1
-    outputs = [compile_closure(expr, slots) for expr in exprs]
-
-    def evaluate(arguments: Sequence[acb]) -> list[acb]:
-        values = list(arguments)
-        for step in steps:
-            values.append(step(values, False))
-        return [output(values, False) for output in outputs]
-
-    return evaluate
-
-
+# A corner whose sign is not yet known (None is a known answer: undecided).
+_UNKNOWN = object()
 # Corner values kept for reuse; beyond this many the memo starts afresh.
 _MAX_POINTS = 200_000
 
@@ -399,14 +408,27 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
     # A Heaviside step of f differentiates to a Dirac delta: zero wherever its argument
     # keeps one sign, which the box function checks before it uses the partials.
     jumps = {d.args[0] for derivative in derivatives for d in derivative.atoms(sympy.DiracDelta)}
-    partials = tuple(
-        compile_balls(d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0), variables)
-        for d in derivatives
-    )
+    without_deltas = [
+        d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0) for d in derivatives
+    ]
+    partials = tuple(compile_balls(d, variables) for d in without_deltas)
     compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
     smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
+    # compile_balls does not share subexpressions across an integral (its variable).
+    # Straight-line code gives the closures' very balls, faster; it shares
+    # subexpressions, which an integral's variable forbids (see compile_balls).
+    if expr.has(sympy.Integral):
+        return BoxFunction(
+            compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
+        )
     return BoxFunction(
-        compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
+        straight_line_value(expr, variables),
+        partials,
+        compiled_jumps,
+        expr,
+        variables,
+        smooth,
+        straight_line(without_deltas, variables),
     )
 
 

@@ -189,8 +189,13 @@ def _product(factors: list[Terms | None]) -> Terms | None:
     return result
 
 
+@lru_cache(maxsize=4096)
 def _canonical(exponent: sympy.Expr) -> sympy.Expr:
-    """One spelling per rational function (so equal exponents are equal keys)."""
+    """One spelling per rational function (so equal exponents are equal keys).
+
+    Memoised: a difference of variances has a few distinct exponents over hundreds of
+    terms (and the components, rows and erf rewrites of a case share them), and SymPy's
+    factorisation over the Gaussian rationals (cos(k z): ``I k mu``) is slow."""
     return sympy.factor(sympy.cancel(sympy.together(exponent)))
 
 
@@ -201,10 +206,17 @@ def _grouped(terms: Terms) -> dict[sympy.Expr, sympy.Expr]:
         sums.setdefault(_canonical(exponent), []).append(coefficient)
     groups = {}
     for exponent, parts in sums.items():
-        coefficient = sympy.factor(sympy.together(sympy.Add(*parts)))
+        coefficient = _factored(sympy.Add(*parts))
         if coefficient != 0:
             groups[exponent] = coefficient
     return groups
+
+
+@lru_cache(maxsize=4096)
+def _factored(coefficient: sympy.Expr) -> sympy.Expr:
+    """The coefficient over one denominator, factored (memoised: the erf rewrites and the
+    reference point's rows repeat many of a case's sums)."""
+    return sympy.factor(sympy.together(coefficient))
 
 
 def _reference_exponent(
