@@ -46,10 +46,11 @@ from verify.cases.estimators import CLASSIC_ESTIMATORS
 # erfcx and the divergence boundaries (verify.exact.box_enclosure, box_erfc,
 # box_divergence), 4,000 boxes leave every bundled closed-form component at most 1%
 # undecided but gaussian_bump's sigma at k = 10 (1.3%), which goes on towards 16,000.
-# Over all 42 cases that examined 371,000 boxes in 129 s of CPU; stopping at 1% after
-# 1,000 boxes examined 162,000 in 100 s, but left elu, relu's mu and two_kinks' sigma
-# 0.5-1% undecided where 4,000 prove them over the whole domain: most of the time is
-# each search's symbolic set-up (the same-sign rewrite and the Hessian), not its boxes.
+# Over all 42 cases that examined 371,000 boxes in 129 s of CPU (about 57 s since the
+# set-up is memoised and box functions are straight-line code, verify.exact.box_compile;
+# the same boxes); stopping at 1% after 1,000 boxes examined 162,000 in 100 s (before),
+# but left elu, relu's mu and two_kinks' sigma 0.5-1% undecided where 4,000 prove them
+# over the whole domain.
 REGION_BOXES_PER_SEARCH = 4000
 REGION_BOXES_EXTENDED = 16000
 REGION_ENOUGH_UNDECIDED = 0.01
