@@ -11,7 +11,9 @@ is one undecided box with the method ``"uncertified"``.  The budget is the pair
 used alone by the reports (machine-independent); ``quadrature_boxes``, when given,
 replaces the box budget of a component enclosed by box quadrature (slower per box by
 orders of magnitude); ``enough`` (boxes, share) lets a closed-form search end once that
-many boxes are examined and at most that share is undecided (the reports' rule).  Both
+many boxes are examined and at most that share is undecided (the reports' rule);
+``costs`` (evaluations of r per estimate of first and second) compare
+``c_first Var[first] - c_second Var[second]`` instead, the efficiency regions.  Both
 ``verify regions`` and the reports call it.
 
 For a cost in explicit coordinates z1..zd it searches over a common shift and scale of
@@ -32,6 +34,7 @@ from verify.analysis.regions import (
     VarianceForm,
     closed_form_labeller,
     component_labeller,
+    scaled,
     search_regions,
     variance_form,
 )
@@ -80,18 +83,19 @@ def region_row(
     budget: tuple[float, int | None],
     quadrature_boxes: int | None = None,
     enough: tuple[int, float] | None = None,
+    costs: tuple[float, float] = (1.0, 1.0),
 ) -> RegionsRow:
     """The regions of both components, or of every component of an explicit-coordinate
     case (see the module docstring)."""
     box = _search_box(case, fixed, spans)
     if case.coordinates is not None:
-        return _explicit_row(case, pair, box, min_width, budget, enough)
+        return _explicit_row(case, pair, box, min_width, budget, enough, costs)
     names, values, domain, variables = box
     exact = exact_point(values)
     derivation = derive_case(case)
     searches, methods = {}, {}
     for component in GRADIENT_PARAMETERS:
-        labeller = component_labeller(derivation, pair, component, exact, variables, domain)
+        labeller = component_labeller(derivation, pair, component, exact, variables, domain, costs)
         if labeller is None:
             # Nothing can be certified: the whole domain is one undecided box.
             methods[component] = UNCERTIFIED
@@ -115,6 +119,7 @@ def _explicit_row(
     min_width: float,
     budget: tuple[float, int | None],
     enough: tuple[int, float] | None,
+    costs: tuple[float, float],
 ) -> RegionsRow:
     """The regions of every component of an explicit-coordinate case over a common shift
     and scale (see the module docstring)."""
@@ -136,7 +141,10 @@ def _explicit_row(
             methods[component] = UNCERTIFIED
             searches[component] = search_regions(lambda box: None, domain, 1.0, *budget)
             continue
-        shared = tuple(_substituted(f, common) for f in (forms[0], forms[1]))
+        shared = tuple(
+            scaled(_substituted(f, common), cost)
+            for f, cost in zip((forms[0], forms[1]), costs, strict=True)
+        )
         labeller = closed_form_labeller(pair, (shared[0], shared[1]), variables, domain)
         methods[component] = CLOSED_FORM
         searches[component] = search_regions(labeller, domain, min_width, *budget, enough)

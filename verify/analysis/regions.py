@@ -370,20 +370,27 @@ def component_labeller(
     fixed: Mapping[sympy.Symbol, sympy.Expr],
     variables: tuple[sympy.Symbol, ...],
     domain: Box,
+    costs: tuple[float, float] = (1.0, 1.0),
 ) -> Labeller | None:
     """The labeller for one gradient component with ``fixed`` values substituted exactly:
     closed forms where both variances have one, else box quadrature
     (:mod:`verify.exact.box_quadrature`); None where neither can be certified (an
-    estimator whose moments are not single expectations, or no growth bound)."""
+    estimator whose moments are not single expectations, or no growth bound).
+
+    ``costs`` (evaluations of r per estimate) compare ``c Var`` instead of ``Var``: the
+    efficiency regions (work-normalised variance)."""
     substitution = dict(fixed)
     forms = [variance_form(derivation, name, component) for name in names]
     if forms[0] is not None and forms[1] is not None:
         substituted = tuple(
-            VarianceForm(
-                sympy.sympify(f.value).xreplace(substitution),
-                tuple(sympy.sympify(b).xreplace(substitution) for b in f.divergence),
+            scaled(
+                VarianceForm(
+                    sympy.sympify(f.value).xreplace(substitution),
+                    tuple(sympy.sympify(b).xreplace(substitution) for b in f.divergence),
+                ),
+                cost,
             )
-            for f in (forms[0], forms[1])
+            for f, cost in zip((forms[0], forms[1]), costs, strict=True)
         )
         return closed_form_labeller(names, (substituted[0], substituted[1]), variables, domain)
     variances: list[BoxVariance | ClosedVariance] = []
@@ -412,7 +419,7 @@ def component_labeller(
         if variance is None:
             return None
         variances.append(variance)
-    difference = QuadratureDifference((variances[0], variances[1]))
+    difference = QuadratureDifference((variances[0], variances[1]), costs)
 
     def label(box: Box) -> str | None:
         # A growth bound with C < 1/2 proves the quadrature side finite on the whole domain.
@@ -421,6 +428,13 @@ def component_labeller(
         return _sign_label(names, difference.sign(box))
 
     return label
+
+
+def scaled(form: VarianceForm, cost: float) -> VarianceForm:
+    """``cost`` x the variance (the float's exact binary value), diverging where it does."""
+    if cost == 1:
+        return form
+    return VarianceForm(sympy.Rational(cost) * form.value, form.divergence)
 
 
 def _sign_label(names: tuple[str, str], sign: Sign) -> str | None:

@@ -67,7 +67,19 @@ class Work:
 
     def cost_per_estimate(self, estimator: str) -> float:
         """Evaluations of r one estimate costs: M for score_loo, the cost per sample else."""
-        return self.costs[estimator] * (self.samples if estimator == LOO_ESTIMATOR else 1)
+        return cost_per_estimate(estimator, self.samples, self.derivative_cost)
+
+
+def cost_per_estimate(estimator: str, samples: int, derivative_cost: float) -> float:
+    """Evaluations of r one estimate of ``estimator`` costs: M (``samples``) for score_loo,
+    its cost per sample else.
+
+    >>> cost_per_estimate("pathwise", 4, 2.0), cost_per_estimate("score_loo", 4, 2.0)
+    (2.0, 4.0)
+    """
+    return cost_per_sample(estimator, derivative_cost) * (
+        samples if estimator == LOO_ESTIMATOR else 1
+    )
 
 
 def work_costs(estimators: list[str], derivative_cost: float) -> dict[str, float]:
@@ -129,7 +141,7 @@ def work_at(result: PointResult, samples: int, derivative_cost: float) -> Work:
     """Cost, efficiency, samples needed and the crossover in M at ``result``'s point."""
     names = list(result.means)
     costs = work_costs(names, derivative_cost)
-    per_estimate = {e: costs[e] * (samples if e == LOO_ESTIMATOR else 1) for e in names}
+    per_estimate = {e: cost_per_estimate(e, samples, derivative_cost) for e in names}
     efficiency = {
         e: {p: scaled_by(result.variances[e][p], per_estimate[e]) for p in GRADIENT_PARAMETERS}
         for e in names

@@ -19,12 +19,16 @@ over ``range`` with every other value fixed.  :meth:`RegionsResult.to_json` is w
                     "sigma": {...}},
      "at": {name: v}, "vary": NAME | null, "biased": [estimator, ...],
      "min_width": w, "seconds": s,
-     "rows": [{"at", "domain", "components"}, ...]}   # one per listed parameter value
+     "rows": [{"at", "domain", "components"}, ...],   # one per listed parameter value
+     "efficiency": bool, "costs": {first: c, second: c} | null}
 
 ``lower`` names the estimator whose variance is proven lower at every point of the box
-(Var[first] - Var[second] < 0 gives ``first``); ``"equal"``: the two variances are the
-same formula; ``"infinite"``: both diverge on the whole box (when only one does, the
-other is lower); ``"undecided"``: not proven either way down to the size limit
+(Var[first] - Var[second] < 0 gives ``first``; with ``efficiency=True``,
+``c_first Var[first] - c_second Var[second]``, the work-normalised variance, with ``costs``
+the evaluations of r per estimate: :func:`verify.analysis.work.cost_per_estimate` with the
+case's ``[cost] derivative`` and ``[estimate] samples`` or the defaults); ``"equal"``: the
+two are the same formula; ``"infinite"``: both diverge on the whole box (when only one
+does, the other is lower); ``"undecided"``: not proven either way down to the size limit
 ``min_width`` (a fraction of each side of the domain) or within the budget (seconds, or
 ``max_boxes`` boxes examined per component, which is machine-independent) -- never a
 guess.  ``share`` is the fraction of the domain's area (or length) per label;
@@ -71,6 +75,7 @@ from verify.analysis.regions import (
     crossings,
     shares,
 )
+from verify.analysis.work import budget_of, cost_per_estimate
 from verify.api.case import Case, CaseLike, complete_point
 from verify.api.crossover import range_problem
 from verify.cases.case import CaseError
@@ -89,6 +94,7 @@ class RegionsResult:
     rows: tuple[RegionsRow, ...]
     min_width: float
     seconds: float
+    costs: dict[str, float] | None = None  # per estimate, when comparing efficiency
 
     def crossings(self, component: str, row: int = 0) -> list[Crossing]:
         """The sign changes enclosed along the varied name (none in two dimensions)."""
@@ -140,6 +146,8 @@ class RegionsResult:
             "biased": biased,
             "min_width": self.min_width,
             "rows": rows,
+            "efficiency": self.costs is not None,
+            "costs": self.costs,
         }
 
     def to_json(self) -> str:
@@ -148,10 +156,14 @@ class RegionsResult:
 
     def to_text(self) -> str:
         """Shares and crossings per row and component (the command's text output)."""
+        compared = "variances"
+        if self.costs is not None:
+            each = ", ".join(f"{e} {c:g}" for e, c in self.costs.items())
+            compared = f"variance x cost per estimate (evaluations of r: {each})"
         lines = [
             f"case {self.case.name}: {self.case.title}",
             f"{self.compare[0]} against "
-            f"{self.compare[1]}, proven by ball arithmetic ({self.seconds:.1f} s)",
+            f"{self.compare[1]}: {compared}, proven by ball arithmetic ({self.seconds:.1f} s)",
         ]
         for index, row in enumerate(self.rows):
             shown = ", ".join(f"{n} in [{lo:g}, {hi:g}]" for n, (lo, hi) in row.domain.items())
@@ -182,11 +194,16 @@ def regions(
     min_width: float | None = None,
     time_limit: float = TIME_LIMIT,
     max_boxes: int | None = None,
+    efficiency: bool = False,
 ) -> RegionsResult:
     """The proven regions of ``case``; see the module docstring."""
     start = time.perf_counter()
     case = Case.of(case)
     pair = _checked_compare(case, compare)
+    costs = None
+    if efficiency:
+        samples, derivative_cost = budget_of(case)
+        costs = {e: cost_per_estimate(e, samples, derivative_cost) for e in pair}
     given = dict(at or {})
     if vary is not None:
         given.pop(vary, None)
@@ -197,10 +214,10 @@ def regions(
             raise CaseError(str(case.path), problem[0], f"{vary} over {range}: {problem[1]}")
     width = min_width or (MIN_WIDTH_AREA if vary is None else MIN_WIDTH_LINE)
     rows = tuple(
-        _row(case, pair, point, vary, range, width, (time_limit, max_boxes))
+        _row(case, pair, point, vary, range, width, (time_limit, max_boxes), costs)
         for point in _assignments(case, given, vary)
     )
-    return RegionsResult(case, pair, vary, rows, width, time.perf_counter() - start)
+    return RegionsResult(case, pair, vary, rows, width, time.perf_counter() - start, costs)
 
 
 def _discontinuous(case: Case) -> bool:
@@ -241,6 +258,7 @@ def _row(
     bounds: tuple[float, float] | None,
     min_width: float,
     budget: tuple[float, int | None],
+    costs: Mapping[str, float] | None,
 ) -> RegionsRow:
     """The regions of both components with ``point`` fixed and the free names spanning
     the domain (mu and sigma) or ``bounds`` (the varied name)."""
@@ -249,4 +267,5 @@ def _row(
         spans = {vary: (float(bounds[0]), float(bounds[1]))}
     # complete_point checks the fixed values; each free name is given its low end, then dropped.
     fixed = complete_point(case, {**point, **{n: low for n, (low, _) in spans.items()}})
-    return region_row(case, pair, fixed, spans, min_width, budget)
+    weights = (1.0, 1.0) if costs is None else (costs[pair[0]], costs[pair[1]])
+    return region_row(case, pair, fixed, spans, min_width, budget, costs=weights)

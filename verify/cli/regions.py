@@ -1,8 +1,9 @@
 """``verify regions``: the domain divided into boxes proven to belong to one estimator.
 
 ``verify regions CASE [--at NAME=V ...] [--vary NAME --range LO:HI] [--compare A,B]
-[--min-width W] [--time-limit S] [--json]`` compares two estimators' variances
-(default ``score,pathwise``) for each gradient component over the case's (mu, sigma)
+[--efficiency] [--min-width W] [--time-limit S] [--json]`` compares two estimators'
+variances (default ``score,pathwise``; with ``--efficiency`` variance x cost per
+estimate, in evaluations of r) for each gradient component over the case's (mu, sigma)
 domain, or along ``--vary`` over ``--range`` with mu, sigma and the other parameters
 fixed by ``--at``.  The JSON object is :mod:`verify.api.regions`'s contract.  Bad input
 (an unknown name or estimator, a range that is not LO < HI, a sigma range reaching 0)
@@ -55,6 +56,12 @@ def add_regions_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
         help="boxes examined per component before the rest is reported undecided "
         "(unlike --time-limit, the same regions on every machine)",
     )
+    parser.add_argument(
+        "--efficiency",
+        action="store_true",
+        help="compare variance x cost per estimate (evaluations of r: the case's [cost] "
+        "derivative for pathwise, else 2; M for score_loo) instead of variance",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(handler=command_regions)
 
@@ -85,6 +92,7 @@ def command_regions(arguments: argparse.Namespace) -> int:
         min_width=width,
         time_limit=arguments.time_limit,
         max_boxes=arguments.max_boxes,
+        efficiency=arguments.efficiency,
     )
     print(result.to_json() if arguments.json else result.to_text())
     return EXIT_OK

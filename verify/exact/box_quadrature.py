@@ -215,6 +215,9 @@ class QuadratureDifference:
     quadrature."""
 
     variances: tuple[BoxVariance | ClosedVariance, BoxVariance | ClosedVariance]
+    # c_first Var[first] - c_second Var[second]: costs per estimate for the efficiency
+    # comparison (exact binary numbers; 1 and 1 compare the variances themselves).
+    costs: tuple[float, float] = (1.0, 1.0)
 
     def sign(self, box: Box) -> Sign:
         """The certified sign over ``box``, or None (three-valued, as in box_enclosure)."""
@@ -223,7 +226,8 @@ class QuadratureDifference:
             sides = [(low, high) for low, high in box if high > low]
             natural, at_centre = arb(0), arb(0)
             slopes = [arb(0) for _ in sides]
-            for weight, variance in zip((1, -1), self.variances, strict=True):
+            weights = (arb(self.costs[0]), -arb(self.costs[1]))
+            for weight, variance in zip(weights, self.variances, strict=True):
                 if isinstance(variance, ClosedVariance):
                     parts = variance.parts(box, centre)
                 else:

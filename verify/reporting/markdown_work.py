@@ -160,7 +160,9 @@ def efficiency_maps(report: CaseReport) -> list[str]:
         f"Per unit of work: log(c Var pathwise / Var score) with c = {cost:g} evaluations of "
         "r per pathwise sample and 1 per score sample (at any M: an M-sample average divides "
         "both variances by M); blue: pathwise more efficient, red: score more efficient, "
-        "black: the crossover curve at equal work.",
+        "black: the crossover curve at equal work. A grid estimate like the variance maps "
+        "above: `verify regions CASE --efficiency` proves these regions box by box (the "
+        "same search with each variance times its cost).",
     ]
     for index, combination in enumerate(report.combinations[: len(report.efficiency_maps)]):
         label = f"efficiency, {combination_label(combination)}"
