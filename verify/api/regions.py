@@ -204,6 +204,7 @@ def regions(
     if efficiency:
         samples, derivative_cost = budget_of(case)
         costs = {e: cost_per_estimate(e, samples, derivative_cost) for e in pair}
+    weights = (1.0, 1.0) if costs is None else (costs[pair[0]], costs[pair[1]])
     given = dict(at or {})
     if vary is not None:
         given.pop(vary, None)
@@ -214,7 +215,7 @@ def regions(
             raise CaseError(str(case.path), problem[0], f"{vary} over {range}: {problem[1]}")
     width = min_width or (MIN_WIDTH_AREA if vary is None else MIN_WIDTH_LINE)
     rows = tuple(
-        _row(case, pair, point, vary, range, width, (time_limit, max_boxes), costs)
+        _row(case, pair, point, vary, range, width, (time_limit, max_boxes), weights)
         for point in _assignments(case, given, vary)
     )
     return RegionsResult(case, pair, vary, rows, width, time.perf_counter() - start, costs)
@@ -258,7 +259,7 @@ def _row(
     bounds: tuple[float, float] | None,
     min_width: float,
     budget: tuple[float, int | None],
-    costs: Mapping[str, float] | None,
+    costs: tuple[float, float],
 ) -> RegionsRow:
     """The regions of both components with ``point`` fixed and the free names spanning
     the domain (mu and sigma) or ``bounds`` (the varied name)."""
@@ -267,5 +268,4 @@ def _row(
         spans = {vary: (float(bounds[0]), float(bounds[1]))}
     # complete_point checks the fixed values; each free name is given its low end, then dropped.
     fixed = complete_point(case, {**point, **{n: low for n, (low, _) in spans.items()}})
-    weights = (1.0, 1.0) if costs is None else (costs[pair[0]], costs[pair[1]])
-    return region_row(case, pair, fixed, spans, min_width, budget, costs=weights)
+    return region_row(case, pair, fixed, spans, min_width, budget, costs=costs)

@@ -34,9 +34,14 @@ from verify.exact.explicit_results import ExplicitResult, evaluate_explicit
 from verify.exact.numbers import Number
 from verify.montecarlo.checks import check_case
 from verify.reporting.cells import lower_cell
-from verify.reporting.gather import ReportSettings, combination_label, region_map_file_name
+from verify.reporting.gather import (
+    ReportSettings,
+    combination_label,
+    image_links,
+    region_map_file_name,
+)
 from verify.reporting.markdown_phi import phi_section_of
-from verify.reporting.markdown_regions import explicit_region_section
+from verify.reporting.markdown_regions import REGION_MAP_COLOURS, explicit_region_section
 from verify.reporting.markdown_verification import verification_section
 from verify.reporting.phi_rows import PhiRow, gather_phi
 from verify.reporting.region_report import explicit_regions
@@ -125,18 +130,12 @@ def render_explicit_markdown(report: ExplicitReport, fingerprint: str) -> str:
 
 def _region_map_links(report: ExplicitReport) -> list[str]:
     """One region map per parameter combination (drawn by verify.reporting.publish)."""
-    lines = [
-        "",
-        "Each map: the boxes of the search, each filled with the estimator proven lower at "
-        "every point of it (blue: pathwise, red: score, white: equal, black: both "
-        "infinite), undecided boxes hatched yellow; a panel per component, the mu_i above "
-        "and the sigma_i below.",
-    ]
-    for index, combination in enumerate(report.combinations):
-        file_name = region_map_file_name(index)
-        label = combination_label(combination)
-        lines += ["", f"![proven, {label}]({report.case.name}/{file_name})"]
-    return lines
+    legend = (
+        f"Each map: the boxes of the search, {REGION_MAP_COLOURS}; a panel per component, "
+        "the mu_i above and the sigma_i below."
+    )
+    links = image_links(report.case.name, report.combinations, region_map_file_name, "proven, ")
+    return ["", legend, *links]
 
 
 def _definitions() -> str:

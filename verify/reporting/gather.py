@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,20 @@ def combination_label(combination: dict[str, float]) -> str:
 def map_file_name(index: int) -> str:
     """The PNG of the ``index``-th parameter combination, inside ``reports/<case>/``."""
     return f"map-{index + 1}.png"
+
+
+def image_links(
+    case_name: str,
+    combinations: Sequence[dict[str, float]],
+    file_name: Callable[[int], str],
+    prefix: str,
+) -> list[str]:
+    """One image link per parameter combination, each after a blank line."""
+    lines: list[str] = []
+    for index, combination in enumerate(combinations):
+        label = combination_label(combination)
+        lines += ["", f"![{prefix}{label}]({case_name}/{file_name(index)})"]
+    return lines
 
 
 def region_map_file_name(index: int) -> str:

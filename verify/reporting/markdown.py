@@ -25,12 +25,13 @@ from verify.reporting.cells import TABLE_DIGITS, cell, lower_cell, short
 from verify.reporting.gather import (
     CaseReport,
     combination_label,
+    image_links,
     map_file_name,
     region_map_file_name,
 )
 from verify.reporting.markdown_dimension import dimension_section
 from verify.reporting.markdown_phi import phi_section
-from verify.reporting.markdown_regions import range_section, verdict_section
+from verify.reporting.markdown_regions import REGION_MAP_COLOURS, range_section, verdict_section
 from verify.reporting.markdown_verification import verification_section
 from verify.reporting.markdown_work import efficiency_maps, work_section
 
@@ -194,11 +195,9 @@ def _maps(report: CaseReport) -> str:
     lines = [
         "## Where each estimator wins",
         "",
-        "Proven regions: the boxes of the verdict's search, each filled with the estimator "
-        "proven lower at every point of it (blue: pathwise, red: score, white: equal, "
-        "black: both infinite), undecided boxes hatched yellow. The crossover curve lies "
-        "inside the undecided boxes: no proven box holds a point where the variances are "
-        "equal.",
+        f"Proven regions: the boxes of the verdict's search, {REGION_MAP_COLOURS}. The "
+        "crossover curve lies inside the undecided boxes: no proven box holds a point where "
+        "the variances are equal.",
     ]
     lines += _image_links(report, region_map_file_name, "proven, ")
     lines += [
@@ -215,12 +214,7 @@ def _maps(report: CaseReport) -> str:
 
 
 def _image_links(report: CaseReport, file_name: Callable[[int], str], prefix: str) -> list[str]:
-    """One image link per parameter combination, each after a blank line."""
-    lines: list[str] = []
-    for index, combination in enumerate(report.combinations):
-        label = combination_label(combination)
-        lines += ["", f"![{prefix}{label}]({report.case.name}/{file_name(index)})"]
-    return lines
+    return image_links(report.case.name, report.combinations, file_name, prefix)
 
 
 def _crossovers(report: CaseReport) -> str:

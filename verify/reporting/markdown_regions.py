@@ -35,6 +35,11 @@ from verify.reporting.region_report import budget_words
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
 STATUS = {PROVEN: "proven", BOUNDS: "proven bounds", GRID: "grid estimate"}
+# How a region map colours its boxes (the report's maps and an explicit case's).
+REGION_MAP_COLOURS = (
+    "each filled with the estimator proven lower at every point of it (blue: pathwise, "
+    "red: score, white: equal, black: both infinite), undecided boxes hatched yellow"
+)
 
 
 def status_cell(verdict: RegionVerdict) -> str:

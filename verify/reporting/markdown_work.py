@@ -23,7 +23,12 @@ from verify.cases.budget import LOO_ESTIMATOR
 from verify.cases.formulas import as_latex
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.reporting.cells import cell, short
-from verify.reporting.gather import CaseReport, combination_label, efficiency_map_file_name
+from verify.reporting.gather import (
+    CaseReport,
+    combination_label,
+    efficiency_map_file_name,
+    image_links,
+)
 from verify.reporting.plots import render_ratio_map
 
 SYMBOL = {"mu": r"\mu", "sigma": r"\sigma"}
@@ -164,10 +169,8 @@ def efficiency_maps(report: CaseReport) -> list[str]:
         "above: `verify regions CASE --efficiency` proves these regions box by box (the "
         "same search with each variance times its cost).",
     ]
-    for index, combination in enumerate(report.combinations[: len(report.efficiency_maps)]):
-        label = f"efficiency, {combination_label(combination)}"
-        lines += ["", f"![{label}]({report.case.name}/{efficiency_map_file_name(index)})"]
-    return lines
+    shown = report.combinations[: len(report.efficiency_maps)]
+    return lines + image_links(report.case.name, shown, efficiency_map_file_name, "efficiency, ")
 
 
 def render_efficiency_map(report: CaseReport, index: int, ratios: dict[str, np.ndarray]) -> bytes:

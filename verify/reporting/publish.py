@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
+from verify.analysis.region_rows import RegionsRow
 from verify.cases.case import Case
 from verify.reporting.explicit_report import (
     ExplicitReport,
@@ -78,12 +80,7 @@ def _write_images(
         title = f"{case.title}: {combination_label(combination)}"
         image = render_ratio_map(report.mu_values, report.sigma_values, ratios, title)
         write_atomic(directory / case.name / map_file_name(index), image)
-    for index, (combination, row) in enumerate(zip(combinations, report.regions, strict=True)):
-        title = f"{case.title}: {combination_label(combination)}"
-        panels = {p: search.regions for p, search in row.searches.items()}
-        domain = (case.domain.mu, case.domain.sigma)
-        image = render_region_map(panels, domain, title)
-        write_atomic(directory / case.name / region_map_file_name(index), image)
+    _write_region_maps(case, directory, combinations, report.regions)
     for index, ratios in enumerate(report.efficiency_maps):
         image = render_efficiency_map(report, index, ratios)
         write_atomic(directory / case.name / efficiency_map_file_name(index), image)
@@ -105,12 +102,25 @@ def write_explicit_case_report(
     region maps over a common shift and scale of the coordinates (``images`` False: without)."""
     report = gather_explicit(case, settings, combinations)
     if images:
-        for index, (combination, row) in enumerate(zip(combinations, report.regions, strict=True)):
-            title = f"{case.title}: {combination_label(combination)} (mu_i = mu, sigma_i = sigma)"
-            panels = {p: search.regions for p, search in row.searches.items()}
-            domain = (case.domain.mu, case.domain.sigma)
-            image = render_region_map(panels, domain, title, rows=2)
-            write_atomic(directory / case.name / region_map_file_name(index), image)
+        common = " (mu_i = mu, sigma_i = sigma)"
+        _write_region_maps(case, directory, combinations, report.regions, common, rows=2)
     markdown = render_explicit_markdown(report, fingerprint(case, settings))
     write_atomic(directory / f"{case.name}.md", markdown.encode("utf-8"))
     return report
+
+
+def _write_region_maps(
+    case: Case,
+    directory: Path,
+    combinations: list[dict[str, float]],
+    regions: Sequence[RegionsRow],
+    suffix: str = "",
+    rows: int = 1,
+) -> None:
+    """One map of the proven boxes per combination, a panel per component in ``rows`` rows."""
+    domain = (case.domain.mu, case.domain.sigma)
+    for index, (combination, row) in enumerate(zip(combinations, regions, strict=True)):
+        title = f"{case.title}: {combination_label(combination)}{suffix}"
+        panels = {p: search.regions for p, search in row.searches.items()}
+        image = render_region_map(panels, domain, title, rows=rows)
+        write_atomic(directory / case.name / region_map_file_name(index), image)
