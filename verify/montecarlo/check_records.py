@@ -83,7 +83,8 @@ class Check:
         elif outcome.z is None:
             record["note"] = (
                 "zero variance: compared exactly, up to float64 rounding "
-                "(--perturb scales values, and a scaled 0 is still 0)"
+                "(--perturb variance=f makes an exact 0 (f - 1) E[g^2], E[g^2] the larger of "
+                "the estimator's components: verify.montecarlo.perturb)"
             )
         return record
 
