@@ -252,15 +252,22 @@ class BoxFunction:
         if len(known) > _MAX_POINTS:
             known.clear()
         negative = positive = False
-        # The corners (a side of width 0 repeats one: harmless for the signs met).
-        for corner in itertools.product(*box):
+        # The distinct corners (a side of width 0 has one end), until both signs are met.
+        ends = (side if side[0] != side[1] else side[:1] for side in box)
+        for corner in itertools.product(*ends):
             sign = known.get(corner, _UNKNOWN)
             if sign is _UNKNOWN:
                 with working_precision(BOX_PRECISION):
                     sign = known[corner] = certified_sign(self._point_value(corner))
-            negative = negative or sign == -1
-            positive = positive or sign == 1
-        return negative and positive
+            if sign == -1:
+                negative = True
+            elif sign == 1:
+                positive = True
+            else:
+                continue
+            if negative and positive:
+                return True
+        return False
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
         """f at each corner of the box (point balls)."""
