@@ -263,7 +263,7 @@ class SmearLabeller:
 
     def cut(self, box: Box) -> tuple[int, float] | None:
         """A side and a point of it where the box straddles a divergence boundary."""
-        if self.part is None:
+        if self.part is None or not self.part.cuts:
             return None
         for side, points in sorted(self.part.cuts.items()):
             low, high = box[side]

@@ -162,7 +162,7 @@ class BoxFunction:
             gradient = self._slopes_at(whole)
             # The search asks for the smear of the box it could not decide: keep it.
             self._slopes[box] = _slope_smear(box, gradient)
-            centre = self._point_value(tuple((low + high) / 2 for low, high in box))
+            centre = self._point_value(_centre(box))
             centred = self._centred(box, gradient, centre)
             if not centred.is_finite():
                 return None
@@ -328,10 +328,10 @@ class BoxFunction:
         # increases towards; its smallest, on the opposite face.
         upper_face = _face(box, slopes, towards=1)
         lower_face = _face(box, slopes, towards=-1)
-        upper = self._centred(upper_face, gradient)
+        upper = self._centred(upper_face, gradient, self._point_value(_centre(upper_face)))
         if upper.is_finite() and bool(upper < 0):
             return -1
-        lower = self._centred(lower_face, gradient)
+        lower = self._centred(lower_face, gradient, self._point_value(_centre(lower_face)))
         if lower.is_finite() and bool(lower > 0):
             return 1
         return None
@@ -384,6 +384,10 @@ def _corner_smear(box: Box, corners: dict[tuple[float, ...], arb]) -> list[float
         ]
         smear.append(sum(changes) / len(changes) if changes else 0.0)
     return smear
+
+
+def _centre(box: Box) -> tuple[float, ...]:
+    return tuple((low + high) / 2 for low, high in box)
 
 
 def _face(box: Box, slopes: Sequence[Sign], towards: int) -> Box:
@@ -453,11 +457,18 @@ def compact(expr: sympy.Expr) -> sympy.Expr:
         return expr  # expanding (a + b)**63 would take forever and help nothing
     expanded = sympy.expand(expr, power_exp=False)
     expanded = expanded.replace(
-        lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(sympy.factor(e.args[0]))
+        lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(_factored_exponent(e.args[0]))
     )
     factors = sorted(expanded.atoms(sympy.Function), key=sympy.default_sort_key)
     collected = sympy.collect(expanded, factors)
     return collected if sympy.count_ops(collected) < sympy.count_ops(expr) else expr
+
+
+@lru_cache(maxsize=4096)
+def _factored_exponent(exponent: sympy.Expr) -> sympy.Expr:
+    """``factor(exponent)``, memoised: a formula, its partials and the Hessian's repeat
+    a few Gaussian exponents many times (factor is a function of the formula alone)."""
+    return sympy.factor(exponent)
 
 
 def _large_power(power: sympy.Pow) -> bool:

@@ -101,6 +101,8 @@ class ScaledBoxFunction:
     domain: Box
     arguments: tuple[BallFunction, ...]
     _scaled: dict[tuple[int, ...], BoxFunction] = field(default_factory=dict, compare=False)
+    # The last box's choice: the search asks for a box's sign, then for its smear.
+    _last: dict[Box, BoxFunction] = field(default_factory=dict, compare=False)
 
     def sign(self, box: Box) -> Sign:
         return self._for(box).sign(box)
@@ -113,6 +115,14 @@ class ScaledBoxFunction:
         return self.plain.straddles(box)
 
     def _for(self, box: Box) -> BoxFunction:
+        if box in self._last:
+            return self._last[box]
+        chosen = self._chosen(box)
+        self._last.clear()
+        self._last[box] = chosen
+        return chosen
+
+    def _chosen(self, box: Box) -> BoxFunction:
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
             signs = tuple(certified_sign(a(whole).real) or 0 for a in self.arguments)
