@@ -117,7 +117,7 @@ class BoxFunction:
     partials: tuple[BallFunction, ...]
     # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
     # may be discontinuous there and only the natural extension is valid.
-    jumps: tuple[BallFunction, ...] = ()
+    jumps: tuple[Callable[[Sequence[acb]], acb], ...] = ()
     # f's formula, from which the second-order form compiles its Hessian when first
     # needed (None: no second-order form).
     formula: sympy.Expr | None = None
@@ -423,7 +423,7 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
         d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0) for d in derivatives
     ]
     partials = tuple(compile_balls(d, variables) for d in without_deltas)
-    compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
+    compiled_jumps = tuple(ball_function(j, variables) for j in sorted(jumps, key=str))
     smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
     # compile_balls does not share subexpressions across an integral (its variable).
     # Straight-line code gives the closures' very balls, faster; it shares
@@ -441,6 +441,16 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
         smooth,
         straight_line(without_deltas, variables),
     )
+
+
+def ball_function(
+    expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]
+) -> Callable[[Sequence[acb]], acb]:
+    """``compile_balls(expr, variables)``, as straight-line code where it can be (the same
+    balls, faster; not across an integral's variable, see compile_balls)."""
+    if expr.has(sympy.Integral):
+        return compile_balls(expr, variables)
+    return straight_line_value(expr, variables)
 
 
 def compact(expr: sympy.Expr) -> sympy.Expr:
