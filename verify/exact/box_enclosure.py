@@ -44,8 +44,9 @@ as ``ball >= 0`` here.
 Divergence over a box is :mod:`verify.exact.box_divergence`'s.
 
 Compiled functions are memoised per formula and free symbols (:func:`box_function`);
-f, its partials (together) and its Hessian are evaluated by straight-line code
-(:mod:`verify.exact.box_compile`), which gives the closures' very balls, faster.
+f, its partials (together), its Hessian and its jumps' arguments are evaluated by
+straight-line code (:mod:`verify.exact.box_compile`), which gives the closures' very
+balls, faster.
 
 >>> from verify.cases.symbols import MU, SIGMA
 >>> f = box_function(MU**2 - SIGMA, (MU, SIGMA))
