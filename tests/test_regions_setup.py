@@ -15,12 +15,16 @@ shown catching a compiler that merely reassociates a sum.
 from __future__ import annotations
 
 import mpmath
+import pytest
 import sympy
 from flint import acb, arb
 
+from verify.analysis import regions as regions_module
 from verify.analysis.region_rows import MIN_WIDTH_AREA, region_row
 from verify.analysis.regions import (
+    INFINITE,
     UNDECIDED,
+    Region,
     RegionSearch,
     component_labeller,
     search_regions,
@@ -34,11 +38,13 @@ from verify.exact.box_compile import straight_line, straight_line_value
 from verify.exact.box_enclosure import (
     BOX_PRECISION,
     Box,
+    BoxFunction,
+    _factored_exponent,
     _interval_ball,
     box_function,
     interval_ball,
 )
-from verify.exact.box_erfc import erfcx
+from verify.exact.box_erfc import ScaledBoxFunction, erfcx
 from verify.exact.box_normal import _canonical, _factored, sign_equivalent
 from verify.exact.dimension import derive_case
 from verify.exact.evaluation import exact_point, point_symbol
@@ -85,6 +91,20 @@ def test_a_box_function_evaluates_its_value_and_gradient_as_the_closures_do() ->
                 assert _same(slope, partial(balls))
 
 
+def test_jump_arguments_are_evaluated_as_the_closures_do() -> None:
+    # The step Heaviside(mu): where a jump's argument may vanish, only the natural
+    # extension is valid, so its balls decide which forms are used.
+    function = box_function(FORMULAS[2], (MU, SIGMA))
+    derivatives = [sympy.diff(function.formula, v) for v in (MU, SIGMA)]
+    deltas = {d.args[0] for e in derivatives for d in e.atoms(sympy.DiracDelta)}
+    arguments = sorted(deltas, key=str)
+    assert len(function.jumps) == len(arguments) == 1
+    with working_precision(BOX_PRECISION):
+        for balls in BALLS:
+            for jump, argument in zip(function.jumps, arguments, strict=True):
+                assert _same(jump(balls), compile_balls(argument, (MU, SIGMA))(balls))
+
+
 def test_the_comparison_catches_a_reassociated_sum() -> None:
     # (x + y) + z and x + (y + z) are one number but round differently: a compiler that
     # regrouped a sum would change the balls, and so the reports' regions.
@@ -109,7 +129,8 @@ BUDGET = (3600.0, 400)
 
 def _clear_memos() -> None:
     """Every memo the set-up and the enclosures keep across searches."""
-    for memo in (sign_equivalent, box_function, _canonical, _factored, _interval_ball):
+    memos = (sign_equivalent, box_function, _canonical, _factored, _interval_ball)
+    for memo in (*memos, _factored_exponent):
         memo.cache_clear()
 
 
@@ -168,3 +189,55 @@ def test_a_set_up_made_for_the_wrong_parameter_value_is_caught() -> None:
     search = search_regions(stale, domain, MIN_WIDTH_AREA, *BUDGET)
     assert _wrong_labels(search, "mu", 1.0) == 0
     assert _wrong_labels(search, "mu", 10.0) > 0
+
+
+# exp(z**2/4): both variances diverge from sigma = 1 on (tests/test_regions_boundaries.py).
+HEAVY = Case("exp(a*z**2)", parameters={"a": [0.25]}, domain={"mu": [-2, 2], "sigma": [0.1, 1.4]})
+HEAVY_SPANS = {"mu": (-2.0, 2.0), "sigma": (0.1, 1.4)}
+
+
+def _heavy_regions() -> dict[str, tuple[Region, ...]]:
+    row = region_row(HEAVY, CLASSIC_ESTIMATORS, {"a": 0.25}, HEAVY_SPANS, MIN_WIDTH_AREA, BUDGET)
+    return {component: search.regions for component, search in row.searches.items()}
+
+
+def test_divergence_shared_per_projection_gives_the_labels_decided_box_by_box(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A box's divergence is memoised per labeller on its sides in the conditions'
+    # variables.  Keyed on every side (nothing shared) the regions are the same; keyed
+    # on none (one answer for every box) they are not: the comparison can fail.
+    shared = _heavy_regions()
+    assert any(r.label == INFINITE for r in shared["sigma"])
+    monkeypatch.setattr(regions_module, "_sides_used", lambda reduced, variables: (0, 1, 2))
+    assert _heavy_regions() == shared
+    monkeypatch.setattr(regions_module, "_sides_used", lambda reduced, variables: ())
+    assert _heavy_regions() != shared
+
+
+# relu at c = 1: one erf argument, (mu - 1)/sigma, of both signs over the domain.
+RELU = Case("Max(z - c, 0)", parameters={"c": [1.0]}, domain={"mu": [-2, 2], "sigma": [0.2, 2]})
+
+
+def _relu_regions() -> dict[str, tuple[Region, ...]]:
+    row = region_row(RELU, CLASSIC_ESTIMATORS, {"c": 1.0}, SPANS, MIN_WIDTH_AREA, (3600.0, 150))
+    return {component: search.regions for component, search in row.searches.items()}
+
+
+def test_the_erf_rewrite_kept_for_the_last_box_is_the_one_each_box_gets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The rewrite chosen for a box is kept for its smear.  Chosen afresh for every ask,
+    # the regions are the same; kept without its box (the first choice served to every
+    # later box), they are not.
+    kept = _relu_regions()
+    monkeypatch.setattr(ScaledBoxFunction, "_for", ScaledBoxFunction._chosen)
+    assert _relu_regions() == kept
+
+    def first_choice(function: ScaledBoxFunction, box: Box) -> BoxFunction:
+        if not function._last:
+            function._last[box] = function._chosen(box)
+        return next(iter(function._last.values()))
+
+    monkeypatch.setattr(ScaledBoxFunction, "_for", first_choice)
+    assert _relu_regions() != kept

@@ -263,7 +263,7 @@ class SmearLabeller:
 
     def cut(self, box: Box) -> tuple[int, float] | None:
         """A side and a point of it where the box straddles a divergence boundary."""
-        if self.part is None:
+        if self.part is None or not self.part.cuts:
             return None
         for side, points in sorted(self.part.cuts.items()):
             low, high = box[side]
@@ -305,14 +305,23 @@ def closed_form_labeller(
     # growth), and decided once per box when both variances have the same.
     reduced = [varying_conditions(f.divergence, variables) for f in forms]
 
-    def over(conditions: tuple[sympy.Expr, ...] | None, box: Box) -> str | None:
-        return (
-            "divergent" if conditions is None else divergence_over(conditions, variables, box, part)
-        )
+    # A box's divergence depends only on its sides in the conditions' variables, which
+    # halves and neighbours share: decided once per such projection (the same answers).
+    sides = _sides_used(reduced, variables)
+    decided: dict[tuple[int, Box], str | None] = {}
+
+    def over(index: int, box: Box) -> str | None:
+        conditions = reduced[index]
+        if conditions is None:
+            return "divergent"
+        key = (index, tuple(box[i] for i in sides))
+        if key not in decided:
+            decided[key] = divergence_over(conditions, variables, box, part)
+        return decided[key]
 
     def label(box: Box) -> str | None:
-        first = over(reduced[0], box)
-        divergent = [first, first if reduced[1] == reduced[0] else over(reduced[1], box)]
+        first = over(0, box)
+        divergent = [first, first if reduced[1] == reduced[0] else over(1, box)]
         if None in divergent:
             # A box one float wide around the boundary: splitting it would only cut it
             # into a staircase of such boxes.  Reported undecided, as it is.
@@ -326,6 +335,14 @@ def closed_form_labeller(
         return _sign_label(names, function.sign(box))
 
     return SmearLabeller(label, function, part)
+
+
+def _sides_used(
+    reduced: Sequence[tuple[sympy.Expr, ...] | None], variables: tuple[sympy.Symbol, ...]
+) -> tuple[int, ...]:
+    """The sides of a box that some of the conditions depend on."""
+    free = {s for conditions in reduced for c in conditions or () for s in c.free_symbols}
+    return tuple(i for i, v in enumerate(variables) if v in free)
 
 
 def _inside(box: Box, outer: Box) -> bool:

@@ -24,8 +24,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy
@@ -34,15 +33,25 @@ from flint import acb, ctx
 from verify.exact.ball_closures import Closure, Slots, compile_closure
 
 
-@contextmanager
-def working_precision(bits: int) -> Iterator[None]:
-    """Run the block with flint's working precision set to ``bits``."""
-    saved = ctx.prec
-    ctx.prec = bits
-    try:
-        yield
-    finally:
-        ctx.prec = saved
+class working_precision:  # lower case: used as a function, ``with working_precision(96):``
+    """Run the block with flint's working precision set to ``bits``.
+
+    A class rather than a generator-based context manager: the region searches enter
+    it several times per box, and a generator's set-up costs more than the ball
+    operations it wraps."""
+
+    __slots__ = ("bits", "saved")
+
+    def __init__(self, bits: int) -> None:
+        self.bits = bits
+        self.saved = 0
+
+    def __enter__(self) -> None:
+        self.saved = ctx.prec
+        ctx.prec = self.bits
+
+    def __exit__(self, *exc: object) -> None:
+        ctx.prec = self.saved
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,9 @@ as ``ball >= 0`` here.
 Divergence over a box is :mod:`verify.exact.box_divergence`'s.
 
 Compiled functions are memoised per formula and free symbols (:func:`box_function`);
-f, its partials (together) and its Hessian are evaluated by straight-line code
-(:mod:`verify.exact.box_compile`), which gives the closures' very balls, faster.
+f, its partials (together), its Hessian and its jumps' arguments are evaluated by
+straight-line code (:mod:`verify.exact.box_compile`), which gives the closures' very
+balls, faster.
 
 >>> from verify.cases.symbols import MU, SIGMA
 >>> f = box_function(MU**2 - SIGMA, (MU, SIGMA))
@@ -117,7 +118,7 @@ class BoxFunction:
     partials: tuple[BallFunction, ...]
     # Arguments of the jumps of f (Heaviside steps): where one may vanish in a box, f
     # may be discontinuous there and only the natural extension is valid.
-    jumps: tuple[BallFunction, ...] = ()
+    jumps: tuple[Callable[[Sequence[acb]], acb], ...] = ()
     # f's formula, from which the second-order form compiles its Hessian when first
     # needed (None: no second-order form).
     formula: sympy.Expr | None = None
@@ -162,7 +163,7 @@ class BoxFunction:
             gradient = self._slopes_at(whole)
             # The search asks for the smear of the box it could not decide: keep it.
             self._slopes[box] = _slope_smear(box, gradient)
-            centre = self._point_value(tuple((low + high) / 2 for low, high in box))
+            centre = self._point_value(_centre(box))
             centred = self._centred(box, gradient, centre)
             if not centred.is_finite():
                 return None
@@ -252,15 +253,22 @@ class BoxFunction:
         if len(known) > _MAX_POINTS:
             known.clear()
         negative = positive = False
-        # The corners (a side of width 0 repeats one: harmless for the signs met).
-        for corner in itertools.product(*box):
+        # The distinct corners (a side of width 0 has one end), until both signs are met.
+        ends = (side if side[0] != side[1] else side[:1] for side in box)
+        for corner in itertools.product(*ends):
             sign = known.get(corner, _UNKNOWN)
             if sign is _UNKNOWN:
                 with working_precision(BOX_PRECISION):
                     sign = known[corner] = certified_sign(self._point_value(corner))
-            negative = negative or sign == -1
-            positive = positive or sign == 1
-        return negative and positive
+            if sign == -1:
+                negative = True
+            elif sign == 1:
+                positive = True
+            else:
+                continue
+            if negative and positive:
+                return True
+        return False
 
     def _corner_values(self, box: Box) -> dict[tuple[float, ...], arb]:
         """f at each corner of the box (point balls)."""
@@ -321,10 +329,10 @@ class BoxFunction:
         # increases towards; its smallest, on the opposite face.
         upper_face = _face(box, slopes, towards=1)
         lower_face = _face(box, slopes, towards=-1)
-        upper = self._centred(upper_face, gradient)
+        upper = self._centred(upper_face, gradient, self._point_value(_centre(upper_face)))
         if upper.is_finite() and bool(upper < 0):
             return -1
-        lower = self._centred(lower_face, gradient)
+        lower = self._centred(lower_face, gradient, self._point_value(_centre(lower_face)))
         if lower.is_finite() and bool(lower > 0):
             return 1
         return None
@@ -379,6 +387,10 @@ def _corner_smear(box: Box, corners: dict[tuple[float, ...], arb]) -> list[float
     return smear
 
 
+def _centre(box: Box) -> tuple[float, ...]:
+    return tuple((low + high) / 2 for low, high in box)
+
+
 def _face(box: Box, slopes: Sequence[Sign], towards: int) -> Box:
     """The box with each coordinate of known slope fixed at the end where f moves ``towards``."""
     face = []
@@ -412,7 +424,7 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
         d.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: 0) for d in derivatives
     ]
     partials = tuple(compile_balls(d, variables) for d in without_deltas)
-    compiled_jumps = tuple(compile_balls(j, variables) for j in sorted(jumps, key=str))
+    compiled_jumps = tuple(ball_function(j, variables) for j in sorted(jumps, key=str))
     smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
     # compile_balls does not share subexpressions across an integral (its variable).
     # Straight-line code gives the closures' very balls, faster; it shares
@@ -432,6 +444,16 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
     )
 
 
+def ball_function(
+    expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]
+) -> Callable[[Sequence[acb]], acb]:
+    """``compile_balls(expr, variables)``, as straight-line code where it can be (the same
+    balls, faster; not across an integral's variable, see compile_balls)."""
+    if expr.has(sympy.Integral):
+        return compile_balls(expr, variables)
+    return straight_line_value(expr, variables)
+
+
 def compact(expr: sympy.Expr) -> sympy.Expr:
     """``expr`` as a sum of polynomials times its distinct exp and erf factors, when shorter.
 
@@ -446,11 +468,18 @@ def compact(expr: sympy.Expr) -> sympy.Expr:
         return expr  # expanding (a + b)**63 would take forever and help nothing
     expanded = sympy.expand(expr, power_exp=False)
     expanded = expanded.replace(
-        lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(sympy.factor(e.args[0]))
+        lambda e: isinstance(e, sympy.exp), lambda e: sympy.exp(_factored_exponent(e.args[0]))
     )
     factors = sorted(expanded.atoms(sympy.Function), key=sympy.default_sort_key)
     collected = sympy.collect(expanded, factors)
     return collected if sympy.count_ops(collected) < sympy.count_ops(expr) else expr
+
+
+@lru_cache(maxsize=4096)
+def _factored_exponent(exponent: sympy.Expr) -> sympy.Expr:
+    """``factor(exponent)``, memoised: a formula, its partials and the Hessian's repeat
+    a few Gaussian exponents many times (factor is a function of the formula alone)."""
+    return sympy.factor(exponent)
 
 
 def _large_power(power: sympy.Pow) -> bool:

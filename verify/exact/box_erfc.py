@@ -25,16 +25,19 @@ erfcx(-mu)*exp(-mu**2)
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sympy
+from flint import acb
 
-from verify.exact.balls import BallFunction, compile_balls, working_precision
+from verify.exact.balls import working_precision
 from verify.exact.box_enclosure import (
     BOX_PRECISION,
     Box,
     BoxFunction,
     Sign,
+    ball_function,
     box_function,
     certified_sign,
     interval_ball,
@@ -99,8 +102,10 @@ class ScaledBoxFunction:
     expr: sympy.Expr
     variables: tuple[sympy.Symbol, ...]
     domain: Box
-    arguments: tuple[BallFunction, ...]
+    arguments: tuple[Callable[[Sequence[acb]], acb], ...]
     _scaled: dict[tuple[int, ...], BoxFunction] = field(default_factory=dict, compare=False)
+    # The last box's choice: the search asks for a box's sign, then for its smear.
+    _last: dict[Box, BoxFunction] = field(default_factory=dict, compare=False)
 
     def sign(self, box: Box) -> Sign:
         return self._for(box).sign(box)
@@ -113,6 +118,14 @@ class ScaledBoxFunction:
         return self.plain.straddles(box)
 
     def _for(self, box: Box) -> BoxFunction:
+        if box in self._last:
+            return self._last[box]
+        chosen = self._chosen(box)
+        self._last.clear()
+        self._last[box] = chosen
+        return chosen
+
+    def _chosen(self, box: Box) -> BoxFunction:
         with working_precision(BOX_PRECISION):
             whole = [interval_ball(low, high) for low, high in box]
             signs = tuple(certified_sign(a(whole).real) or 0 for a in self.arguments)
@@ -132,5 +145,5 @@ def scaled_where_useful(
     arguments = erf_arguments(expr)
     if not arguments or len(arguments) > _MAX_ARGUMENTS:
         return plain
-    compiled = tuple(compile_balls(a, variables) for a in arguments)
+    compiled = tuple(ball_function(a, variables) for a in arguments)
     return ScaledBoxFunction(plain, expr, variables, domain, compiled)
