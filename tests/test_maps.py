@@ -174,3 +174,19 @@ def test_a_special_function_remembered_by_its_argument_alone_is_caught() -> None
     by_argument = lru_cache(maxsize=None)(mpmath.erf)  # neither precision nor type
     with pytest.raises(AssertionError):
         _agrees_with_mpmath("erf", by_argument)
+
+
+@pytest.mark.parametrize(("name", "fixed"), [("cosine", {"k": 2.0}), ("sigmoid", {"k": 1.0})])
+def test_a_variance_is_compiled_for_mpmath_only_when_evaluated_at_a_point(
+    name: str, fixed: dict[str, float]
+) -> None:
+    # cosine: a closed form; sigmoid: quadrature (a compiled integrand).
+    derivation = _derivation(name)
+    variance = VarianceFunction.compile(derivation, "score", "mu", fixed, ("mu", "sigma"))
+    mu, sigma = np.meshgrid(np.array([-1.0, 0.5]), np.array([0.8, 1.5]))
+    variance.values([mu, sigma])  # trusted float64 everywhere here: no mpmath
+    assert "compiled" not in vars(variance.second)
+    point = exact_point({"mu": 0.5, "sigma": 0.8, **fixed})
+    exact = evaluate_variance(derivation, "score", "mu", point).value
+    assert float(variance.value([0.5, 0.8])) == pytest.approx(float(exact), rel=1e-9)
+    assert "compiled" in vars(variance.second)

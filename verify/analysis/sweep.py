@@ -87,13 +87,17 @@ def symbol_of(name: str) -> sympy.Symbol:
 @dataclass(frozen=True)
 class _Moment:
     """E[g**p] with the fixed values substituted: a closed form, an integrand, or a
-    ``formula`` in the ``placeholders`` of its ``parts`` (each one of these itself)."""
+    ``formula`` in the ``placeholders`` of its ``parts`` (each one of these itself), as
+    functions of the ``free`` symbols.
+
+    Compiled for mpmath when first evaluated at a point (:attr:`compiled`): a map needs
+    mpmath only where float64 cannot be trusted, and lambdify was half of a map's time.
+    """
 
     closed: sympy.Expr | None
     divergence: tuple[sympy.Expr, ...]
     integrand: sympy.Expr
-    compiled: Callable[..., mpmath.mpc]
-    compiled_divergence: tuple[Callable[..., mpmath.mpc], ...]
+    free: tuple[sympy.Symbol, ...]
     parts: tuple[_Moment, ...] = ()
     placeholders: tuple[sympy.Symbol, ...] = ()
     formula: sympy.Expr | None = None
@@ -114,14 +118,10 @@ class _Moment:
             else sympy.S.NaN
         )
         if expectation.value is None:
-            # Quadrature: the integrand is compiled in (eps, free...) for quick scans.
-            compiled = sympy.lambdify((EPS, *free), integrand, modules="mpmath")
-            return cls(None, (), integrand, compiled, ())
+            return cls(None, (), integrand, free)
         closed = expectation.value.subs(fixed)
         divergence = tuple(b.subs(fixed) for b in expectation.divergence)
-        compiled = sympy.lambdify(free, closed, modules=[_REMEMBERED, "mpmath"])
-        compiled_divergence = tuple(sympy.lambdify(free, b, modules="mpmath") for b in divergence)
-        return cls(closed, divergence, integrand, compiled, compiled_divergence)
+        return cls(closed, divergence, integrand, free)
 
     @classmethod
     def _combination(
@@ -133,8 +133,26 @@ class _Moment:
         placeholders = tuple(symbol for symbol, _ in compound.parts)
         parts = tuple(cls.build(part, fixed, free) for _, part in compound.parts)
         formula = compound.formula.subs(fixed)  # a free d stays a symbol
-        combine = sympy.lambdify((*placeholders, *free), formula, modules="mpmath")
-        return cls(None, (), sympy.S.NaN, combine, (), parts, placeholders, formula)
+        return cls(None, (), sympy.S.NaN, free, parts, placeholders, formula)
+
+    @cached_property
+    def compiled(self) -> Callable[..., mpmath.mpc]:
+        """The moment in mpmath: of (placeholders..., free...) for a formula, of
+        (eps, free...) for an integrand (quick scans by quadrature), else of (free...)."""
+        function: Callable[..., mpmath.mpc]
+        if self.formula is not None:
+            arguments = (*self.placeholders, *self.free)
+            function = sympy.lambdify(arguments, self.formula, modules="mpmath")
+        elif self.closed is None:
+            function = sympy.lambdify((EPS, *self.free), self.integrand, modules="mpmath")
+        else:
+            function = sympy.lambdify(self.free, self.closed, modules=[_REMEMBERED, "mpmath"])
+        return function
+
+    @cached_property
+    def compiled_divergence(self) -> tuple[Callable[..., mpmath.mpc], ...]:
+        """The divergence conditions' ``b`` in mpmath, of (free...)."""
+        return tuple(sympy.lambdify(self.free, b, modules="mpmath") for b in self.divergence)
 
 
 @dataclass(frozen=True)
