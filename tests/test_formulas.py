@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from verify.cases.case_files import load_case
-from verify.cases.formulas import readable, real_form
+from verify.cases.formulas import CANCEL_MAX_OPS, readable, real_form
 from verify.cases.symbols import GRADIENT_PARAMETERS
 from verify.exact.dimension import derive_case
 
@@ -79,3 +79,27 @@ def test_simplify_is_tried_only_on_small_formulas_and_the_shorter_form_kept() ->
     high = (4 * sigma**2 + 1) ** 17 * (sympy.sin(mu) ** 2 + sympy.cos(mu) ** 2)
     assert readable(high).has((4 * sigma**2 + 1) ** 17)
     assert float(readable(high).subs({mu: 0.3, sigma: 0.2})) == pytest.approx(1.16**17, rel=1e-12)
+
+
+def test_cancel_is_tried_up_to_its_size_and_kept_where_shortest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[sympy.Expr] = []
+    original = sympy.cancel
+
+    def counted(expr: sympy.Expr) -> sympy.Expr:
+        calls.append(expr)
+        return original(expr)
+
+    monkeypatch.setattr(sympy, "cancel", counted)
+    # odd_bump's dJ/dmu, 182 operations: one common denominator is its shortest form.
+    gradient = real_form(formulas("odd_bump")[1])
+    assert sympy.count_ops(gradient) <= CANCEL_MAX_OPS
+    assert readable.__wrapped__(gradient) == sympy.factor_terms(original(gradient))
+    assert len(calls) == 1
+    # Above CANCEL_MAX_OPS operations cancel is not tried (measured: never the shortest).
+    mu, sigma = sympy.symbols("mu sigma", positive=True)
+    large = sum(sympy.exp(-i * mu) * sympy.cos(i * mu) / (sigma + i) for i in range(1, 40))
+    assert sympy.count_ops(large) > CANCEL_MAX_OPS
+    readable.__wrapped__(large)
+    assert len(calls) == 1

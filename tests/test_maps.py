@@ -8,16 +8,23 @@ transposed map cannot pass.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
 import mpmath
 import numpy as np
 import pytest
+import sympy
 
+from verify.analysis import floats, sweep
 from verify.analysis.maps import log_variance_ratio_grid
 from verify.analysis.sweep import VarianceFunction
 from verify.cases.case_files import load_case
 from verify.cases.expressions import parse_expression
-from verify.cases.symbols import Z
+from verify.cases.symbols import EPS, Z
+from verify.cases.symbols import MU as MU_SYMBOL
+from verify.cases.symbols import SIGMA as SIGMA_SYMBOL
 from verify.exact.derivation import Derivation, derive
 from verify.exact.evaluation import evaluate_variance, exact_point
 
@@ -114,3 +121,72 @@ def test_an_identically_zero_variance_is_zero_without_confirming_each_point() ->
     assert np.array_equal(pathwise.values([mu, sigma]), np.zeros(mu.shape))
     assert pathwise.value([0.3, 0.7]) == 0
     assert score.values([mu, sigma]) == pytest.approx(9 / sigma**2, rel=1e-12)
+
+
+def _moments_follow_their_grid_and_expression(remembered: Callable[..., Any]) -> None:
+    """``remembered`` (a moment_on_grid) gives, for each expression and grid in turn, what
+    computing it afresh gives, and copies that a caller may change."""
+    symbols = (MU_SYMBOL, SIGMA_SYMBOL)
+    sigmoid = 1 / (1 + sympy.exp(-(MU_SYMBOL + SIGMA_SYMBOL * EPS)))  # quadrature
+    mu, sigma = np.meshgrid(MU, SIGMA)
+    grids = [[mu, sigma], [mu + 0.5, sigma], [mu, sigma]]
+    for integrand in (sigmoid, sigmoid**2):
+        for grid in grids:
+            value, magnitude = remembered(None, integrand, symbols, grid)
+            expected = floats._moment_on_grid(None, integrand, symbols, grid)
+            assert np.array_equal(value, expected[0])
+            assert np.array_equal(magnitude, expected[1])
+            value[...] = -1.0  # the caller's copy
+    value, _ = remembered(None, sigmoid, symbols, grids[0])
+    assert np.all(value > 0)
+
+
+def test_a_moment_on_a_grid_is_remembered_per_expression_and_grid() -> None:
+    _moments_follow_their_grid_and_expression(floats.moment_on_grid)
+
+
+def test_a_moment_remembered_without_its_grid_values_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(floats, "_MOMENTS", {})
+    monkeypatch.setattr(floats, "_grid_key", lambda grids: grids[0].shape)  # the shape alone
+    with pytest.raises(AssertionError):
+        _moments_follow_their_grid_and_expression(floats.moment_on_grid)
+
+
+def _agrees_with_mpmath(name: str, remembered: Callable[[Any], Any]) -> None:
+    """``remembered`` gives mpmath's value at each precision and for each argument type."""
+    function = getattr(mpmath, name)
+    for digits in (15, 40, 15):
+        with mpmath.workdps(digits):
+            for x in (mpmath.mpf("0.75"), mpmath.mpc("0.75", 0), mpmath.mpf(3)):
+                value = remembered(x)
+                assert type(value) is type(function(x))
+                assert value == function(x)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_remembered_special_functions_follow_precision_and_type(name: str) -> None:
+    _agrees_with_mpmath(name, sweep._REMEMBERED[name])
+
+
+def test_a_special_function_remembered_by_its_argument_alone_is_caught() -> None:
+    by_argument = lru_cache(maxsize=None)(mpmath.erf)  # neither precision nor type
+    with pytest.raises(AssertionError):
+        _agrees_with_mpmath("erf", by_argument)
+
+
+@pytest.mark.parametrize(("name", "fixed"), [("cosine", {"k": 2.0}), ("sigmoid", {"k": 1.0})])
+def test_a_variance_is_compiled_for_mpmath_only_when_evaluated_at_a_point(
+    name: str, fixed: dict[str, float]
+) -> None:
+    # cosine: a closed form; sigmoid: quadrature (a compiled integrand).
+    derivation = _derivation(name)
+    variance = VarianceFunction.compile(derivation, "score", "mu", fixed, ("mu", "sigma"))
+    mu, sigma = np.meshgrid(np.array([-1.0, 0.5]), np.array([0.8, 1.5]))
+    variance.values([mu, sigma])  # trusted float64 everywhere here: no mpmath
+    assert "compiled" not in vars(variance.second)
+    point = exact_point({"mu": 0.5, "sigma": 0.8, **fixed})
+    exact = evaluate_variance(derivation, "score", "mu", point).value
+    assert float(variance.value([0.5, 0.8])) == pytest.approx(float(exact), rel=1e-9)
+    assert "compiled" in vars(variance.second)

@@ -101,3 +101,22 @@ def test_a_maps_bytes_do_not_depend_on_the_maps_drawn_before_it(
     monkeypatch.setattr(plots, "_CANVASES", {})
     assert render_ratio_map(MU, SIGMA, maps, "first") == first
     assert render_region_map(decided, DOMAIN, "first") == regions
+
+
+def test_maps_drawn_on_the_prepared_figures_are_those_of_fresh_figures(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """verify run prepares the figures before forking the cases: no trace of it may show."""
+    ratio = np.tile(SIGMA[:, np.newaxis] - 1.0, (1, MU.size))
+    decided = {"mu": [Region(DOMAIN, "score")], "sigma": [Region(DOMAIN, UNDECIDED)]}
+
+    def maps() -> tuple[bytes, bytes]:
+        ratios = render_ratio_map(MU, SIGMA, {"mu": ratio, "sigma": -ratio}, "a case")
+        return ratios, render_region_map(decided, DOMAIN, "a case")
+
+    monkeypatch.setattr(plots, "_CANVASES", {})
+    fresh = maps()
+    monkeypatch.setattr(plots, "_CANVASES", {})
+    plots.prepare_figures()
+    assert set(plots._CANVASES) == {("ratio", 2, 1), ("region", 2, 1)}
+    assert maps() == fresh

@@ -20,6 +20,7 @@ import sympy
 from flint import acb, arb
 
 from verify.cases.symbols import EPS, MU, SIGMA, Z
+from verify.exact.antiderivatives import antiderivative
 from verify.exact.balls import BallFunction, compile_balls, working_precision
 from verify.exact.branches import on_piece
 from verify.exact.evaluation import evaluate_expectation
@@ -222,3 +223,32 @@ def test_no_closed_form_is_invented() -> None:
     expectation = gaussian_expectation(running(NO_ANTIDERIVATIVE["silu"][0], 1, 1))
     assert expectation.value is None
     assert expectation.method == "quadrature"
+
+
+_POLYNOMIALS = {
+    "numeric": 3 * Z**3 - Z / 2 + 7,
+    "symbolic": (sympy.Symbol("y", real=True) - Z - MU - SIGMA * EPS) ** 2 / 2,
+    "transcendental coefficient": sympy.exp(MU) * Z**2 + sympy.cos(SIGMA) * Z,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_POLYNOMIALS))
+@pytest.mark.parametrize("power", [1, 2, 3])
+def test_a_polynomial_antiderivative_is_sympys_own_expression(name: str, power: int) -> None:
+    # The polynomial rule must give what sympy.integrate gives, expression for
+    # expression (the moments built on it are printed and evaluated as they stand).
+    r = _POLYNOMIALS[name]
+    expected = sympy.integrate(sympy.expand(r**power), Z, conds="none")
+    assert sympy.srepr(_polynomial_antiderivative(r, power)) == sympy.srepr(expected)
+
+
+def _polynomial_antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
+    antiderivative.cache_clear()  # the rule itself, not an earlier answer
+    return antiderivative(r, power)
+
+
+def test_an_antiderivative_of_the_wrong_power_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = sympy.Poly.__pow__
+    monkeypatch.setattr(sympy.Poly, "__pow__", lambda base, n: original(base, n + 1))
+    with pytest.raises(AssertionError):
+        test_a_polynomial_antiderivative_is_sympys_own_expression("numeric", 2)

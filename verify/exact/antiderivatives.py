@@ -46,6 +46,11 @@ def antiderivative(r: sympy.Expr, power: int) -> sympy.Expr | None:
         return known
     if not sympy_may_integrate(r, power):
         return None
+    if r.is_polynomial(Z):
+        # SymPy's own rule for a polynomial (Poly.integrate), the same expression, with
+        # the power taken in the polynomial ring: an explicit case's r**3 in z1, the other
+        # coordinates as symbols, took 1 s to expand and convert, and now 0.1 s.
+        return (sympy.Poly(r, Z) ** power).integrate().as_expr()
     integrand = sympy.expand(r**power)
     if r.has(sympy.Heaviside, sympy.sign):
         integrand = integrand.rewrite(sympy.Piecewise)
