@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import sympy
 from flint import acb, ctx
@@ -43,6 +44,13 @@ def working_precision(bits: int) -> Iterator[None]:
         yield
     finally:
         ctx.prec = saved
+
+
+class BallEvaluator(Protocol):
+    """Anything evaluated like a :class:`BallFunction`: a compiled formula, or its
+    straight-line code (:mod:`verify.exact.box_compile`), which gives the same balls."""
+
+    def __call__(self, arguments: Sequence[acb], analytic: bool = False) -> acb: ...
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from collections.abc import Mapping
 import sympy
 from flint import acb, arb
 
-from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.exact.balls import BallEvaluator, compile_balls, number_ball, working_precision
+from verify.exact.box_compile import straight_line_value
 
 PRECISION_LADDER = (128, 256, 512, 1024)
 # 2^-116 is about 1.2e-35: the 30 reported digits, and 5 more, are certified.
@@ -36,14 +37,17 @@ RELATIVE_TARGET = arb(2) ** -116
 ABSOLUTE_FLOOR = arb(2) ** -400
 GIVEN_PRECISION = 256
 
-_COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], BallFunction]] = {}
+_COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], BallEvaluator]] = {}
 
 
-def compiled(expr: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], BallFunction]:
-    """The ball function of ``expr`` and its symbols (sorted by name), compiled once."""
+def compiled(expr: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], BallEvaluator]:
+    """The ball function of ``expr`` and its symbols (sorted by name), compiled once: as
+    straight-line code (the closures' balls exactly, :mod:`verify.exact.box_compile`)
+    unless it holds an integral, whose variable must stay inside it."""
     if expr not in _COMPILED:
         symbols = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
-        _COMPILED[expr] = (symbols, compile_balls(expr, symbols))
+        compile_ = compile_balls if expr.has(sympy.Integral) else straight_line_value
+        _COMPILED[expr] = (symbols, compile_(expr, symbols))
     return _COMPILED[expr]
 
 
