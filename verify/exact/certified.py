@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import sympy
 from flint import acb, arb
@@ -62,8 +63,24 @@ def closed_form_ball(
     compound quantity); their radii propagate into the result, so the ladder stops
     once the result is as tight as they allow.
     """
+    if not given:
+        return _at_exact_point(expr, tuple(point.items()))
+    return _ladder(expr, point, given)
+
+
+@lru_cache(maxsize=16384)
+def _at_exact_point(expr: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> arb:
+    """:func:`closed_form_ball` without ball inputs, memoised (balls are immutable, and the
+    ladder fixes its own precision): the checks' planning asks the same moments at the
+    same point again and again (a mean recurs in every central moment, control variate
+    and bisection step)."""
+    return _ladder(expr, dict(point), {})
+
+
+def _ladder(
+    expr: sympy.Expr, point: Mapping[sympy.Symbol, sympy.Expr], given: Mapping[sympy.Symbol, arb]
+) -> arb:
     symbols, function = compiled(expr)
-    given = given or {}
     # With ball inputs the radius is theirs to set: one rung above their precision.
     ladder = (GIVEN_PRECISION,) if given else PRECISION_LADDER
     ball = arb.nan()
