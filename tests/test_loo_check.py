@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import sympy
+from flint import arb
 from numpy.polynomial.hermite_e import hermegauss
 
 import verify
@@ -178,3 +179,34 @@ def test_score_loo_reuses_the_score_familys_r_only_on_the_same_chunk() -> None:
     # Same shape, other values: a memo matching anything but identity would serve r(lanes[0]).
     for got, want in zip(loo.joint(*other), _direct_loo(other), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _reference_multiply(first: dict, second: dict, bounds: tuple[int, int, int]) -> dict:
+    """The truncated series product as written out: every pair, the sum's degrees tested."""
+    product: dict = {}
+    for alpha, x in first.items():
+        for beta, y in second.items():
+            gamma = tuple(a + b for a, b in zip(alpha, beta, strict=True))
+            a1, a2, a3, a4, a5 = gamma
+            if a1 + a2 + a3 <= bounds[0] and a1 + a4 <= bounds[1] and a2 + a5 <= bounds[2]:
+                product[gamma] = product.get(gamma, arb(0)) + x * y
+    return product
+
+
+@pytest.mark.parametrize("bounds", [(4, 2, 2), (3, 4, 1), (6, 3, 3)])
+def test_truncated_series_product_keeps_every_term_and_its_rounding(
+    bounds: tuple[int, int, int],
+) -> None:
+    # The same terms, added in the same order: equal balls, bit for bit (a product that
+    # dropped or added a term, or summed in another order, would differ).
+    from verify.montecarlo.loo_moments import _monomials, _multiply
+
+    rng = np.random.default_rng(5)
+    monomials = _monomials(bounds)
+    first = {alpha: arb(float(rng.standard_normal())) / 3 for alpha in monomials}
+    second = {alpha: arb(float(rng.standard_normal())) / 7 for alpha in monomials[::2]}
+    got, want = _multiply(first, second, bounds), _reference_multiply(first, second, bounds)
+    assert list(got) == list(want)
+    for gamma, ball in want.items():
+        assert got[gamma].mid() == ball.mid()
+        assert got[gamma].rad() == ball.rad()
