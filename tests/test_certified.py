@@ -228,3 +228,24 @@ def test_a_loose_growth_bound_still_gives_a_finite_ball() -> None:
         value = mpmath.quad(lambda e: function(e) * mpmath.npdf(e), [-mpmath.inf, -1, mpmath.inf])
     assert ball.is_finite()
     assert contains(ball, value)
+
+
+def test_memoised_closed_forms_and_divergence_answer_for_their_own_point() -> None:
+    # closed_form_ball and diverges are memoised on (formula, point): asked again, or at
+    # a point differing in one coordinate only, each gives that point's own answer --
+    # the ladder run afresh, and the exact test -- which a memo keyed on the formula
+    # alone, or on some coordinates only, would not.
+    from verify.exact.certified import _ladder
+    from verify.exact.evaluation import diverges
+
+    formula = sympy.exp(MU + SIGMA**2 / 2) * sympy.erf(MU / SIGMA)
+    points = [{MU: sympy.Rational(1, 3), SIGMA: s} for s in (sympy.Integer(1), sympy.Integer(2))]
+    for _ in range(2):
+        balls = [closed_form_ball(formula, point) for point in points]
+        for ball, point in zip(balls, points, strict=True):
+            fresh = _ladder(formula, point, {})
+            assert ball.mid() == fresh.mid()
+            assert ball.rad() == fresh.rad()
+        assert balls[0].mid() != balls[1].mid()
+        condition = (SIGMA**2 / 4,)  # re(b) >= 1/2 exactly when sigma >= sqrt(2)
+        assert [diverges(condition, point) for point in points] == [False, True]

@@ -268,3 +268,26 @@ def test_verify_check_perturb_fails_every_variance_check_of_the_quadratic() -> N
     # The exact zero (coupled measure-valued mu at k = 1) too: perturbed on the
     # estimator's scale (tests/test_perturb.py).
     assert missed == [], missed
+
+
+def _direct_hermite_means(arrays: list[np.ndarray]) -> np.ndarray:
+    """Hbar_k of one copy over the arrays, from He_k written out (k <= 4 here)."""
+    eps = np.concatenate(arrays)
+    he = [np.ones_like(eps), eps, eps**2 - 1, eps**3 - 3 * eps, eps**4 - 6 * eps**2 + 3]
+    return np.array([h.mean() for h in he])
+
+
+def test_power_sums_are_shared_only_by_streams_reading_the_same_chunk() -> None:
+    # Streams of one pool read the same eps array each chunk, so their power sums are
+    # computed once; an array of equal shape and other values, or fewer draws of the same
+    # array, must get its own (a memo keyed on shape or on the array alone would not).
+    rng = np.random.default_rng(11)
+    first, second = rng.standard_normal(256), rng.standard_normal(256)
+    together, alone, short = HermiteSums(), HermiteSums(), HermiteSums()
+    together([first], 256)
+    alone([first.copy()], 256)  # another array: computed afresh, the same floats
+    assert np.array_equal(together.powers, alone.powers)
+    together([second], 256)
+    short([second], 100)
+    assert np.allclose(together.means()[:5], _direct_hermite_means([first, second]), atol=1e-12)
+    assert np.allclose(short.means()[:5], _direct_hermite_means([second[:100]]), atol=1e-12)

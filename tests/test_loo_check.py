@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import sympy
+from flint import arb
 from numpy.polynomial.hermite_e import hermegauss
 
 import verify
@@ -143,3 +144,69 @@ def test_a_zero_variance_is_compared_exactly() -> None:
     records = _loo_records(verify.Case("3 + 0*z"), samples=2**15)
     variances = [r for r in records if r["statistic"] == "variance"]
     assert all(r["test"] == "exact" and r["passed"] is True for r in variances), records
+
+
+def _direct_loo(eps: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """score_loo's components for r = cos(z) at mu = 0.5, sigma = 1, written out in numpy."""
+    costs = np.cos(0.5 + np.array(eps))
+    centred = costs - costs.mean(axis=0)
+    lanes = np.array(eps)
+    count = len(eps)
+    return (centred * lanes).sum(axis=0) / (count - 1), (centred * (lanes**2 - 1)).sum(axis=0) / (
+        count - 1
+    )
+
+
+def test_score_loo_reuses_the_score_familys_r_only_on_the_same_chunk() -> None:
+    # score_loo's first draw reads the score function's eps lane: r(eps) computed for the
+    # score family is reused when, and only when, it is the very same array.
+    from verify.montecarlo.loo_check import loo_pair
+    from verify.montecarlo.samplers import estimator_pair
+
+    derivation, point = derive(sympy.cos(Z)), exact_point({"mu": 0.5, "sigma": 1})
+    score, loo = estimator_pair(derivation, "score", point), loo_pair(derivation, point, 4)
+    assert score.joint is not None
+    assert loo.joint is not None
+    rng = np.random.default_rng(7)
+    lanes = [rng.standard_normal(512) for _ in range(4)]
+    other = [rng.standard_normal(512) for _ in range(4)]
+    score.joint(lanes[0])  # keeps r(lanes[0])
+    shared = loo.joint(*lanes)
+    fresh = loo.joint(*[lane.copy() for lane in lanes])  # other arrays: computed anew
+    for a, b in zip(shared, fresh, strict=True):
+        np.testing.assert_array_equal(a, b)
+    score.joint(lanes[0])
+    # Same shape, other values: a memo matching anything but identity would serve r(lanes[0]).
+    for got, want in zip(loo.joint(*other), _direct_loo(other), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _reference_multiply(first: dict, second: dict, bounds: tuple[int, int, int]) -> dict:
+    """The truncated series product as written out: every pair, the sum's degrees tested."""
+    product: dict = {}
+    for alpha, x in first.items():
+        for beta, y in second.items():
+            gamma = tuple(a + b for a, b in zip(alpha, beta, strict=True))
+            a1, a2, a3, a4, a5 = gamma
+            if a1 + a2 + a3 <= bounds[0] and a1 + a4 <= bounds[1] and a2 + a5 <= bounds[2]:
+                product[gamma] = product.get(gamma, arb(0)) + x * y
+    return product
+
+
+@pytest.mark.parametrize("bounds", [(4, 2, 2), (3, 4, 1), (6, 3, 3)])
+def test_truncated_series_product_keeps_every_term_and_its_rounding(
+    bounds: tuple[int, int, int],
+) -> None:
+    # The same terms, added in the same order: equal balls, bit for bit (a product that
+    # dropped or added a term, or summed in another order, would differ).
+    from verify.montecarlo.loo_moments import _monomials, _multiply
+
+    rng = np.random.default_rng(5)
+    monomials = _monomials(bounds)
+    first = {alpha: arb(float(rng.standard_normal())) / 3 for alpha in monomials}
+    second = {alpha: arb(float(rng.standard_normal())) / 7 for alpha in monomials[::2]}
+    got, want = _multiply(first, second, bounds), _reference_multiply(first, second, bounds)
+    assert list(got) == list(want)
+    for gamma, ball in want.items():
+        assert got[gamma].mid() == ball.mid()
+        assert got[gamma].rad() == ball.rad()

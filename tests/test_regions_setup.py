@@ -81,6 +81,24 @@ def test_straight_line_code_gives_the_closures_balls_bit_for_bit() -> None:
                 assert _same(straight_line_value(formula, (MU, SIGMA))(balls), closures)
 
 
+def test_straight_line_code_takes_the_analytic_flag_as_the_closures_do() -> None:
+    # acb.integral asks certified quadrature's integrands (straight-line code) for
+    # analytic=True balls: non-finite across a kink or branch cut, as the closures give.
+    with working_precision(BOX_PRECISION):
+        for balls in BALLS:
+            for formula in FORMULAS:
+                closures = compile_balls(formula, (MU, SIGMA))(balls, True)
+                ball = straight_line_value(formula, (MU, SIGMA))(balls, True)
+                assert _same(ball, closures) or (
+                    not closures.is_finite() and str(ball) == str(closures)
+                ), (formula, balls)
+        # The flag matters at the first balls (mu straddles the kinks of Abs and sign at
+        # 0), so code that ignored it would fail above.
+        kinked = straight_line_value(FORMULAS[4], (MU, SIGMA))
+        assert kinked(BALLS[0]).is_finite()
+        assert not kinked(BALLS[0], True).is_finite()
+
+
 def test_a_box_function_evaluates_its_value_and_gradient_as_the_closures_do() -> None:
     function = box_function(FORMULAS[0], (MU, SIGMA))
     assert function.gradient is not None

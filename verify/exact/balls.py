@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import sympy
 from flint import acb, ctx
@@ -52,6 +53,13 @@ class working_precision:  # lower case: used as a function, ``with working_preci
 
     def __exit__(self, *exc: object) -> None:
         ctx.prec = self.saved
+
+
+class BallEvaluator(Protocol):
+    """Anything evaluated like a :class:`BallFunction`: a compiled formula, or its
+    straight-line code (:mod:`verify.exact.box_compile`), which gives the same balls."""
+
+    def __call__(self, arguments: Sequence[acb], analytic: bool = False) -> acb: ...
 
 
 @dataclass(frozen=True)

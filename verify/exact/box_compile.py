@@ -1,15 +1,18 @@
-"""Formulas compiled to straight-line Python over balls, for the region searches' hot loop.
+"""Formulas compiled to straight-line Python over balls, for the hot loops over balls.
 
 The contract: :func:`straight_line` turns formulas in some symbols into one function
-``f(balls) -> [ball, ...]`` that performs, node for node, the operations the closures
-of :func:`verify.exact.balls.compile_balls` perform (``analytic=False``), in the same
-order and at the current flint precision, so each ball it returns is *identical* to
-the one ``compile_balls(expr, symbols)(balls)`` returns (ball arithmetic is a
-deterministic function of its operands and the precision): a subexpression the formulas
-share (:func:`verify.exact.balls.shared_subexpressions`) is evaluated once, the same
-way.  Only the cost differs: a region search evaluates a formula's value, gradient and
-Hessian over hundreds of thousands of boxes, and each closure call of the tree walk
-costs about as much as the ball operation it wraps.
+``f(balls, analytic=False) -> [ball, ...]`` that performs, node for node, the operations
+the closures of :func:`verify.exact.balls.compile_balls` perform (with the same
+``analytic`` flag), in the same order and at the current flint precision, so each ball it
+returns is *identical* to the one ``compile_balls(expr, symbols)(balls, analytic)``
+returns (ball arithmetic is a deterministic function of its operands and the precision):
+a subexpression the formulas share (:func:`verify.exact.balls.shared_subexpressions`) is
+evaluated once, the same way.  Only the cost differs: a region search evaluates a
+formula's value, gradient and Hessian over hundreds of thousands of boxes, and certified
+quadrature (:mod:`verify.exact.quadrature`) an integrand at thousands of nodes per
+integral; each closure call of the tree walk costs about as much as the ball operation
+it wraps.  (A formula holding an ``Integral`` is not for this module: its shared
+subexpressions could hold the integration variable.)
 
 Sums, products, whole and half powers, ``exp``/``log`` and the other one-argument
 functions become one line each; every other node (``erfcx``, kinks, ``Piecewise``,
@@ -21,14 +24,20 @@ ball, fetched once per call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import sympy
 from flint import acb, ctx
 
 from verify.exact.ball_closures import Closure, Slots, compile_closure
-from verify.exact.balls import shared_subexpressions
+from verify.exact.balls import BallEvaluator, shared_subexpressions
 
-BallsFunction = Callable[[Sequence[acb]], list[acb]]
+
+class BallsFunction(Protocol):
+    """The generated function: the formulas' balls (``analytic`` as the closures take it)."""
+
+    def __call__(self, arguments: Sequence[acb], analytic: bool = False) -> list[acb]: ...
+
 
 # One-argument functions: the acb method each closure calls, and whether it takes the
 # analytic flag (verify.exact.ball_closures' table).
@@ -79,20 +88,20 @@ class _Writer:
             return self._power(expr)
         if name in _METHODS and len(expr.args) == 1:
             method, takes_analytic = _METHODS[name]
-            flag = "analytic=False" if takes_analytic else ""
+            flag = "analytic=analytic" if takes_analytic else ""
             return self._assign(f"{self.operand(expr.args[0])}.{method}({flag})")
-        return self._assign(f"{self._closure(expr)}(v, False)")
+        return self._assign(f"{self._closure(expr)}(v, analytic)")
 
     def _power(self, expr: sympy.Pow) -> str:
         exponent = expr.exp
         if exponent.is_Integer:
             return self._assign(f"{self.operand(expr.base)} ** {int(exponent)}")
         if exponent == sympy.Rational(1, 2):
-            return self._assign(f"{self.operand(expr.base)}.sqrt(analytic=False)")
+            return self._assign(f"{self.operand(expr.base)}.sqrt(analytic=analytic)")
         if exponent == sympy.Rational(-1, 2):
-            return self._assign(f"{self.operand(expr.base)}.rsqrt(analytic=False)")
+            return self._assign(f"{self.operand(expr.base)}.rsqrt(analytic=analytic)")
         base = self.operand(expr.base)
-        return self._assign(f"{base}.pow({self.operand(exponent)}, analytic=False)")
+        return self._assign(f"{base}.pow({self.operand(exponent)}, analytic=analytic)")
 
     def _closure(self, expr: sympy.Basic) -> str:
         name = f"c{len(self.closures)}"
@@ -105,9 +114,7 @@ class _Writer:
         return name
 
 
-def straight_line_value(
-    expr: sympy.Expr, symbols: Sequence[sympy.Symbol]
-) -> Callable[[Sequence[acb]], acb]:
+def straight_line_value(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> BallEvaluator:
     """The ball of one formula (see the module docstring)."""
     return _generated([expr], symbols, "[0]")  # type: ignore[return-value]
 
@@ -125,7 +132,11 @@ def _generated(
         writer.lines.append(f"    v.append({writer.operand(subexpression)})")
         writer.slots[subexpression] = len(writer.slots)
     outputs = [writer.operand(sympy.sympify(expr)) for expr in exprs]
-    header = ["def evaluate(arguments):", "    v = list(arguments)", "    k = constants()"]
+    header = [
+        "def evaluate(arguments, analytic=False):",
+        "    v = list(arguments)",
+        "    k = constants()",
+    ]
     footer = f"    return [{', '.join(outputs)}]{pick}"
     source = "\n".join([*header, *writer.lines, footer])
     namespace: dict[str, object] = {

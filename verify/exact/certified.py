@@ -23,11 +23,13 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import sympy
 from flint import acb, arb
 
-from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.exact.balls import BallEvaluator, compile_balls, number_ball, working_precision
+from verify.exact.box_compile import straight_line_value
 
 PRECISION_LADDER = (128, 256, 512, 1024)
 # 2^-116 is about 1.2e-35: the 30 reported digits, and 5 more, are certified.
@@ -36,14 +38,17 @@ RELATIVE_TARGET = arb(2) ** -116
 ABSOLUTE_FLOOR = arb(2) ** -400
 GIVEN_PRECISION = 256
 
-_COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], BallFunction]] = {}
+_COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], BallEvaluator]] = {}
 
 
-def compiled(expr: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], BallFunction]:
-    """The ball function of ``expr`` and its symbols (sorted by name), compiled once."""
+def compiled(expr: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], BallEvaluator]:
+    """The ball function of ``expr`` and its symbols (sorted by name), compiled once: as
+    straight-line code (the closures' balls exactly, :mod:`verify.exact.box_compile`)
+    unless it holds an integral, whose variable must stay inside it."""
     if expr not in _COMPILED:
         symbols = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
-        _COMPILED[expr] = (symbols, compile_balls(expr, symbols))
+        compile_ = compile_balls if expr.has(sympy.Integral) else straight_line_value
+        _COMPILED[expr] = (symbols, compile_(expr, symbols))
     return _COMPILED[expr]
 
 
@@ -58,8 +63,24 @@ def closed_form_ball(
     compound quantity); their radii propagate into the result, so the ladder stops
     once the result is as tight as they allow.
     """
+    if not given:
+        return _at_exact_point(expr, tuple(point.items()))
+    return _ladder(expr, point, given)
+
+
+@lru_cache(maxsize=16384)
+def _at_exact_point(expr: sympy.Expr, point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]) -> arb:
+    """:func:`closed_form_ball` without ball inputs, memoised (balls are immutable, and the
+    ladder fixes its own precision): the checks' planning asks the same moments at the
+    same point again and again (a mean recurs in every central moment, control variate
+    and bisection step)."""
+    return _ladder(expr, dict(point), {})
+
+
+def _ladder(
+    expr: sympy.Expr, point: Mapping[sympy.Symbol, sympy.Expr], given: Mapping[sympy.Symbol, arb]
+) -> arb:
     symbols, function = compiled(expr)
-    given = given or {}
     # With ball inputs the radius is theirs to set: one rung above their precision.
     ladder = (GIVEN_PRECISION,) if given else PRECISION_LADDER
     ball = arb.nan()

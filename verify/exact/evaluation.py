@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -127,9 +128,22 @@ def evaluate_formula(
 
 
 def diverges(conditions: tuple[sympy.Expr, ...], point: ExactPoint) -> bool:
-    """Whether some condition ``re(b) >= 1/2`` holds, decided in exact arithmetic."""
+    """Whether some condition ``re(b) >= 1/2`` holds, decided in exact arithmetic.
+
+    Memoised on the conditions and the point: the planning of the Monte Carlo checks asks
+    the same few dozen conditions thousands of times per case (every moment of a cost
+    shares its exponents), and each answer is a SymPy substitution.
+    """
+    return _diverges(tuple(conditions), tuple(point.items()))
+
+
+@lru_cache(maxsize=4096)
+def _diverges(
+    conditions: tuple[sympy.Expr, ...], point: tuple[tuple[sympy.Symbol, sympy.Expr], ...]
+) -> bool:
     half = sympy.Rational(1, 2)
-    return any(sympy.re(b.subs(point)) >= half for b in conditions)
+    values = dict(point)
+    return any(sympy.re(b.subs(values)) >= half for b in conditions)
 
 
 def divergent_value(integrand: sympy.Expr, point: ExactPoint) -> mpmath.mpf:

@@ -51,7 +51,8 @@ from flint import acb, arb
 
 from verify.cases.symbols import EPS
 from verify.exact.ball_closures import NotCompilable
-from verify.exact.balls import BallFunction, compile_balls, number_ball, working_precision
+from verify.exact.balls import BallEvaluator, compile_balls, number_ball, working_precision
+from verify.exact.box_compile import straight_line_value
 from verify.exact.branches import breakpoints as breakpoints  # re-exported: callers import it here
 from verify.exact.branches import on_piece
 from verify.exact.growth import Growth, growth_bound, tail_bound
@@ -228,10 +229,14 @@ def _integrator(specialised: sympy.Expr, reach: int, tolerance: arb) -> Callable
     return integrate
 
 
-def _resolved(expr: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> BallFunction:
+def _resolved(expr: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> BallEvaluator:
     if expr.has(*_KINKS, sympy.Piecewise):
         expr = on_piece(expr, EPS, low, high)
-    return compile_balls(expr, (EPS,))
+    if expr.has(sympy.Integral):  # an integral's own variable must stay inside it
+        return compile_balls(expr, (EPS,))
+    # acb.integral calls the piece's function thousands of times: straight-line code,
+    # the closures' balls exactly, without a call per node.
+    return straight_line_value(expr, (EPS,))
 
 
 def running_parts(integrand: sympy.Expr) -> tuple[sympy.Expr, sympy.Integral] | None:
@@ -267,7 +272,7 @@ def _ends(specialised: sympy.Expr, reach: int, with_zero: bool) -> list[sympy.Ex
 
 
 def _integrate(
-    ends: list[sympy.Expr], functions: list[BallFunction], bits: int, tolerance: arb
+    ends: list[sympy.Expr], functions: list[BallEvaluator], bits: int, tolerance: arb
 ) -> arb:
     balls = [number_ball(end).real for end in ends]
     total = acb(0)
@@ -282,7 +287,7 @@ def _integrate(
     return total.real
 
 
-def _as_integrand(function: BallFunction) -> Callable[[acb, bool], acb]:
+def _as_integrand(function: BallEvaluator) -> Callable[[acb, bool], acb]:
     return lambda x, analytic: function([x], analytic)
 
 

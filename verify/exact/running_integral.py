@@ -42,7 +42,7 @@ from collections.abc import Sequence
 
 from flint import acb, acb_poly, arb, ctx
 
-from verify.exact.balls import BallFunction, working_precision
+from verify.exact.balls import BallEvaluator, working_precision
 
 MAX_DEGREE = 64
 MAX_DEPTH = 8
@@ -54,7 +54,7 @@ SUP_PARTS = 16
 
 
 # (low, high, w, g): w and g on [low, high], their kinks resolved for that piece.
-Piece = tuple[arb, arb, BallFunction, BallFunction]
+Piece = tuple[arb, arb, BallEvaluator, BallEvaluator]
 
 
 def running_integral(pieces: Sequence[Piece], target: arb) -> arb:
@@ -85,8 +85,8 @@ def _split(start: arb, end: arb) -> list[tuple[arb, arb]]:
 
 
 def _piece(
-    outer: BallFunction,
-    inner: BallFunction,
+    outer: BallEvaluator,
+    inner: BallEvaluator,
     start: arb,
     end: arb,
     running: arb,
@@ -130,7 +130,7 @@ def _piece(
 
 
 def _crude(
-    inner: BallFunction, start: arb, end: arb, running: arb, weight_sup: arb, share: arb
+    inner: BallEvaluator, start: arb, end: arb, running: arb, weight_sup: arb, share: arb
 ) -> tuple[arb, arb] | None:
     """A far piece whose share is negligible, bounded outright (no model), or None.
 
@@ -145,7 +145,7 @@ def _crude(
     return arb(0, _upper(bound)), running + arb(0, _upper(rise))
 
 
-def _sup_abs(function: BallFunction, start: arb, end: arb) -> arb:
+def _sup_abs(function: BallEvaluator, start: arb, end: arb) -> arb:
     """An upper bound of ``|function|`` on the real interval, from :data:`SUP_PARTS` sub-balls
     (one ball over the whole piece overestimates: ``1 + x**2`` on [-1, 1] would contain 0)."""
     bound = arb(0)
@@ -157,7 +157,7 @@ def _sup_abs(function: BallFunction, start: arb, end: arb) -> arb:
 
 
 def _chebyshev_model(
-    inner: BallFunction, middle: arb, half: arb, wanted: arb, bits: int
+    inner: BallEvaluator, middle: arb, half: arb, wanted: arb, bits: int
 ) -> tuple[acb_poly, arb, int] | None:
     """(antiderivative P in tau of the interpolant, its error bound E, extra bits) or None."""
     best: tuple[int, float, arb] | None = None

@@ -52,6 +52,7 @@ Owen, *Monte Carlo theory, methods and examples* (2013), ch. 8.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -387,6 +388,31 @@ def _coefficients() -> np.ndarray:
     return table
 
 
+# The power sums of the last few noise arrays seen: every stream of a pool with control
+# variates reads the same eps lane (verify.montecarlo.noise_pool), chunk by chunk.
+_KEPT_SUMS = 8
+_kept_sums: list[tuple[weakref.ref[FloatArray], int, tuple[float, ...]]] = []
+
+
+def power_sums(eps: FloatArray, take: int) -> tuple[float, ...]:
+    """``sum eps^j`` over the first ``take`` values, for j = 1..:data:`MAX_ORDER`, computed
+    once per array and count: kept for the very same array object (the engine makes new
+    views every chunk, and a weak reference never matches a freed one), so every stream
+    reading one chunk of a lane adds the same floats."""
+    for seen, count, sums in _kept_sums:
+        if count == take and seen() is eps:
+            return sums
+    power = eps[:take].copy()
+    found = []
+    for j in range(1, MAX_ORDER + 1):
+        found.append(float(power.sum()))
+        if j < MAX_ORDER:
+            power *= eps[:take]
+    sums = tuple(found)
+    _kept_sums[:] = [(weakref.ref(eps), take, sums), *_kept_sums[: _KEPT_SUMS - 1]]
+    return sums
+
+
 class HermiteSums:
     """A noise observer of one stream: ``sum eps^j`` (j <= :data:`MAX_ORDER`) over the
     first ``take`` draws of each chunk, in the first ``copies`` noise arrays (the iid eps
@@ -399,11 +425,8 @@ class HermiteSums:
 
     def __call__(self, noise: list[FloatArray], take: int) -> None:
         for eps in noise[: self.copies]:
-            power = eps[:take].copy()
-            for j in range(1, MAX_ORDER + 1):
-                self.powers[j] += float(power.sum())
-                if j < MAX_ORDER:
-                    power *= eps[:take]
+            for j, total in enumerate(power_sums(eps, take), start=1):
+                self.powers[j] += total
         self.powers[0] += take * self.copies
         self.count += take
 

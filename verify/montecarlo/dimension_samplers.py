@@ -39,7 +39,12 @@ from verify.exact.evaluation import ExactPoint
 from verify.montecarlo.engine import Pair
 from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.noise import FloatArray, Noise
-from verify.montecarlo.samplers import measure_valued_component, sample_uses, weight_and_offset
+from verify.montecarlo.samplers import (
+    measure_valued_component,
+    sample_uses,
+    shared_sample,
+    weight_and_offset,
+)
 
 NORMAL: Noise = "normal"
 RestFunction = Callable[[Sequence[FloatArray]], FloatArray]
@@ -132,7 +137,9 @@ def _product_family(
     rest: RestFunction,
 ) -> Pair:
     uses = sample_uses(estimator)
-    first = numpy_function(derivation.sample_function(uses).subs(point), EPS)
+    # f(eps_1) once per chunk for every estimator at the point reading it (the score
+    # function and its baselines, and score_loo's first draw): read-only, so copied below.
+    first = shared_sample(derivation, uses, tuple(point.items()))
     weights, offsets = zip(
         *(weight_and_offset(derivation, estimator, p, point) for p in GRADIENT_PARAMETERS),
         strict=True,

@@ -50,6 +50,7 @@ from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.loo_moments import loo_hermite_moments, loo_mixed_moments, r_eps_quantity
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.sample_size import MAX_SAMPLES
+from verify.montecarlo.samplers import shared_sample
 
 
 def loo_samples(case: Case) -> int:
@@ -59,7 +60,9 @@ def loo_samples(case: Case) -> int:
 
 def loo_pair(derivation: Derivation, point: ExactPoint, samples: int) -> Pair:
     """Both components of one M-sample estimate, from M (x d) standard normal lanes."""
-    cost = numpy_function(derivation.sample_function("r").subs(point), EPS)
+    # The first draw's r(eps) is the score family's at the point, computed once per chunk
+    # (read-only: draw_cost copies it).
+    cost = shared_sample(derivation, "r", tuple(point.items()))
     weights = [
         numpy_function(sympy.sympify(score_weight(p)).subs(point), EPS) for p in GRADIENT_PARAMETERS
     ]

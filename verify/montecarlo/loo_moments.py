@@ -132,27 +132,21 @@ def _monomials(bounds: tuple[int, int, int]) -> tuple[Exponents, ...]:
     return tuple(found)
 
 
-def _inside(alpha: Exponents, bounds: tuple[int, int, int]) -> bool:
-    a1, a2, a3, a4, a5 = alpha
-    return a1 + a2 + a3 <= bounds[0] and a1 + a4 <= bounds[1] and a2 + a5 <= bounds[2]
-
-
 Series = dict[Exponents, arb]
 _ZERO = arb(0)
 
 
 def _multiply(first: Series, second: Series, bounds: tuple[int, int, int]) -> Series:
+    """The product truncated to the bounds (r-degree a1 + a2 + a3 <= K, s-degree a1 + a4
+    <= P, t-degree a2 + a5 <= Q), its terms summed in the order of the double loop.  The
+    room alpha leaves is computed once per alpha: a test per pair was most of the time."""
     product: Series = {}
     for alpha, x in first.items():
-        for beta, y in second.items():
-            gamma: Exponents = (
-                alpha[0] + beta[0],
-                alpha[1] + beta[1],
-                alpha[2] + beta[2],
-                alpha[3] + beta[3],
-                alpha[4] + beta[4],
-            )
-            if _inside(gamma, bounds):
+        a1, a2, a3, a4, a5 = alpha
+        room_r, room_s, room_t = bounds[0] - a1 - a2 - a3, bounds[1] - a1 - a4, bounds[2] - a2 - a5
+        for (b1, b2, b3, b4, b5), y in second.items():
+            if b1 + b2 + b3 <= room_r and b1 + b4 <= room_s and b2 + b5 <= room_t:
+                gamma: Exponents = (a1 + b1, a2 + b2, a3 + b3, a4 + b4, a5 + b5)
                 product[gamma] = product.get(gamma, _ZERO) + x * y
     return product
 
