@@ -11,8 +11,9 @@ evaluated once, the same way.  Only the cost differs: a region search evaluates 
 formula's value, gradient and Hessian over hundreds of thousands of boxes, and certified
 quadrature (:mod:`verify.exact.quadrature`) an integrand at thousands of nodes per
 integral; each closure call of the tree walk costs about as much as the ball operation
-it wraps.  (A formula holding an ``Integral`` is not for this module: its shared
-subexpressions could hold the integration variable.)
+it wraps.  (A formula holding an ``Integral`` is not for straight-line code: its shared
+subexpressions could hold the integration variable.  :func:`ball_function` is the entry
+point that knows it: straight-line code where it can be, the closures elsewhere.)
 
 Sums, products, whole and half powers, ``exp``/``log`` and the other one-argument
 functions become one line each; every other node (``erfcx``, kinks, ``Piecewise``,
@@ -30,7 +31,7 @@ import sympy
 from flint import acb, ctx
 
 from verify.exact.ball_closures import Closure, Slots, compile_closure
-from verify.exact.balls import BallEvaluator, shared_subexpressions
+from verify.exact.balls import BallEvaluator, compile_balls, shared_subexpressions
 
 
 class BallsFunction(Protocol):
@@ -112,6 +113,15 @@ class _Writer:
         name = f"t{len(self.lines)}"
         self.lines.append(f"    {name} = {value}")
         return name
+
+
+def ball_function(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> BallEvaluator:
+    """``compile_balls(expr, symbols)``, as straight-line code wherever it can be: the same
+    balls, faster; a formula holding an ``Integral`` keeps the closures (its shared
+    subexpressions could hold the integration variable, see compile_balls)."""
+    if expr.has(sympy.Integral):
+        return compile_balls(expr, symbols)
+    return straight_line_value(expr, symbols)
 
 
 def straight_line_value(expr: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> BallEvaluator:

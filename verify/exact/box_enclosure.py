@@ -67,7 +67,7 @@ import sympy
 from flint import acb, arb, ctx
 
 from verify.exact.balls import BallFunction, compile_balls, working_precision
-from verify.exact.box_compile import straight_line, straight_line_value
+from verify.exact.box_compile import ball_function, straight_line
 
 Box = tuple[tuple[float, float], ...]
 Sign = Literal[-1, 0, 1] | None
@@ -426,32 +426,18 @@ def box_function(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> BoxFu
     partials = tuple(compile_balls(d, variables) for d in without_deltas)
     compiled_jumps = tuple(ball_function(j, variables) for j in sorted(jumps, key=str))
     smooth = tuple(derivatives) if not expr.has(*_NOT_SMOOTH) else ()
-    # compile_balls does not share subexpressions across an integral (its variable).
-    # Straight-line code gives the closures' very balls, faster; it shares
-    # subexpressions, which an integral's variable forbids (see compile_balls).
-    if expr.has(sympy.Integral):
-        return BoxFunction(
-            compile_balls(expr, variables), partials, compiled_jumps, expr, variables, smooth
-        )
+    # The partials together as straight-line code too, except across an integral's
+    # variable (see verify.exact.box_compile.ball_function).
+    gradient = None if expr.has(sympy.Integral) else straight_line(without_deltas, variables)
     return BoxFunction(
-        straight_line_value(expr, variables),
+        ball_function(expr, variables),
         partials,
         compiled_jumps,
         expr,
         variables,
         smooth,
-        straight_line(without_deltas, variables),
+        gradient,
     )
-
-
-def ball_function(
-    expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]
-) -> Callable[[Sequence[acb]], acb]:
-    """``compile_balls(expr, variables)``, as straight-line code where it can be (the same
-    balls, faster; not across an integral's variable, see compile_balls)."""
-    if expr.has(sympy.Integral):
-        return compile_balls(expr, variables)
-    return straight_line_value(expr, variables)
 
 
 def compact(expr: sympy.Expr) -> sympy.Expr:

@@ -32,12 +32,12 @@ import sympy
 from flint import acb
 
 from verify.exact.balls import working_precision
+from verify.exact.box_compile import ball_function
 from verify.exact.box_enclosure import (
     BOX_PRECISION,
     Box,
     BoxFunction,
     Sign,
-    ball_function,
     box_function,
     certified_sign,
     interval_ball,

@@ -28,8 +28,8 @@ from functools import lru_cache
 import sympy
 from flint import acb, arb
 
-from verify.exact.balls import BallEvaluator, compile_balls, number_ball, working_precision
-from verify.exact.box_compile import straight_line_value
+from verify.exact.balls import BallEvaluator, number_ball, working_precision
+from verify.exact.box_compile import ball_function
 
 PRECISION_LADDER = (128, 256, 512, 1024)
 # 2^-116 is about 1.2e-35: the 30 reported digits, and 5 more, are certified.
@@ -42,13 +42,11 @@ _COMPILED: dict[sympy.Expr, tuple[tuple[sympy.Symbol, ...], BallEvaluator]] = {}
 
 
 def compiled(expr: sympy.Expr) -> tuple[tuple[sympy.Symbol, ...], BallEvaluator]:
-    """The ball function of ``expr`` and its symbols (sorted by name), compiled once: as
-    straight-line code (the closures' balls exactly, :mod:`verify.exact.box_compile`)
-    unless it holds an integral, whose variable must stay inside it."""
+    """The ball function of ``expr`` and its symbols (sorted by name), compiled once
+    (straight-line code where it can be: :func:`verify.exact.box_compile.ball_function`)."""
     if expr not in _COMPILED:
         symbols = tuple(sorted(expr.free_symbols, key=lambda s: s.name))
-        compile_ = compile_balls if expr.has(sympy.Integral) else straight_line_value
-        _COMPILED[expr] = (symbols, compile_(expr, symbols))
+        _COMPILED[expr] = (symbols, ball_function(expr, symbols))
     return _COMPILED[expr]
 
 

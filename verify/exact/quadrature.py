@@ -51,8 +51,8 @@ from flint import acb, arb
 
 from verify.cases.symbols import EPS
 from verify.exact.ball_closures import NotCompilable
-from verify.exact.balls import BallEvaluator, compile_balls, number_ball, working_precision
-from verify.exact.box_compile import straight_line_value
+from verify.exact.balls import BallEvaluator, number_ball, working_precision
+from verify.exact.box_compile import ball_function
 from verify.exact.branches import breakpoints as breakpoints  # re-exported: callers import it here
 from verify.exact.branches import on_piece
 from verify.exact.growth import Growth, growth_bound, tail_bound
@@ -232,11 +232,9 @@ def _integrator(specialised: sympy.Expr, reach: int, tolerance: arb) -> Callable
 def _resolved(expr: sympy.Expr, low: sympy.Expr, high: sympy.Expr) -> BallEvaluator:
     if expr.has(*_KINKS, sympy.Piecewise):
         expr = on_piece(expr, EPS, low, high)
-    if expr.has(sympy.Integral):  # an integral's own variable must stay inside it
-        return compile_balls(expr, (EPS,))
-    # acb.integral calls the piece's function thousands of times: straight-line code,
-    # the closures' balls exactly, without a call per node.
-    return straight_line_value(expr, (EPS,))
+    # acb.integral calls the piece's function thousands of times: straight-line code
+    # where it can be, the closures' balls exactly, without a call per node.
+    return ball_function(expr, (EPS,))
 
 
 def running_parts(integrand: sympy.Expr) -> tuple[sympy.Expr, sympy.Integral] | None:
