@@ -52,7 +52,6 @@ Owen, *Monte Carlo theory, methods and examples* (2013), ch. 8.
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -68,6 +67,7 @@ from verify.exact.compound import Quantity
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, evaluate_expectation
 from verify.exact.numbers import WORKING_DIGITS
+from verify.montecarlo.chunk_memo import ChunkMemo
 from verify.montecarlo.engine import Component, Pair
 from verify.montecarlo.noise import FloatArray
 from verify.montecarlo.samplers import sample_uses, sample_weight
@@ -391,26 +391,23 @@ def _coefficients() -> np.ndarray:
 # The power sums of the last few noise arrays seen: every stream of a pool with control
 # variates reads the same eps lane (verify.montecarlo.noise_pool), chunk by chunk.
 _KEPT_SUMS = 8
-_kept_sums: list[tuple[weakref.ref[FloatArray], int, tuple[float, ...]]] = []
+_kept_sums: ChunkMemo[tuple[float, ...]] = ChunkMemo(_KEPT_SUMS)
 
 
 def power_sums(eps: FloatArray, take: int) -> tuple[float, ...]:
     """``sum eps^j`` over the first ``take`` values, for j = 1..:data:`MAX_ORDER`, computed
-    once per array and count: kept for the very same array object (the engine makes new
-    views every chunk, and a weak reference never matches a freed one), so every stream
-    reading one chunk of a lane adds the same floats."""
-    for seen, count, sums in _kept_sums:
-        if count == take and seen() is eps:
-            return sums
+    once per array and count (:mod:`verify.montecarlo.chunk_memo`), so every stream reading
+    one chunk of a lane adds the same floats."""
+    known = _kept_sums.get([eps], tag=take)
+    if known is not None:
+        return known
     power = eps[:take].copy()
     found = []
     for j in range(1, MAX_ORDER + 1):
         found.append(float(power.sum()))
         if j < MAX_ORDER:
             power *= eps[:take]
-    sums = tuple(found)
-    _kept_sums[:] = [(weakref.ref(eps), take, sums), *_kept_sums[: _KEPT_SUMS - 1]]
-    return sums
+    return _kept_sums.put([eps], tuple(found), tag=take)
 
 
 class HermiteSums:

@@ -26,7 +26,6 @@ pathwise estimator share one stream of P.  So every listed d is checked.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -36,6 +35,7 @@ from verify.cases.estimators import MEASURE_VALUED_ESTIMATORS
 from verify.cases.symbols import EPS, GRADIENT_PARAMETERS
 from verify.exact.dimension import DimensionDerivation
 from verify.exact.evaluation import ExactPoint
+from verify.montecarlo.chunk_memo import ChunkMemo
 from verify.montecarlo.engine import Pair
 from verify.montecarlo.kernels import numpy_function
 from verify.montecarlo.noise import FloatArray, Noise
@@ -67,32 +67,24 @@ def rest_function(derivation: DimensionDerivation, point: ExactPoint) -> RestFun
     of the last :data:`KEPT_RESTS` lane sets are kept: the estimators of one point read
     the same lanes in turn (:func:`verify.montecarlo.engine.sample_pairs`: the score
     family and score_loo's first draw, with the measure-valued estimators' own lanes
-    between them), so S or P is computed once per chunk and lane set for all of them.
-    The engine makes new array views for every chunk, so an identity match is the same
-    chunk.
+    between them), so S or P is computed once per chunk and lane set for all of them
+    (:mod:`verify.montecarlo.chunk_memo`).
     """
     f = numpy_function(derivation.sample_function("r").subs(point), EPS)
     accumulate = np.add if derivation.combine == "sum" else np.multiply
-    kept: list[tuple[list[weakref.ref[FloatArray]], FloatArray]] = []
+    kept: ChunkMemo[FloatArray] = ChunkMemo(KEPT_RESTS)
 
     def rest(normals: Sequence[FloatArray]) -> FloatArray:
-        for seen, value in kept:
-            if _same_arrays(seen, normals):
-                return value
+        known = kept.get(normals)
+        if known is not None:
+            return known
         with np.errstate(all="ignore"):
             total = np.array(f(normals[0]), dtype=np.float64)
             for eps in normals[1:]:
                 accumulate(total, f(eps), out=total)
-        kept[:] = [([weakref.ref(eps) for eps in normals], total), *kept[: KEPT_RESTS - 1]]
-        return total
+        return kept.put(normals, total)
 
     return rest
-
-
-def _same_arrays(seen: list[weakref.ref[FloatArray]], normals: Sequence[FloatArray]) -> bool:
-    """The same array objects in the same order (not equal values: the same chunk).  Weak
-    references, so the memo keeps no lane buffer alive, and a freed array never matches."""
-    return len(seen) == len(normals) and all(r() is a for r, a in zip(seen, normals, strict=True))
 
 
 @lru_cache(maxsize=64)

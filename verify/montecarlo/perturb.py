@@ -5,6 +5,7 @@ covariance by the given factors (``{"variance": 1.02}``) before a stream is size
 (:mod:`verify.montecarlo.sample_size`) and checked, exactly as a formula off by that factor would
 be.  Only the named values change -- the third, fourth and sixth moments stay -- so a
 perturbed variance may also be caught as impossible (kurtosis < 1) without sampling.
+:func:`parse_perturbation` reads the command-line form ``NAME=FACTOR``.
 
 A factor leaves an exact zero unchanged, so a variance that is exactly 0 (a component
 that is constant, e.g. quadratic's coupled measure-valued mu at k = 1) is perturbed on
@@ -13,7 +14,6 @@ the estimator's own scale instead: ``variance=f`` makes it ``(f - 1) E[g^2]``, w
 where both components are identically 0, when there is no scale to err on).  A 2% error
 there means "2% of the estimator's size", the usual mixed relative/absolute reading of
 an error near 0.
-:func:`parse_perturbation` reads the command-line form ``NAME=FACTOR``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ operations give inf or nan samples, which the engine counts; they never raise.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -41,6 +40,7 @@ from verify.cases.symbols import EPS, GRADIENT_PARAMETERS, SIGMA
 from verify.exact.baselines import baseline_value, score_weight
 from verify.exact.derivation import Derivation
 from verify.exact.evaluation import ExactPoint, evaluate_expectation
+from verify.montecarlo.chunk_memo import ChunkMemo
 from verify.montecarlo.engine import Component, Pair, SampleFunction
 from verify.montecarlo.kernels import FusedFunction, fused_function, numpy_function
 from verify.montecarlo.noise import FloatArray
@@ -114,17 +114,15 @@ def shared_sample(
 ) -> SampleFunction:
     """``f(eps)`` at the point (``uses``: r or r'), kept for the last chunk it saw: the
     estimators of one point read the same eps array in turn
-    (:func:`verify.montecarlo.engine.sample_pairs`), and an identity match is the same
-    chunk (the engine makes new array views every chunk)."""
+    (:func:`verify.montecarlo.engine.sample_pairs`; :mod:`verify.montecarlo.chunk_memo`)."""
     f = numpy_function(derivation.sample_function(uses).subs(dict(point)), EPS)
-    kept: list[tuple[weakref.ref[FloatArray], FloatArray]] = []
+    kept: ChunkMemo[FloatArray] = ChunkMemo(slots=1)
 
     def sample(eps: FloatArray) -> FloatArray:
-        if kept and kept[0][0]() is eps:
-            return kept[0][1]
-        value = np.asarray(f(eps), dtype=np.float64)
-        kept[:] = [(weakref.ref(eps), value)]
-        return value
+        known = kept.get([eps])
+        if known is not None:
+            return known
+        return kept.put([eps], np.asarray(f(eps), dtype=np.float64))
 
     return sample
 
